@@ -1,0 +1,3 @@
+"""ReaDDSP: expressive neural instruments and effect modelling for REAPER."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Core inference library: data model, MIDI, DDSP synth, features, models, bundles and rendering."""

@@ -1,0 +1,1 @@
+"""Bundled instrument models (safetensors) and their model cards."""

@@ -1,0 +1,162 @@
+"""The six MIDI-DDSP note expression controls, pooled from synthesis parameters over note boundaries.
+
+Follows the reference dataset code (midi_ddsp `create_expression_generator_dataset_utils`,
+`get_piece_note_features`, with `interpretable_conditioning`) constant for constant, on the 250 Hz grid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from readdsp.core.errors import ReaDDSPError
+from readdsp.core.performance import CONTROL_NAMES, N_CONTROLS
+
+DB_RANGE = 80.0
+#: Frame period the reference's vibrato analysis assumes (250 Hz grid).
+SAMPLING_INTERVAL = 0.004
+#: Notes are zero-padded or cut to this many frames before the vibrato and peak-position analysis.
+ANALYSIS_LENGTH = 1000
+ATTACK_FRAMES = 10
+MIN_VIBRATO_NOTE_FRAMES = 50
+VIBRATO_RATE_RANGE_HZ = (3.0, 9.0)
+MAX_PITCH_DEVIATION = 2.0
+
+_INDEX = {name: i for i, name in enumerate(CONTROL_NAMES)}
+
+
+def amplitude_to_db(amplitude: np.ndarray) -> np.ndarray:
+    """DDSP `amplitude_to_db`: 20*log10(a) with a floor of -80 dB."""
+    power = np.square(np.asarray(amplitude, dtype=np.float64))
+    return np.maximum(10.0 * np.log10(np.maximum(power, 10.0 ** (-DB_RANGE / 10.0))), -DB_RANGE)
+
+
+def hz_to_midi(f0_hz: np.ndarray) -> np.ndarray:
+    """DDSP `hz_to_midi`, with 0 for frequencies <= 0."""
+    f0 = np.asarray(f0_hz, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        midi = 12.0 * (np.log2(f0) - np.log2(440.0)) + 69.0
+    return np.where(f0 <= 0.0, 0.0, midi)
+
+
+def frame_features(
+    amplitude: np.ndarray, harmonic_distribution: np.ndarray, noise_magnitudes: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Per-frame `amplitude` (dB), `brightness` (mean_k hd_k * k), `noise_level` (mean band dB), each [T]."""
+    hd = np.asarray(harmonic_distribution, dtype=np.float64)
+    harmonic_numbers = np.arange(1, hd.shape[-1] + 1)
+    return {
+        "amplitude": amplitude_to_db(amplitude),
+        "brightness": np.mean(hd * harmonic_numbers, axis=-1),
+        "noise_level": np.mean(amplitude_to_db(noise_magnitudes), axis=-1),
+    }
+
+
+def _to_analysis_length(values: np.ndarray) -> np.ndarray:
+    out = np.zeros(ANALYSIS_LENGTH)
+    kept = values[:ANALYSIS_LENGTH]
+    out[: kept.size] = kept
+    return out
+
+
+def _tukey_by_position(position: np.ndarray, alpha: float = 0.5) -> np.ndarray:
+    """The reference's `get_normal_window`: raised cosine over the first/last alpha/2 of relative position."""
+    window = 0.5 * (1.0 - np.cos(2.0 * np.pi * position / alpha))
+    flat = (position > 0.5 * alpha) & (position < 1.0 - 0.5 * alpha)
+    return np.clip(window + flat, 0.0, 1.0)
+
+
+def vibrato_extent(pitch_deviation: np.ndarray) -> float:
+    """Raw vibrato extent of one note (before the x10 scaling); 0 when the reference's rules reject it.
+
+    Pads/cuts to 1000 frames, removes the mean, applies the Tukey(0.5) window by relative position,
+    takes |rFFT| / note length and its peak bin. The rate axis is the reference's linspace(0, 250, 1000)
+    indexed by rFFT bin (so bin k reads as k*250/999 Hz). Kept if 3 <= rate <= 9 Hz, the (cut) note is
+    longer than 50 frames, and the rate exceeds one cycle per note.
+    """
+    length = min(pitch_deviation.size, ANALYSIS_LENGTH)
+    if length == 0:
+        return 0.0
+    mask = np.zeros(ANALYSIS_LENGTH)
+    mask[:length] = 1.0
+    deviation = _to_analysis_length(pitch_deviation)
+    centred = mask * (deviation - deviation[:length].mean())
+    centred *= _tukey_by_position(np.cumsum(mask) * mask / length)
+    spectrum = np.abs(np.fft.rfft(centred)) / length
+    peak = int(np.argmax(spectrum))
+    rate = np.linspace(0.0, int(1 / SAMPLING_INTERVAL), ANALYSIS_LENGTH)[peak]
+    rate_min, rate_max = VIBRATO_RATE_RANGE_HZ
+    keep = rate_min <= rate <= rate_max and length > MIN_VIBRATO_NOTE_FRAMES
+    keep = keep and rate > 1.0 / (length * SAMPLING_INTERVAL)
+    return float(spectrum[peak]) if keep else 0.0
+
+
+def _peak_position(amplitude_db: np.ndarray) -> float:
+    """Index of the (first) loudest frame over the note length, both within the first 1000 frames."""
+    kept = amplitude_db[:ANALYSIS_LENGTH]
+    return float(np.argmax(kept)) / kept.size
+
+
+def _as_notes(notes: Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:
+    table = np.asarray(notes, dtype=np.float64).reshape(-1, 3) if len(notes) else np.zeros((0, 3))
+    if table.ndim != 2 or table.shape[1] != 3:
+        raise ReaDDSPError(f"notes must be (pitch, onset_frame, offset_frame) rows, got shape {table.shape}")
+    return table
+
+
+def extract_expression(
+    f0_hz: np.ndarray,
+    amplitude: np.ndarray,
+    harmonic_distribution: np.ndarray,
+    noise_magnitudes: np.ndarray,
+    notes: Sequence[Sequence[float]] | np.ndarray,
+    clip: bool = False,
+) -> np.ndarray:
+    """Expression controls [n_notes, 6] in CONTROL_NAMES order from 250 Hz synthesis parameters.
+
+    Inputs: `f0_hz` [T]; `amplitude` [T] or [T, 1] linear harmonic amplitude (after the synth's scaling);
+    `harmonic_distribution` [T, K] normalised; `noise_magnitudes` [T, B] linear; `notes` rows of
+    (MIDI pitch, onset_frame, offset_frame) with an EXCLUSIVE offset (note frames onset..offset-1, i.e.
+    the reference's inclusive offset index + 1), clipped to [0, T]. Rests (pitch 0) and notes shorter than
+    2 frames (which the reference drops) get all zeros, as the reference gives rests.
+    Scaling (reference constants): volume = mean dB/60 + 1.5; vol_fluc = std dB * 2.5/60; vibrato = extent
+    x10; brightness = mean(sum_k hd_k k / K) x5; attack = mean noise dB over the first 10 frames /40 + 2.625
+    (a raw mean of exactly 0 stays 0 for volume and attack); vol_peak_pos = argmax frame / note length.
+    The reference does not clip extracted values (only generated ones at inference);
+    `clip=True` clips to [0, 1].
+    """
+    f0 = np.asarray(f0_hz, dtype=np.float64).reshape(-1)
+    amp = np.asarray(amplitude, dtype=np.float64)
+    amp = amp[:, 0] if amp.ndim == 2 and amp.shape[1] == 1 else amp
+    hd = np.asarray(harmonic_distribution, dtype=np.float64)
+    noise = np.asarray(noise_magnitudes, dtype=np.float64)
+    n_frames = f0.size
+    if amp.ndim != 1 or hd.ndim != 2 or noise.ndim != 2:
+        raise ReaDDSPError(
+            "expected f0 [T], amplitude [T], harmonic_distribution [T, K], noise_magnitudes [T, B]"
+        )
+    if not (amp.size == hd.shape[0] == noise.shape[0] == n_frames):
+        raise ReaDDSPError(
+            f"frame counts differ: f0 {n_frames}, amplitude {amp.size}, "
+            f"harmonics {hd.shape[0]}, noise {noise.shape[0]}"
+        )
+    table = _as_notes(notes)
+    features = frame_features(amp, hd, noise)
+    f0_midi = hz_to_midi(f0)
+    out = np.zeros((table.shape[0], N_CONTROLS))
+    for row, (pitch, onset, offset) in enumerate(table):
+        start, stop = int(max(onset, 0)), int(min(offset, n_frames))
+        if pitch <= 0 or stop - start < 2:
+            continue
+        amp_db = features["amplitude"][start:stop]
+        deviation = pitch - f0_midi[start:stop]
+        deviation[np.abs(deviation) > MAX_PITCH_DEVIATION] = 0.0
+        volume = amp_db.mean()
+        attack = features["noise_level"][start : min(stop, start + ATTACK_FRAMES)].mean()
+        out[row, _INDEX["volume"]] = 0.0 if volume == 0.0 else volume / 60.0 + 1.5
+        out[row, _INDEX["vol_fluc"]] = amp_db.std() * 2.5 / 60.0
+        out[row, _INDEX["vibrato"]] = vibrato_extent(deviation) * 10.0
+        out[row, _INDEX["brightness"]] = features["brightness"][start:stop].mean() * 5.0
+        out[row, _INDEX["attack"]] = 0.0 if attack == 0.0 else attack / 40.0 + 2.625
+        out[row, _INDEX["vol_peak_pos"]] = _peak_position(amp_db)
+    return np.clip(out, 0.0, 1.0) if clip else out

@@ -1,0 +1,1 @@
+"""The three trainable MIDI-DDSP modules: DDSP Inference, Synthesis Generator and Expression Generator."""

@@ -1,0 +1,83 @@
+"""DDSP Inference: audio (log-mel) + f0 + loudness -> synthesis parameters (amplitude, harmonics, noise)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from readdsp.core.models.layers import FcStack, LogMel
+
+
+@dataclass
+class DDSPInferenceConfig:
+    """Sizes (the paper: CNN 64..512, dense 256, BiLSTM 256; halved here to train on 2 CPU cores)."""
+
+    sample_rate: int = 24000
+    frame_rate: int = 250
+    n_mels: int = 64
+    cnn_channels: tuple[int, ...] = (32, 64, 128, 128)
+    hidden: int = 128
+    n_instruments: int = 16
+    instrument_dim: int = 32
+    n_harmonics: int = 60
+    n_noise_bands: int = 65
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class MelCnn(nn.Module):
+    """Conv blocks over (time, mel) that pool frequency only, then a dense projection per frame."""
+
+    def __init__(self, n_mels: int, channels: tuple[int, ...], out_dim: int):
+        super().__init__()
+        blocks: list[nn.Module] = []
+        c_in, freq = 1, n_mels
+        for c_out in channels:
+            blocks += [
+                nn.Conv2d(c_in, c_out, 3, padding=1),
+                nn.BatchNorm2d(c_out),
+                nn.ReLU(),
+                nn.AvgPool2d((1, 2)),
+                nn.Dropout(0.1),
+            ]
+            c_in, freq = c_out, freq // 2
+        self.blocks = nn.Sequential(*blocks)
+        self.proj = nn.Linear(c_in * freq, out_dim)
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        h = self.blocks(mel.unsqueeze(1))  # [B, C, T, F]
+        b, c, t, f = h.shape
+        return self.proj(h.permute(0, 2, 1, 3).reshape(b, t, c * f))
+
+
+class DDSPInference(nn.Module):
+    """Mel-CNN + [f0, loudness] + instrument embedding -> BiLSTM -> raw amplitude / harmonic / noise heads."""
+
+    def __init__(self, config: DDSPInferenceConfig):
+        super().__init__()
+        self.config = config
+        self.mel = LogMel(config.sample_rate, config.frame_rate, config.n_mels)
+        self.cnn = MelCnn(config.n_mels, config.cnn_channels, config.hidden)
+        self.features = FcStack(2, config.hidden, 2)
+        self.instrument = nn.Embedding(config.n_instruments, config.instrument_dim)
+        self.rnn = nn.LSTM(2 * config.hidden + config.instrument_dim, config.hidden, batch_first=True, bidirectional=True)
+        self.head = nn.Linear(2 * config.hidden, 1 + config.n_harmonics + config.n_noise_bands)
+        with torch.no_grad():
+            self.head.bias[0] = 1.0
+
+    def forward(
+        self, audio: torch.Tensor, f0_hz: torch.Tensor, loudness_db: torch.Tensor, instrument_id: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """Raw (pre-exp_sigmoid) parameters on the frame grid of `f0_hz` ([B, T])."""
+        n_frames = f0_hz.shape[1]
+        mel_feat = self.cnn(self.mel(audio, n_frames))
+        midi = 12.0 * torch.log2(f0_hz.clamp(min=1.0) / 440.0) + 69.0
+        scalars = torch.stack([midi / 127.0, loudness_db / 80.0 + 1.0], dim=-1)
+        inst = self.instrument(instrument_id)[:, None, :].expand(-1, n_frames, -1)
+        h, _ = self.rnn(torch.cat([mel_feat, self.features(scalars), inst], dim=-1))
+        out = self.head(h)
+        k = self.config.n_harmonics
+        return {"amplitude": out[..., :1], "harmonics": out[..., 1 : 1 + k], "noise": out[..., 1 + k :]}

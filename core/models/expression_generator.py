@@ -1,0 +1,104 @@
+"""Expression Generator: a note sequence -> the 6 expression controls per note (BiGRU + autoregressive GRU)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from readdsp.core.models.layers import FcStack
+from readdsp.core.performance import N_CONTROLS, Note
+
+
+@dataclass
+class ExpressionGeneratorConfig:
+    """Sizes (the paper: embeddings 64, BiGRU 128, GRU 128x2; one AR layer here, which trains in minutes on CPU)."""
+
+    n_instruments: int = 16
+    embed_dim: int = 64
+    hidden: int = 128
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class ExpressionGenerator(nn.Module):
+    """Note-level model: [pitch embedding, note length, velocity, instrument] -> BiGRU -> AR GRU -> 6 controls.
+
+    Velocity is an input here (the reference ignores it) so that a MIDI part's dynamics reach the expression.
+    """
+
+    def __init__(self, config: ExpressionGeneratorConfig):
+        super().__init__()
+        self.config = config
+        c = config
+        self.pitch = nn.Embedding(128, c.embed_dim)
+        self.length = nn.Linear(2, c.embed_dim)
+        self.instrument = nn.Embedding(c.n_instruments, c.embed_dim)
+        self.encoder = nn.GRU(3 * c.embed_dim, c.hidden, batch_first=True, bidirectional=True)
+        self.decoder = nn.GRU(2 * c.hidden + N_CONTROLS, c.hidden, batch_first=True)
+        self.norm = nn.LayerNorm(c.hidden)
+        self.out = FcStack(c.hidden, c.hidden, 2, N_CONTROLS)
+
+    def context(
+        self, pitch: torch.Tensor, length_s: torch.Tensor, velocity: torch.Tensor, instrument_id: torch.Tensor
+    ) -> torch.Tensor:
+        inst = self.instrument(instrument_id)[:, None, :].expand(-1, pitch.shape[1], -1)
+        scalars = torch.stack([length_s, velocity / 127.0], dim=-1)
+        x = torch.cat([self.pitch(pitch), self.length(scalars), inst], dim=-1)
+        return self.encoder(x)[0]
+
+    def forward(
+        self,
+        pitch: torch.Tensor,
+        length_s: torch.Tensor,
+        velocity: torch.Tensor,
+        instrument_id: torch.Tensor,
+        target: torch.Tensor,
+    ) -> torch.Tensor:
+        """Teacher-forced training pass: [B, N] notes (pitch 0 = rest) -> [B, N, 6]; rests output 0."""
+        ctx = self.context(pitch, length_s, velocity, instrument_id)
+        prev = torch.cat([torch.zeros_like(target[:, :1]), target[:, :-1]], dim=1)
+        if self.training:
+            prev = prev * (torch.rand(prev.shape[:2], device=prev.device) > 0.5).unsqueeze(-1)
+        h, _ = self.decoder(torch.cat([ctx, prev], dim=-1))
+        return self.out(self.norm(h)) * (pitch > 0).unsqueeze(-1)
+
+    @torch.no_grad()
+    def generate(
+        self, pitch: torch.Tensor, length_s: torch.Tensor, velocity: torch.Tensor, instrument_id: torch.Tensor
+    ) -> torch.Tensor:
+        """Autoregressive inference over notes; outputs clipped to [0, 1] and zero on rests."""
+        ctx = self.context(pitch, length_s, velocity, instrument_id)
+        prev = torch.zeros(pitch.shape[0], 1, N_CONTROLS)
+        state = None
+        outputs = []
+        for i in range(pitch.shape[1]):
+            h, state = self.decoder(torch.cat([ctx[:, i : i + 1], prev], dim=-1), state)
+            prev = self.out(self.norm(h)).clamp(0.0, 1.0) * (pitch[:, i : i + 1] > 0).unsqueeze(-1)
+            outputs.append(prev)
+        return torch.cat(outputs, dim=1)
+
+
+def notes_with_rests(notes: list[Note]) -> dict[str, np.ndarray]:
+    """A monophonic note list as the generator's sequence: pitch (0 = rest), length_s, velocity, note index (-1).
+
+    Gaps become explicit pitch-0 rests and a 1-s rest ends the sequence, as in MIDI-DDSP.
+    """
+    rows: list[tuple[int, float, float, int]] = []
+    t = 0.0
+    for i, note in enumerate(notes):
+        if note.onset - t > 1e-6:
+            rows.append((0, note.onset - t, 0.0, -1))
+        rows.append((int(note.pitch), max(note.duration, 0.0), float(note.velocity), i))
+        t = max(t, note.offset)
+    rows.append((0, 1.0, 0.0, -1))
+    pitch, length, velocity, index = zip(*rows, strict=True)
+    return {
+        "pitch": np.array(pitch, np.int64),
+        "length_s": np.array(length, np.float32),
+        "velocity": np.array(velocity, np.float32),
+        "index": np.array(index, np.int64),
+    }

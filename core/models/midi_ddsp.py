@@ -1,0 +1,115 @@
+"""MidiDDSP: the inference hierarchy in one module (notes -> expression -> synthesis parameters -> audio)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from readdsp.core.bundle import Bundle
+from readdsp.core.models.expression_generator import (
+    ExpressionGenerator,
+    ExpressionGeneratorConfig,
+    notes_with_rests,
+)
+from readdsp.core.models.synthesis_generator import SynthesisGenerator, SynthesisGeneratorConfig
+from readdsp.core.note_frames import FRAME_RATE, notes_to_frames
+from readdsp.core.performance import Note
+from readdsp.core.synth import DDSPSynth, SynthControls
+from readdsp.core.training.data import held_pitch
+
+
+def _dataclass_from(cls, values: dict):
+    """Build a config dataclass from JSON, turning lists back into tuples."""
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+
+class MidiDDSP(nn.Module):
+    """Expression Generator + Synthesis Generator + DDSP synth (with the learned per-instrument reverb)."""
+
+    def __init__(self, config: dict):
+        super().__init__()
+        self.config = config
+        self.instruments: list[str] = list(config["instruments"])
+        self.sample_rate = int(config["sample_rate"])
+        self.expression_generator = ExpressionGenerator(
+            _dataclass_from(ExpressionGeneratorConfig, config["expression_generator"])
+        )
+        self.synthesis_generator = SynthesisGenerator(
+            _dataclass_from(SynthesisGeneratorConfig, config["synthesis_generator"])
+        )
+        sg = self.synthesis_generator.config
+        self.synth = DDSPSynth(
+            self.sample_rate,
+            FRAME_RATE,
+            sg.n_harmonics,
+            sg.n_noise_bands,
+            reverb_length_s=float(config["reverb_seconds"]),
+            n_instruments=sg.n_instruments,
+        )
+        self.eval()
+
+    @classmethod
+    def from_bundle(cls, bundle: Bundle) -> MidiDDSP:
+        model = cls(bundle.config)
+        model.expression_generator.load_state_dict(bundle.states["expression_generator"])
+        model.synthesis_generator.load_state_dict(bundle.states["synthesis_generator"])
+        model.synth.reverb.load_state_dict(bundle.states["reverb"])
+        return model.eval()
+
+    def bundle_modules(self) -> dict[str, nn.Module]:
+        return {
+            "expression_generator": self.expression_generator,
+            "synthesis_generator": self.synthesis_generator,
+            "reverb": self.synth.reverb,
+        }
+
+    def instrument_id(self, name: str) -> int:
+        return self.instruments.index(name)
+
+    @torch.no_grad()
+    def generate_expression(self, notes: list[Note], instrument: str) -> np.ndarray:
+        """[n_notes, 6] controls for a monophonic, onset-sorted note list."""
+        if not notes:
+            return np.zeros((0, 6), np.float32)
+        seq = notes_with_rests(notes)
+        out = self.expression_generator.generate(
+            torch.from_numpy(seq["pitch"])[None],
+            torch.from_numpy(seq["length_s"])[None],
+            torch.from_numpy(seq["velocity"])[None],
+            torch.tensor([self.instrument_id(instrument)]),
+        )[0].numpy()
+        return out[seq["index"] >= 0]
+
+    @torch.no_grad()
+    def generate_controls(
+        self, segments: list[list[Note]], n_frames: list[int], instrument: str, seed: int
+    ) -> list[SynthControls]:
+        """Synthesis parameters for several note segments at once (notes timed from each segment's start)."""
+        longest = max(n_frames)
+        cond = np.zeros((len(segments), longest, 10), np.float32)
+        base = np.full((len(segments), longest), 60.0, np.float32)
+        for i, (notes, frames) in enumerate(zip(segments, n_frames, strict=True)):
+            laid = notes_to_frames(notes, frames, FRAME_RATE)
+            cond[i, :frames] = laid.stacked()
+            base[i, :frames] = held_pitch(laid.pitch)
+            base[i, frames:] = base[i, frames - 1]
+        inst = torch.full((len(segments),), self.instrument_id(instrument), dtype=torch.long)
+        out = self.synthesis_generator.generate(torch.from_numpy(cond), inst, torch.from_numpy(base), seed=seed)
+        controls = self.synth.get_controls(out["amplitude"], out["harmonics"], out["noise"], out["f0_hz"])
+        return [
+            SynthControls(*(getattr(controls, k)[i : i + 1, :frames] for k in SynthControls.__dataclass_fields__))
+            for i, frames in enumerate(n_frames)
+        ]
+
+    @torch.no_grad()
+    def synthesize(self, controls: SynthControls, seed: int) -> np.ndarray:
+        """Dry audio for one segment's controls (reverb is applied later, once per instrument)."""
+        generator = torch.Generator().manual_seed(seed)
+        return self.synth.get_signal(controls, generator=generator, reverb=False)[0].numpy()
+
+    @torch.no_grad()
+    def reverb_ir(self, instrument: str) -> np.ndarray:
+        """The instrument's learned IR as applied at inference (with the decay after the first second)."""
+        ids = torch.tensor([self.instrument_id(instrument)])
+        return self.synth.reverb.impulse_response(ids, decay=True)[0].numpy()

@@ -1,0 +1,206 @@
+"""The public render API: a Performance in, expressive audio out (mix, stems, and the expression it used)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from math import gcd
+from pathlib import Path
+
+import numpy as np
+from scipy.signal import oaconvolve, resample_poly
+
+from readdsp.core.bundle import load_bundle, resolve_bundle
+from readdsp.core.errors import ReaDDSPError
+from readdsp.core.models.midi_ddsp import MidiDDSP
+from readdsp.core.note_frames import FRAME_RATE, n_frames_for
+from readdsp.core.performance import Note, Part, Performance
+from readdsp.core.programs import INSTRUMENTS, instrument_for_part
+from readdsp.core.voices import split_monophonic
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[float, float], None]
+SEGMENT_GAP_S = 0.25  # a rest at least this long starts a new segment
+SEGMENT_MAX_S = 8.0  # segments are cut at a note boundary past this length (training used 2-4 s windows)
+LEAD_S = 0.05  # frames rendered before a segment's first onset
+TAIL_S = 0.5  # frames rendered after its last offset, for the release
+SEGMENT_BATCH = 32
+
+
+@dataclass
+class RenderResult:
+    """Audio and what produced it; `performance` carries the expression every note was rendered with."""
+
+    mix: np.ndarray
+    stems: dict[str, np.ndarray]
+    sample_rate: int
+    performance: Performance
+    instruments: dict[str, str] = field(default_factory=dict)  # stem label -> instrument
+    warnings: list[str] = field(default_factory=list)
+
+
+def split_segments(notes: list[Note]) -> list[list[Note]]:
+    """Cut a monophonic voice at rests of SEGMENT_GAP_S or more, and at note boundaries past SEGMENT_MAX_S."""
+    segments: list[list[Note]] = []
+    for note in notes:
+        if segments:
+            current = segments[-1]
+            gap = note.onset - current[-1].offset
+            if gap < SEGMENT_GAP_S and note.offset - current[0].onset <= SEGMENT_MAX_S:
+                current.append(note)
+                continue
+        segments.append([note])
+    return segments
+
+
+def _resample(audio: np.ndarray, source_rate: int, target_rate: int) -> np.ndarray:
+    if source_rate == target_rate:
+        return audio.astype(np.float32)
+    g = gcd(source_rate, target_rate)
+    return resample_poly(audio, target_rate // g, source_rate // g).astype(np.float32)
+
+
+class Renderer:
+    """Loads one MIDI-DDSP bundle and renders Performances with it."""
+
+    def __init__(self, model: MidiDDSP, bundle_path: Path | None = None):
+        self.model = model
+        self.bundle_path = bundle_path
+
+    @classmethod
+    def load(cls, name_or_path: str | Path | None = None) -> Renderer:
+        """The bundled default model, or a bundle by name or path."""
+        path = resolve_bundle(name_or_path)
+        return cls(MidiDDSP.from_bundle(load_bundle(path)), path)
+
+    @property
+    def instruments(self) -> list[str]:
+        return list(self.model.instruments)
+
+    @property
+    def model_sample_rate(self) -> int:
+        return self.model.sample_rate
+
+    def check_instrument(self, name: str) -> str:
+        """The instrument name, or a one-line error listing the available ones."""
+        if name not in self.model.instruments:
+            raise ReaDDSPError(f"unknown instrument {name!r}; available: {', '.join(self.model.instruments)}")
+        return name
+
+    def instrument_for(self, part: Part, override: str | None = None) -> str | None:
+        """Which instrument renders a part: the override, the part's own, else the program mapping."""
+        if override:
+            return self.check_instrument(override)
+        if part.instrument:
+            return self.check_instrument(part.instrument)
+        return instrument_for_part(part, available=self.model.instruments)
+
+    def fill_expression(self, voice: Part, instrument: str) -> None:
+        """Give every note of a monophonic voice its controls, generating those that are unset."""
+        missing = [n.expression is None for n in voice.notes]
+        if any(missing):
+            generated = self.model.generate_expression(voice.notes, instrument)
+            for note, row, needs in zip(voice.notes, generated, missing, strict=True):
+                if needs:
+                    note.expression = np.clip(row, 0.0, 1.0)
+
+    def render_voice(self, voice: Part, instrument: str, seed: int, n_samples: int, progress=None) -> np.ndarray:
+        """Dry audio of one monophonic voice at the model rate (segments generated in batches)."""
+        sr = self.model.sample_rate
+        out = np.zeros(n_samples, np.float32)
+        segments = split_segments(voice.notes)
+        for first in range(0, len(segments), SEGMENT_BATCH):
+            batch = segments[first : first + SEGMENT_BATCH]
+            starts = [max(seg[0].onset - LEAD_S, 0.0) for seg in batch]
+            shifted = [
+                [Note(n.pitch, n.onset - s, n.offset - s, n.velocity, n.expression) for n in seg]
+                for seg, s in zip(batch, starts, strict=True)
+            ]
+            frames = [n_frames_for(seg[-1].offset + TAIL_S) for seg in shifted]
+            controls = self.model.generate_controls(shifted, frames, instrument, seed=seed + first)
+            for j, (start, ctrl) in enumerate(zip(starts, controls, strict=True)):
+                audio = self.model.synthesize(ctrl, seed=seed + first + j)
+                begin = int(round(start * sr))
+                end = min(begin + len(audio), n_samples)
+                out[begin:end] += audio[: end - begin]
+            if progress:
+                progress(len(batch))
+        return out
+
+    def render(
+        self,
+        performance: Performance,
+        sample_rate: int = 48000,
+        instrument: str | None = None,
+        seed: int = 0,
+        progress: Progress | None = None,
+    ) -> RenderResult:
+        """Render every non-drum part; notes keep their expression, missing expression is generated."""
+        if not 8000 <= sample_rate <= 192000:
+            raise ReaDDSPError(f"sample rate {sample_rate} Hz is out of range (8000..192000)")
+        perf = performance.copy()
+        sr = self.model.sample_rate
+        n_samples = int(np.ceil((perf.duration + TAIL_S + 2.0) * sr))
+        warnings: list[str] = []
+        plans: list[tuple[str, Part, str, list[Part]]] = []
+        for index, part in enumerate(perf.parts):
+            label = part.name or f"part {index + 1}"
+            if part.is_drum:
+                warnings.append(f"{label}: drum part skipped (no neural drum instrument)")
+                continue
+            if not part.notes:
+                continue
+            name = self.instrument_for(part, instrument)
+            if name is None:
+                warnings.append(f"{label}: no instrument for program {part.program}; skipped")
+                continue
+            part.instrument = name
+            low, high = (INSTRUMENTS[name].low, INSTRUMENTS[name].high) if name in INSTRUMENTS else (0, 127)
+            outside = sum(1 for n in part.notes if not low <= n.pitch <= high)
+            if outside:
+                warnings.append(f"{label}: {outside} note(s) outside the {name}'s range {low}-{high}; rendered anyway")
+            plans.append((label, part, name, split_monophonic(part)))
+        total = sum(len(split_segments(v.notes)) for *_, voices in plans for v in voices)
+        done = 0
+
+        def tick(count: int) -> None:
+            nonlocal done
+            done += count
+            if progress:
+                progress(done, total)
+
+        stems: dict[str, np.ndarray] = {}
+        used: dict[str, str] = {}
+        for label, part, name, voices in plans:
+            dry = np.zeros(n_samples, np.float32)
+            for v, voice in enumerate(voices):
+                voice.notes.sort(key=lambda n: n.onset)
+                self.fill_expression(voice, name)
+                dry += self.render_voice(voice, name, seed + 7919 * v, n_samples, tick)
+            _copy_expression_back(part, voices)
+            wet = dry + oaconvolve(dry, self.model.reverb_ir(name))[:n_samples].astype(np.float32)
+            key = label if label not in stems else f"{label} ({len(stems) + 1})"
+            stems[key] = _resample(wet, sr, sample_rate)
+            used[key] = name
+        for message in warnings:
+            log.warning(message)
+        length = int(np.ceil((perf.duration + TAIL_S) * sample_rate))
+        mix = np.zeros(length, np.float32)
+        for key in stems:
+            stems[key] = _trim_silence_tail(stems[key], length)
+            mix += stems[key][:length]
+        return RenderResult(mix, stems, sample_rate, perf, used, warnings)
+
+
+def _copy_expression_back(part: Part, voices: list[Part]) -> None:
+    """Voices hold copies of the part's notes: copy their controls back by (onset, pitch)."""
+    by_key = {(round(n.onset, 6), n.pitch): n.expression for v in voices for n in v.notes}
+    for note in part.notes:
+        note.expression = by_key.get((round(note.onset, 6), note.pitch), note.expression)
+
+
+def _trim_silence_tail(audio: np.ndarray, length: int) -> np.ndarray:
+    """Cut to `length`, or pad with zeros up to it."""
+    return audio[:length] if len(audio) >= length else np.pad(audio, (0, length - len(audio)))

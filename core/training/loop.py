@@ -1,0 +1,95 @@
+"""The shared training loop: tqdm progress, periodic checkpoints, resume, a time budget, and a metrics JSON."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from readdsp.core.atomic import write_json
+from readdsp.core.training.checkpoint import load_latest, save_checkpoint
+from readdsp.core.training.distributed import DistContext, barrier
+
+
+@dataclass
+class LoopConfig:
+    """How long and how often: steps, checkpoint interval, and an optional wall-clock budget per run."""
+
+    steps: int
+    checkpoint_every: int = 500
+    log_every: int = 50
+    time_budget_s: float | None = None  # stop early (and checkpoint) when spent; rerun to resume
+
+
+@dataclass
+class LoopResult:
+    """What a run did."""
+
+    start_step: int
+    end_step: int
+    wall_time_s: float
+    history: list[dict] = field(default_factory=list)
+
+
+def run_loop(
+    name: str,
+    run_dir: Path,
+    models: dict[str, torch.nn.Module],
+    optimizers: dict[str, torch.optim.Optimizer],
+    step_fn: Callable[[int], dict[str, float]],
+    config: LoopConfig,
+    ctx: DistContext,
+) -> LoopResult:
+    """Resume from `run_dir`, call `step_fn(step)` until `config.steps`, checkpointing along the way."""
+    start = load_latest(run_dir, models, optimizers)
+    began = time.monotonic()
+    history: list[dict] = []
+    running: dict[str, float] = {}
+    step = start
+    bar = tqdm(total=config.steps, initial=start, desc=name, disable=not ctx.is_main, dynamic_ncols=True)
+    for model in models.values():
+        model.train()
+    while step < config.steps:
+        losses = step_fn(step)
+        step += 1
+        for key, value in losses.items():
+            running[key] = running.get(key, 0.0) + float(value)
+        bar.update(1)
+        if step % config.log_every == 0 or step == config.steps:
+            n = config.log_every if step % config.log_every == 0 else step % config.log_every
+            means = {k: v / max(n, 1) for k, v in running.items()}
+            bar.set_postfix({k: f"{v:.3f}" for k, v in means.items()})
+            history.append({"step": step, "elapsed_s": round(time.monotonic() - began, 1), **means})
+            running = {}
+        out_of_time = config.time_budget_s is not None and time.monotonic() - began > config.time_budget_s
+        if step % config.checkpoint_every == 0 or step == config.steps or out_of_time:
+            if ctx.is_main:
+                save_checkpoint(run_dir, step, models, optimizers)
+                _append_history(run_dir / "history.json", history)
+                history = []
+            barrier(ctx)
+        if out_of_time:
+            break
+    bar.close()
+    return LoopResult(start, step, time.monotonic() - began, history)
+
+
+def _append_history(path: Path, new: list[dict]) -> None:
+    import json
+
+    old = json.loads(path.read_text()) if path.is_file() else []
+    write_json(path, old + new)
+
+
+def total_wall_time(run_dir: Path, this_run_s: float) -> float:
+    """Training wall time over all resumed runs (kept in `wall_time.json`)."""
+    import json
+
+    path = run_dir / "wall_time.json"
+    before = json.loads(path.read_text())["seconds"] if path.is_file() else 0.0
+    write_json(path, {"seconds": before + this_run_s})
+    return before + this_run_s

@@ -1,0 +1,143 @@
+"""Train the Synthesis Generator: f0 cross-entropy + multi-scale spectral loss + parameter L1 + LSGAN/feature matching."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from readdsp.core.losses import MultiScaleSpectralLoss
+from readdsp.core.models.discriminator import (
+    MultiScaleDiscriminator,
+    discriminator_loss,
+    generator_adversarial_loss,
+)
+from readdsp.core.models.synthesis_generator import (
+    N_F0_CLASSES,
+    SynthesisGenerator,
+    SynthesisGeneratorConfig,
+    hz_to_midi,
+)
+from readdsp.core.note_frames import FRAME_RATE
+from readdsp.core.synth.ops import amplitude_to_db
+from readdsp.core.training.data import crop_batch, load_prepared
+from readdsp.core.training.ddsp_inference import make_synth
+from readdsp.core.training.distributed import DistContext, average_gradients, unwrap, wrap_ddp
+from readdsp.core.training.loop import LoopConfig, LoopResult, run_loop
+from readdsp.datasets.cache import open_dataset
+
+
+@dataclass
+class SynthesisGeneratorTrainConfig:
+    """Hyper-parameters. Parameter L1 terms (logged only in the paper) are used as loss here: they make CPU
+    training converge in far fewer steps."""
+
+    batch_size: int = 8
+    segment_seconds: float = 2.0
+    learning_rate: float = 1e-3
+    disc_learning_rate: float = 1e-4
+    grad_clip: float = 2.5
+    param_weight: float = 1.0
+    gan_start_step: int = 1500
+    gan_weight: float = 0.1
+    feature_matching_weight: float = 1.0
+    seed: int = 0
+
+
+def param_vector(f0_hz: torch.Tensor, amplitude: torch.Tensor, distribution: torch.Tensor, noise: torch.Tensor):
+    """The discriminator's view of synthesis parameters: [f0 midi/127, amp dB, harmonics, noise dB], all ~[0, 1]."""
+    return torch.cat(
+        [
+            (hz_to_midi(f0_hz) / 127.0).unsqueeze(-1),
+            (amplitude_to_db(amplitude) / 80.0 + 1.0).unsqueeze(-1),
+            distribution,
+            amplitude_to_db(noise) / 80.0 + 1.0,
+        ],
+        dim=-1,
+    )
+
+
+def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    while mask.dim() < x.dim():
+        mask = mask.unsqueeze(-1)
+    mask = mask.expand_as(x).float()
+    return (x * mask).sum() / mask.sum().clamp(min=1.0)
+
+
+def train_synthesis_generator(
+    dataset_dir: Path,
+    annotations_dir: Path,
+    run_dir: Path,
+    loop: LoopConfig,
+    train: SynthesisGeneratorTrainConfig,
+    ctx: DistContext,
+    model_config: SynthesisGeneratorConfig | None = None,
+) -> tuple[SynthesisGenerator, torch.nn.Module, LoopResult]:
+    """Fit the Synthesis Generator on DDSP Inference's annotations of the dataset."""
+    dataset = open_dataset(dataset_dir)
+    config = model_config or SynthesisGeneratorConfig()
+    torch.manual_seed(train.seed)
+    model = SynthesisGenerator(config).to(ctx.device)
+    model_ddp = wrap_ddp(model, ctx)
+    disc = MultiScaleDiscriminator(10 + config.z_dim + config.instrument_dim, 2 + config.n_harmonics + config.n_noise_bands)
+    disc = disc.to(ctx.device)  # called several times per step, so its gradients are averaged by hand, not by DDP
+    synth = make_synth(dataset.sample_rate, config.n_harmonics, config.n_noise_bands, config.n_instruments)
+    spectral = MultiScaleSpectralLoss()
+    opt_g = torch.optim.Adam([*model.parameters(), *synth.parameters()], lr=train.learning_rate)
+    opt_d = torch.optim.Adam(disc.parameters(), lr=train.disc_learning_rate, betas=(0.5, 0.9))
+    examples = load_prepared(dataset_dir, "train", annotations_dir)
+    rng = np.random.default_rng(train.seed + 1000 * ctx.rank)
+    segment_frames = int(train.segment_seconds * FRAME_RATE)
+
+    def step(step_index: int) -> dict[str, float]:
+        for group in opt_g.param_groups:
+            group["lr"] = train.learning_rate * (0.98 ** (step_index / 1000))
+        b = crop_batch(examples, train.batch_size, segment_frames, rng)
+        out = model_ddp(b["conditioning"], b["instrument_id"], b["base_pitch"], b["f0_hz"])
+        controls = synth.get_controls(out["amplitude"], out["harmonics"], out["noise"], b["f0_hz"])
+        audio = synth.get_signal(controls, n_samples=b["audio"].shape[1], instrument_ids=b["instrument_id"])
+        voiced = b["in_note"] & b["mask"]
+        f0_ce = masked_mean(
+            F.cross_entropy(out["f0_logits"].reshape(-1, N_F0_CLASSES), out["f0_target"].reshape(-1), reduction="none")
+            .reshape(voiced.shape),
+            voiced,
+        )
+        amp_l1 = masked_mean((amplitude_to_db(controls.amplitude) - amplitude_to_db(b["amplitude"])).abs() / 40.0, b["mask"])
+        hd_l1 = masked_mean((controls.harmonic_distribution - b["harmonic_distribution"]).abs().sum(-1), b["mask"])
+        noise_l1 = masked_mean(
+            (amplitude_to_db(controls.noise_magnitudes) - amplitude_to_db(b["noise_magnitudes"])).abs() / 40.0, b["mask"]
+        )
+        spec = spectral(audio, b["audio"])
+        loss = spec + f0_ce + train.param_weight * (amp_l1 + hd_l1 + noise_l1)
+        losses = {"spectral": spec.item(), "f0_ce": f0_ce.item(), "amp": amp_l1.item(), "hd": hd_l1.item()}
+        if step_index >= train.gan_start_step:
+            cond = torch.cat([b["conditioning"], out["z"]], dim=-1)
+            fake = param_vector(b["f0_hz"], controls.amplitude, controls.harmonic_distribution, controls.noise_magnitudes)
+            real = param_vector(b["f0_hz"], b["amplitude"], b["harmonic_distribution"], b["noise_magnitudes"])
+            d_loss = discriminator_loss(disc(cond.detach(), real), disc(cond.detach(), fake.detach()))
+            opt_d.zero_grad()
+            d_loss.backward()
+            average_gradients(disc, ctx)
+            opt_d.step()
+            adv, fm = generator_adversarial_loss(disc(cond.detach(), real), disc(cond, fake))
+            loss = loss + train.gan_weight * adv + train.feature_matching_weight * train.gan_weight * fm
+            losses.update(disc=d_loss.item(), adv=adv.item())
+        opt_g.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), train.grad_clip)
+        opt_g.step()
+        return losses
+
+    result = run_loop(
+        "synthesis-generator",
+        run_dir,
+        {"synthesis_generator": model, "reverb": synth.reverb, "discriminator": disc},
+        {"generator": opt_g, "discriminator": opt_d},
+        step,
+        loop,
+        ctx,
+    )
+    return unwrap(model_ddp), synth.reverb, result

@@ -1,0 +1,1 @@
+"""Dataset builders: soundfont corpora, audio+MIDI pairs, REAPER projects and effect pairs."""

@@ -1,0 +1,241 @@
+"""Perform a score line expressively as MIDI: timing in seconds, velocities, CC11/CC1 and pitch-bend vibrato.
+
+Alignment is exact by construction: note times are quantised to MIDI ticks *before* they are stored, and the
+file uses one fixed tempo, so the stored notes are exactly the notes FluidSynth plays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mido
+import numpy as np
+from readdsp.datasets.note_sources import SourceLine
+
+TICKS_PER_BEAT = 960
+TEMPO_US = 500_000  # 120 bpm: 1920 ticks per second
+TICKS_PER_SECOND = TICKS_PER_BEAT * 1_000_000 / TEMPO_US
+LEAD_IN_SECONDS = 0.3
+PITCH_BEND_RANGE = 2  # semitones, set explicitly with RPN 0
+MIN_NOTE_SECONDS = 0.06
+CC_STEP_SECONDS = 0.025
+BEND_STEP_SECONDS = 0.01
+
+# Event order inside one tick: release the old note, set controllers, then start the new note.
+_NOTE_OFF, _CONTROL, _NOTE_ON = 0, 1, 2
+
+
+@dataclass
+class PerformedLine:
+    """A performed chunk of a line: its MIDI and its notes ([n, 4] pitch, onset, offset, velocity)."""
+
+    name: str
+    piece_id: str
+    source: str
+    midi: mido.MidiFile
+    notes: np.ndarray
+    midi_seconds: float  # time of the last event
+
+
+def fit_range(pitches: np.ndarray, low: int, high: int) -> np.ndarray:
+    """Transpose a line by whole octaves to sit best in [low, high]; fold remaining outliers by octaves."""
+    pitches = np.asarray(pitches, int)
+    centre = low + 0.4 * (high - low)  # lines sound most natural a little below the middle of the range
+
+    def cost(shift: int) -> tuple[int, float]:
+        moved = pitches + 12 * shift
+        return int(((moved < low) | (moved > high)).sum()), abs(float(np.median(moved)) - centre)
+
+    best = min(range(-5, 6), key=cost)
+    moved = pitches + 12 * best
+    while (moved < low).any():
+        moved = np.where(moved < low, moved + 12, moved)
+    while (moved > high).any():
+        moved = np.where(moved > high, moved - 12, moved)
+    return moved
+
+
+def perform_timing(line: SourceLine, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Onsets and offsets in seconds: random tempo with gentle rubato, held fermatas, varied articulation."""
+    starts, durations = line.starts.astype(float), line.durations.astype(float)
+    if line.performed:
+        stretch = rng.uniform(0.85, 1.15)
+        onsets, lengths = starts * stretch, durations * stretch
+    else:
+        bpm = rng.uniform(60, 100) if line.source == "bach" else rng.uniform(80, 140)
+        depth, period, phase = rng.uniform(0, 0.06), rng.uniform(8, 16), rng.uniform(0, 2 * np.pi)
+
+        def seconds(beats: np.ndarray) -> np.ndarray:
+            wobble = (
+                depth * period / (2 * np.pi) * (np.cos(phase) - np.cos(2 * np.pi * beats / period + phase))
+            )
+            return 60.0 / bpm * (beats + wobble)
+
+        onsets = seconds(starts)
+        lengths = seconds(starts + durations) - onsets
+        # Fermatas: hold the note longer and breathe after it; everything later moves by the same amount.
+        extra = np.where(
+            line.fermatas, lengths * rng.uniform(0.5, 1.0, len(lengths)) + rng.uniform(0.1, 0.3), 0.0
+        )
+        onsets = onsets + np.concatenate([[0.0], np.cumsum(extra)[:-1]])
+        lengths = lengths + np.where(line.fermatas, extra * 0.7, 0.0)
+    legato = rng.uniform(0.8, 1.0)
+    articulation = np.where(rng.random(len(lengths)) < 0.08, 0.5, legato)
+    offsets = onsets + np.maximum(lengths * articulation, MIN_NOTE_SECONDS)
+    return onsets, offsets
+
+
+def chunk_bounds(
+    onsets: np.ndarray,
+    offsets: np.ndarray,
+    rng: np.random.Generator,
+    min_s: float = 10.0,
+    max_s: float = 60.0,
+) -> list[tuple[int, int]]:
+    """Cut a line into [start, end) note ranges of about 15-50 s (never over `max_s`), at the widest gaps."""
+    bounds, start, n = [], 0, len(onsets)
+    while start < n:
+        target = rng.uniform(15.0, 50.0)
+        if offsets[-1] - onsets[start] <= max_s and offsets[-1] - onsets[start] <= target + min_s:
+            bounds.append((start, n))
+            break
+        ends = np.arange(start + 1, n)  # candidate exclusive ends: cut before note `end`
+        span = offsets[ends - 1] - onsets[start]
+        window = ends[(span >= 0.6 * target) & (span <= min(target * 1.3, max_s))]
+        if len(window) == 0:
+            window = ends[span <= max_s][-1:] if (span <= max_s).any() else np.array([start + 1])
+        gaps = onsets[window] - offsets[window - 1]
+        end = int(window[int(np.argmax(gaps))])
+        bounds.append((start, end))
+        start = end
+    # A short tail joins its predecessor when that stays under max_s.
+    if len(bounds) > 1:
+        (a, _), (_, d) = bounds[-2], bounds[-1]
+        if offsets[d - 1] - onsets[bounds[-1][0]] < min_s and offsets[d - 1] - onsets[a] <= max_s:
+            bounds[-2:] = [(a, d)]
+    return bounds
+
+
+def _velocities(n: int, rng: np.random.Generator) -> np.ndarray:
+    base, swing, period = rng.uniform(55, 105), rng.uniform(0, 20), rng.uniform(6, 16)
+    phrase = base + swing * np.sin(2 * np.pi * np.arange(n) / period + rng.uniform(0, 2 * np.pi))
+    return np.clip(np.round(phrase + rng.normal(0, 6, n)), 25, 127).astype(int)
+
+
+def _expression_curve(
+    duration: float, level: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """CC11 points (times from note onset, values) for one note: flat, crescendo, decrescendo or swell."""
+    if duration < 0.25:
+        return np.zeros(1), np.array([level])
+    times = np.arange(0.0, duration, CC_STEP_SECONDS)
+    drop = rng.uniform(20, 60)
+    shape = rng.choice(["flat", "crescendo", "decrescendo", "swell"], p=[0.4, 0.2, 0.2, 0.2])
+    u = times / duration
+    if shape == "flat":
+        values = np.full_like(times, level)
+    elif shape == "crescendo":
+        values = level - drop * (1 - u)
+    elif shape == "decrescendo":
+        values = level - drop * u
+    else:
+        peak = rng.uniform(0.3, 0.7)
+        values = level - drop * np.where(u < peak, 1 - u / peak, (u - peak) / (1 - peak))
+    return times, values
+
+
+def _vibrato_bend(duration: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Pitch-bend points (times from onset, semitones): a delayed sine LFO fading in over 0.2 s."""
+    rate, depth = rng.uniform(4.5, 7.0), rng.uniform(0.08, 0.45)
+    delay = rng.uniform(0.05, 0.3)
+    times = np.arange(delay, duration - 0.01, BEND_STEP_SECONDS)
+    fade = np.clip((times - delay) / 0.2, 0.0, 1.0)
+    return times, depth * fade * np.sin(2 * np.pi * rate * (times - delay))
+
+
+def build_midi(
+    pitches: np.ndarray, onsets: np.ndarray, offsets: np.ndarray, program: int, rng: np.random.Generator
+) -> tuple[mido.MidiFile, np.ndarray, float]:
+    """An expressive one-channel MIDI file for a monophonic line, the exact notes it holds, its length (s)."""
+    on_ticks = np.round(np.asarray(onsets) * TICKS_PER_SECOND).astype(np.int64)
+    off_ticks = np.round(np.asarray(offsets) * TICKS_PER_SECOND).astype(np.int64)
+    off_ticks[:-1] = np.minimum(off_ticks[:-1], on_ticks[1:])  # strictly monophonic after rounding
+    off_ticks = np.maximum(off_ticks, on_ticks + 1)
+    velocities = _velocities(len(pitches), rng)
+    level = rng.uniform(85, 125)
+    cc1_probability, bend_probability = rng.uniform(0.0, 0.7), rng.uniform(0.0, 0.6)
+
+    events: list[tuple[int, int, mido.Message]] = [
+        (0, _CONTROL, mido.Message("program_change", program=program)),
+        (0, _CONTROL, mido.Message("control_change", control=101, value=0)),
+        (0, _CONTROL, mido.Message("control_change", control=100, value=0)),
+        (0, _CONTROL, mido.Message("control_change", control=6, value=PITCH_BEND_RANGE)),
+        (0, _CONTROL, mido.Message("control_change", control=38, value=0)),
+    ]
+
+    def tick(seconds: float) -> int:
+        return int(round(seconds * TICKS_PER_SECOND))
+
+    for pitch, on, off, velocity in zip(pitches, on_ticks, off_ticks, velocities, strict=True):
+        duration = (off - on) / TICKS_PER_SECOND
+        start = on / TICKS_PER_SECOND
+        events.append((int(on), _CONTROL, mido.Message("pitchwheel", pitch=0)))
+        times, values = _expression_curve(duration, level + rng.normal(0, 5), rng)
+        last = -1
+        for t, v in zip(times, np.clip(np.round(values), 0, 127).astype(int), strict=True):
+            if v != last:
+                events.append(
+                    (
+                        max(tick(start + t), int(on)),
+                        _CONTROL,
+                        mido.Message("control_change", control=11, value=int(v)),
+                    )
+                )
+                last = v
+        vibrato = int(rng.uniform(40, 127)) if duration > 0.25 and rng.random() < cc1_probability else 0
+        events.append((int(on), _CONTROL, mido.Message("control_change", control=1, value=vibrato)))
+        if duration > 0.3 and rng.random() < bend_probability:
+            bend_times, semitones = _vibrato_bend(duration, rng)
+            for t, s in zip(bend_times, semitones, strict=True):
+                value = int(np.clip(round(s / PITCH_BEND_RANGE * 8191), -8192, 8191))
+                events.append((tick(start + t), _CONTROL, mido.Message("pitchwheel", pitch=value)))
+        events.append((int(on), _NOTE_ON, mido.Message("note_on", note=int(pitch), velocity=int(velocity))))
+        events.append((int(off), _NOTE_OFF, mido.Message("note_off", note=int(pitch), velocity=0)))
+
+    events.sort(key=lambda e: (e[0], e[1]))
+    track = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=TEMPO_US, time=0)])
+    now = 0
+    for at, _, message in events:
+        track.append(message.copy(time=int(at - now)))
+        now = at
+    track.append(mido.MetaMessage("end_of_track", time=0))
+    midi = mido.MidiFile(ticks_per_beat=TICKS_PER_BEAT)
+    midi.tracks.append(track)
+    notes = np.stack(
+        [
+            np.asarray(pitches, float),
+            on_ticks / TICKS_PER_SECOND,
+            off_ticks / TICKS_PER_SECOND,
+            velocities.astype(float),
+        ],
+        axis=1,
+    )
+    return midi, notes, now / TICKS_PER_SECOND
+
+
+def perform_line(
+    line: SourceLine, program: int, low: int, high: int, rng: np.random.Generator
+) -> list[PerformedLine]:
+    """Perform a line for one instrument and cut it into 10-60 s chunks, each with its own MIDI file."""
+    pitches = fit_range(line.pitches, low, high)
+    onsets, offsets = perform_timing(line, rng)
+    performed = []
+    for index, (a, b) in enumerate(chunk_bounds(onsets, offsets, rng)):
+        shift = onsets[a] - LEAD_IN_SECONDS
+        midi, notes, seconds = build_midi(
+            pitches[a:b], onsets[a:b] - shift, offsets[a:b] - shift, program, rng
+        )
+        performed.append(
+            PerformedLine(f"{line.name}_{index}", line.piece_id, line.source, midi, notes, seconds)
+        )
+    return performed

@@ -1,0 +1,1 @@
+"""Bundled example material (MIDI files and effect chain specs)."""

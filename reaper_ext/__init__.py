@@ -1,0 +1,1 @@
+"""Everything that touches REAPER: bridge, engine, actions, install, batch converter, offline RPP."""

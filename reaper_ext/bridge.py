@@ -1,0 +1,285 @@
+"""All live REAPER access (through reapy): read selected MIDI items, add/restore takes, take P_EXT data, undo."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import rpp
+from readdsp.core.errors import ReaDDSPError
+from readdsp.core.performance import Performance
+from readdsp.reaper_ext import reapy_link
+from readdsp.reaper_ext.item_chunk import ItemChunk, append_active_take, audio_take, parse_item_text
+from readdsp.reaper_ext.midi_events import MidiCC, MidiNote, TakeMidi, take_to_performance
+
+EXT_PREFIX = "readdsp_"
+NULL_SUFFIX = "0x0000000000000000"
+UNDO_STATE_ITEMS = 4  # reaper_plugin.h UNDO_STATE_ITEMS
+
+
+@dataclass
+class MidiItem:
+    """A selected item's active MIDI take, converted to seconds from the item start."""
+
+    item: str
+    take: str
+    take_guid: str
+    name: str
+    position: float
+    length: float
+    performance: Performance
+    ext: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Selection:
+    midi_items: list[MidiItem]
+    messages: list[str]
+    sample_rate: int = 48000
+    media_folder: Path = Path(".")
+
+
+class ReaperBridge:
+    """One connection to REAPER. Each public method runs inside one reapy HOLD (one server round of calls)."""
+
+    def __init__(self, host: str = "localhost", web_port: int | None = None):
+        self.host, self.web_port = host, web_port
+        self._connected = False
+
+    def connect(self) -> None:
+        reapy_link.connect(self.host, self.web_port)
+        self._connected = True
+
+    @contextlib.contextmanager
+    def _session(self) -> Iterator:
+        if not self._connected:
+            self.connect()
+        import reapy
+        from reapy import reascript_api as rpr
+
+        try:
+            with reapy.inside_reaper():
+                yield rpr
+        except (TimeoutError, ConnectionError, OSError) as err:
+            self._connected = False
+            raise reapy_link.lost_connection_error(err) from None
+        except reapy.errors.DistError as err:
+            raise ReaDDSPError(f"REAPER refused a call: {str(err).strip().splitlines()[-1]}") from None
+        except AttributeError as err:  # reascript_api is empty when the link dropped during the call
+            self._connected = False
+            raise ReaDDSPError(f"REAPER link lost: {err}") from None
+
+    # --- project -------------------------------------------------------------------------------------------
+    def project_sample_rate(self) -> int:
+        with self._session() as rpr:
+            return self._sample_rate(rpr)
+
+    @staticmethod
+    def _sample_rate(rpr) -> int:
+        """The project rate when the project sets one, else the audio device's (what REAPER plays at)."""
+        if rpr.GetSetProjectInfo(0, "PROJECT_SRATE_USE", 0, False):
+            return int(rpr.GetSetProjectInfo(0, "PROJECT_SRATE", 0, False))
+        ok, _, rate, _ = rpr.GetAudioDeviceInfo("SRATE", "", 64)
+        return int(float(rate)) if ok and rate else 48000
+
+    def media_folder(self) -> Path:
+        with self._session() as rpr:
+            return Path(rpr.GetProjectPath("", 4096)[0])
+
+    def show_message(self, text: str) -> None:
+        """Print to REAPER's ReaScript console (how the engine reports results and skipped items)."""
+        with self._session() as rpr:
+            rpr.ShowConsoleMsg(text.rstrip("\n") + "\n")
+
+    def save_project(self) -> None:
+        with self._session() as rpr:
+            rpr.Main_SaveProject(0, False)
+
+    # --- reading -------------------------------------------------------------------------------------------
+    def read_selected(self) -> Selection:
+        """The selected items' active MIDI takes; non-MIDI and empty items come back as messages."""
+        items: list[MidiItem] = []
+        messages: list[str] = []
+        with self._session() as rpr:
+            for index in range(rpr.CountSelectedMediaItems(0)):
+                item = rpr.GetSelectedMediaItem(0, index)
+                take = rpr.GetActiveTake(item)
+                name = f"item {index + 1}"
+                if take.endswith(NULL_SUFFIX):
+                    messages.append(f"{name}: skipped (empty item, no take)")
+                    continue
+                name = rpr.GetSetMediaItemTakeInfo_String(take, "P_NAME", "", False)[3] or name
+                if not rpr.TakeIsMIDI(take):
+                    messages.append(f"{name}: skipped (not a MIDI take)")
+                    continue
+                midi_item = self._read_midi_item(rpr, item, take, name)
+                if midi_item.performance.n_notes == 0:
+                    messages.append(f"{name}: no notes to render")
+                    continue
+                items.append(midi_item)
+            return Selection(items, messages, self._sample_rate(rpr), Path(rpr.GetProjectPath("", 4096)[0]))
+
+    def _read_midi_item(self, rpr, item: str, take: str, name: str) -> MidiItem:
+        position = rpr.GetMediaItemInfo_Value(item, "D_POSITION")
+        length = rpr.GetMediaItemInfo_Value(item, "D_LENGTH")
+        loop = bool(rpr.GetMediaItemInfo_Value(item, "B_LOOPSRC"))
+        _, _, n_notes, n_ccs, _ = rpr.MIDI_CountEvts(take, 0, 0, 0)
+        midi = TakeMidi()
+        for i in range(n_notes):
+            ok, _, _, _, muted, start, end, chan, pitch, vel = rpr.MIDI_GetNote(take, i, 0, 0, 0, 0, 0, 0, 0)
+            if ok:
+                midi.notes.append(MidiNote(start, end, chan, pitch, vel, bool(muted)))
+        for i in range(n_ccs):
+            ok, _, _, _, muted, ppq, status, chan, msg2, msg3 = rpr.MIDI_GetCC(take, i, 0, 0, 0, 0, 0, 0, 0)
+            if ok:
+                midi.ccs.append(MidiCC(ppq, status & 0xF0, chan, msg2, msg3, bool(muted)))
+        if loop:
+            source = rpr.GetMediaItemTake_Source(take)
+            qn_len, _, is_qn = rpr.GetMediaSourceLength(source, False)
+            if is_qn:
+                qn0 = rpr.MIDI_GetProjQNFromPPQPos(take, 0.0)
+                midi.source_length_ppq = rpr.MIDI_GetPPQPosFromProjQN(take, qn0 + qn_len)
+        cache: dict[float, float] = {}
+
+        def to_item_seconds(ppq: float) -> float:
+            if ppq not in cache:
+                cache[ppq] = rpr.MIDI_GetProjTimeFromPPQPos(take, ppq) - position
+            return cache[ppq]
+
+        performance = take_to_performance(midi, to_item_seconds, length, loop, name=name)
+        return MidiItem(
+            item=item,
+            take=take,
+            take_guid=rpr.GetSetMediaItemTakeInfo_String(take, "GUID", "", False)[3],
+            name=name,
+            position=position,
+            length=length,
+            performance=performance,
+            ext=self._read_ext(rpr, take),
+        )
+
+    @staticmethod
+    def _read_ext(rpr, take: str) -> dict[str, str]:
+        out = {}
+        for key in ("instrument", "seed", "expression", "source_take"):
+            ok, _, _, value, _ = rpr.GetSetMediaItemTakeInfo_String(
+                take, f"P_EXT:{EXT_PREFIX}{key}", "", False
+            )
+            if ok and value:
+                out[key] = value
+        return out
+
+    # --- per-take data ---------------------------------------------------------------------------------------
+    def take_data(self, take: str) -> dict[str, str]:
+        with self._session() as rpr:
+            return self._read_ext(rpr, take)
+
+    def set_take_data(
+        self, take: str, values: dict[str, str], undo_name: str = "ReaDDSP: edit take data"
+    ) -> None:
+        with self._session() as rpr:
+            rpr.Undo_BeginBlock2(0)
+            try:
+                for key, value in values.items():
+                    rpr.GetSetMediaItemTakeInfo_String(take, f"P_EXT:{EXT_PREFIX}{key}", str(value), True)
+            finally:
+                rpr.Undo_EndBlock2(0, undo_name, UNDO_STATE_ITEMS)
+
+    # --- writing ---------------------------------------------------------------------------------------------
+    def add_audio_takes(
+        self, takes: list[tuple[str, Path, str, dict[str, str]]], undo_name: str
+    ) -> list[str]:
+        """Add `(item, wav, take name, P_EXT data)` takes, each made active, in one undo point; returns GUIDs."""
+        guids = []
+        originals: list[tuple[str, str]] = []
+        with self._session() as rpr:
+            rpr.Undo_BeginBlock2(0)
+            try:
+                for item, wav, name, ext in takes:
+                    text = rpr.GetItemStateChunk(item, "", 0, False)[2]
+                    originals.append((item, text))
+                    chunk = parse_item_text(text)
+                    take = audio_take(str(wav), name, {EXT_PREFIX + k: v for k, v in ext.items()})
+                    append_active_take(chunk, take)
+                    if not rpr.SetItemStateChunk(item, chunk.to_text(), False):
+                        raise ReaDDSPError(f"REAPER refused the new take for {name}", wav)
+                    rpr.UpdateItemInProject(item)
+                    guids.append(take.guid)
+            except ReaDDSPError:
+                for item, text in originals:  # leave no take behind when one item fails
+                    rpr.SetItemStateChunk(item, text, False)
+                raise
+            finally:
+                rpr.Undo_EndBlock2(0, undo_name, UNDO_STATE_ITEMS)
+            rpr.UpdateArrange()
+        return guids
+
+    def restore_midi_takes(self, undo_name: str = "ReaDDSP: restore MIDI take") -> list[str]:
+        """Make each selected item's MIDI take active again (the one our audio take was rendered from)."""
+        restored = []
+        with self._session() as rpr:
+            rpr.Undo_BeginBlock2(0)
+            try:
+                for index in range(rpr.CountSelectedMediaItems(0)):
+                    item = rpr.GetSelectedMediaItem(0, index)
+                    active = rpr.GetActiveTake(item)
+                    if active.endswith(NULL_SUFFIX) or rpr.TakeIsMIDI(active):
+                        continue
+                    wanted = self._read_ext(rpr, active).get("source_take")
+                    candidates = [rpr.GetTake(item, i) for i in range(rpr.CountTakes(item))]
+                    midi_takes = [t for t in candidates if rpr.TakeIsMIDI(t)]
+                    by_guid = {
+                        rpr.GetSetMediaItemTakeInfo_String(t, "GUID", "", False)[3]: t for t in midi_takes
+                    }
+                    target = by_guid.get(wanted) or (midi_takes[-1] if midi_takes else None)
+                    if target:
+                        rpr.SetActiveTake(target)
+                        rpr.UpdateItemInProject(item)
+                        restored.append(target)
+            finally:
+                rpr.Undo_EndBlock2(0, undo_name, UNDO_STATE_ITEMS)
+            rpr.UpdateArrange()
+        return restored
+
+    # --- tracks ----------------------------------------------------------------------------------------------
+    def selected_track_chunk(self) -> tuple[str, str]:
+        """(name, state chunk text) of the first selected track."""
+        with self._session() as rpr:
+            if rpr.CountSelectedTracks(0) < 1:
+                raise ReaDDSPError("select a track whose FX chain should be modelled")
+            track = rpr.GetSelectedTrack(0, 0)
+            name = rpr.GetTrackName(track, "", 512)[2]
+            return name, rpr.GetTrackStateChunk(track, "", 0, False)[2]
+
+
+def expression_edits(ext: dict[str, str]) -> dict[tuple[int, int], list[float]]:
+    """Saved per-note controls from P_EXT `readdsp_expression`: {"notes": [[part, note, [6 floats]], ...]}."""
+    raw = ext.get("expression")
+    if not raw:
+        return {}
+    try:
+        data = json.loads(raw)
+        return {(int(p), int(n)): [float(v) for v in values] for p, n, values in data.get("notes", [])}
+    except (ValueError, TypeError) as err:
+        raise ReaDDSPError(f"take data readdsp_expression is not valid JSON edits ({err})") from None
+
+
+def fx_chain_from_track_chunk(chunk_text: str) -> str:
+    """The `.RfxChain` text for a track chunk: the contents of its `<FXCHAIN` block minus window state."""
+    track = rpp.loads(chunk_text)
+    chain = next((c for c in track.children if isinstance(c, rpp.Element) and c.tag == "FXCHAIN"), None)
+    if chain is None:
+        raise ReaDDSPError("the selected track has no FX")
+    window_keys = {"WNDRECT", "SHOW", "LASTSEL", "DOCKED"}
+    lines = [c for c in chain.children if not (isinstance(c, list) and c and c[0] in window_keys)]
+    if not any(isinstance(c, rpp.Element) for c in lines):
+        raise ReaDDSPError("the selected track has no FX")
+    body = rpp.dumps(rpp.Element("FXCHAIN", [], lines)).splitlines()[1:-1]
+    return "\n".join(line[2:] if line.startswith("  ") else line for line in body) + "\n"
+
+
+def item_chunk_of(text: str) -> ItemChunk:
+    return parse_item_text(text)

@@ -1,0 +1,296 @@
+"""The ReaDDSP engine: a long-lived OSC service on 127.0.0.1 that renders REAPER items in a worker thread.
+
+OSC protocol (UDP; every reply goes to the address the command came from; `id` is a caller-chosen string):
+
+    /readdsp/ping      id                         -> /readdsp/pong id version
+    /readdsp/render    id [instrument] [seed]     -> render the selected MIDI items into new takes
+    /readdsp/restore   id                         -> make the selected items' MIDI takes active again
+    /readdsp/effect_dataset id [output_dir]       -> dataset from the selected track's FX (batch converter)
+    /readdsp/status    id                         -> /readdsp/status id state queued done
+    /readdsp/quit      id                         -> stop the engine
+
+Each accepted job replies `/readdsp/accepted id`, then `/readdsp/progress id done total` while it runs, then
+`/readdsp/done id <JSON summary>` or `/readdsp/error id <message>`. Unknown addresses and malformed arguments get
+`/readdsp/error id <message>`; the engine never stops because of a bad message. `instrument` "" means "saved on
+the take, else the program mapping"; `seed` < 0 means "saved on the take, else 0".
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.handlers
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pythonosc.dispatcher import Dispatcher
+from pythonosc.osc_message_builder import OscMessageBuilder
+from pythonosc.osc_server import ThreadingOSCUDPServer
+from readdsp import __version__
+from readdsp.core.errors import ReaDDSPError
+from readdsp.reaper_ext.bridge import ReaperBridge, expression_edits
+from readdsp.reaper_ext.render_items import (
+    RenderJob,
+    apply_expression_edits,
+    clean_temp_dir,
+    place_wavs,
+    remove_files,
+    render_job,
+)
+
+DEFAULT_PORT = 9737
+HOST = "127.0.0.1"
+log = logging.getLogger("readdsp.engine")
+
+
+def default_log_file() -> Path:
+    return Path(platformdirs.user_log_dir("readdsp")) / "engine.log"
+
+
+def default_temp_dir() -> Path:
+    return Path(platformdirs.user_cache_dir("readdsp")) / "engine-tmp"
+
+
+def setup_file_logging(path: Path) -> logging.Handler:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=2, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    return handler
+
+
+@dataclass
+class Job:
+    command: str
+    request_id: str
+    args: tuple
+    reply_to: tuple[str, int]
+
+
+class Engine:
+    """Owns the renderer (loaded once), the REAPER bridge, the OSC server and one worker thread."""
+
+    def __init__(
+        self,
+        renderer: Any,
+        bridge: ReaperBridge | None = None,
+        port: int = DEFAULT_PORT,
+        temp_dir: Path | None = None,
+        effect_dataset: Callable[[ReaperBridge, str], dict] | None = None,
+    ):
+        self.renderer = renderer
+        self.bridge = bridge or ReaperBridge()
+        self.temp_dir = Path(temp_dir or default_temp_dir())
+        self.temp_dir.mkdir(parents=True, exist_ok=True)
+        removed = clean_temp_dir(self.temp_dir)
+        if removed:
+            log.info("removed %d partial render(s) left by an earlier engine", removed)
+        self.effect_dataset = effect_dataset
+        self.jobs: queue.Queue[Job | None] = queue.Queue()
+        self.done = 0
+        self.state = "idle"
+        dispatcher = Dispatcher()
+        for command in ("ping", "render", "restore", "effect_dataset", "status", "quit"):
+            dispatcher.map(f"/readdsp/{command}", self._on_message, command, needs_reply_address=True)
+        dispatcher.set_default_handler(self._on_unknown, needs_reply_address=True)
+        self.server = ThreadingOSCUDPServer((HOST, port), dispatcher)
+        self.port = self.server.server_address[1]
+        self._threads: list[threading.Thread] = []
+        self.stopped = threading.Event()
+
+    # --- lifecycle -----------------------------------------------------------------------------------------
+    def start(self) -> Engine:
+        worker = threading.Thread(target=self._work, name="readdsp-worker", daemon=True)
+        listener = threading.Thread(target=self.server.serve_forever, name="readdsp-osc", daemon=True)
+        self._threads = [worker, listener]
+        for thread in self._threads:
+            thread.start()
+        log.info("engine %s listening on %s:%d", __version__, HOST, self.port)
+        return self
+
+    def shutdown(self) -> None:
+        if self.stopped.is_set():
+            return
+        self.stopped.set()
+        self.jobs.put(None)
+        self.server.shutdown()
+        self.server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=30)
+        log.info("engine stopped")
+
+    def wait(self) -> None:
+        while not self.stopped.wait(0.5):
+            pass
+
+    # --- messages ------------------------------------------------------------------------------------------
+    def send(self, reply_to: tuple[str, int], address: str, *args: Any) -> None:
+        builder = OscMessageBuilder(address=address)
+        for arg in args:
+            builder.add_arg(arg)
+        try:
+            self.server.socket.sendto(builder.build().dgram, reply_to)
+        except OSError as err:
+            log.warning("cannot reply to %s: %s", reply_to, err)
+
+    def _on_unknown(self, client: tuple[str, int], address: str, *args: Any) -> None:
+        request_id = str(args[0]) if args else ""
+        log.warning("unknown address %s %r", address, args)
+        self.send(client, "/readdsp/error", request_id, f"unknown command {address}")
+
+    def _on_message(self, client: tuple[str, int], address: str, fixed: list, *args: Any) -> None:
+        command = fixed[0]
+        try:
+            request_id, params = self._parse(command, args)
+        except ValueError as err:
+            log.warning("bad message %s %r: %s", address, args, err)
+            self.send(client, "/readdsp/error", str(args[0]) if args else "", f"{address}: {err}")
+            return
+        if command == "ping":
+            self.send(client, "/readdsp/pong", request_id, __version__)
+        elif command == "status":
+            self.send(client, "/readdsp/status", request_id, self.state, self.jobs.qsize(), self.done)
+        elif command == "quit":
+            self.send(client, "/readdsp/done", request_id, json.dumps({"stopping": True}))
+            threading.Thread(target=self.shutdown, daemon=True).start()
+        else:
+            self.jobs.put(Job(command, request_id, params, client))
+            self.send(client, "/readdsp/accepted", request_id)
+
+    @staticmethod
+    def _parse(command: str, args: tuple) -> tuple[str, tuple]:
+        if not args or not isinstance(args[0], str):
+            raise ValueError("the first argument must be a request id string")
+        request_id, rest = args[0], args[1:]
+        if command == "render":
+            if len(rest) > 2:
+                raise ValueError("expected: id [instrument] [seed]")
+            instrument = rest[0] if rest else ""
+            seed = rest[1] if len(rest) > 1 else -1
+            if not isinstance(instrument, str) or isinstance(seed, bool) or not isinstance(seed, int):
+                raise ValueError("instrument must be a string and seed an integer")
+            return request_id, (instrument, seed)
+        if command == "effect_dataset":
+            if len(rest) > 1 or (rest and not isinstance(rest[0], str)):
+                raise ValueError("expected: id [output_dir]")
+            return request_id, tuple(rest)
+        if rest:
+            raise ValueError(f"expected only a request id, got {len(args)} arguments")
+        return request_id, ()
+
+    # --- work ----------------------------------------------------------------------------------------------
+    def _work(self) -> None:
+        while True:
+            job = self.jobs.get()
+            if job is None:
+                return
+            self.state = job.command
+            started = time.perf_counter()
+            try:
+                summary = self._run(job)
+                summary["seconds"] = round(time.perf_counter() - started, 3)
+                log.info("%s %s done: %s", job.command, job.request_id, summary)
+                self.send(job.reply_to, "/readdsp/done", job.request_id, json.dumps(summary))
+                self._tell_reaper(summary_text(job.command, summary))
+            except ReaDDSPError as err:
+                log.warning("%s %s failed: %s", job.command, job.request_id, err)
+                self.send(job.reply_to, "/readdsp/error", job.request_id, str(err))
+                self._tell_reaper(f"ReaDDSP {job.command} failed: {err}")
+            except Exception as err:  # a bug must not kill the engine; it is logged with its traceback
+                log.exception("%s %s crashed", job.command, job.request_id)
+                self.send(job.reply_to, "/readdsp/error", job.request_id, f"internal error: {err!r}")
+            finally:
+                self.done += 1
+                self.state = "idle"
+
+    def _tell_reaper(self, text: str) -> None:
+        try:
+            self.bridge.show_message(text)
+        except ReaDDSPError as err:
+            log.info("cannot show the result in REAPER: %s", err)
+
+    def _run(self, job: Job) -> dict:
+        if job.command == "render":
+            return self.render_selected(*job.args, progress=self._progress(job))
+        if job.command == "restore":
+            return {"restored": len(self.bridge.restore_midi_takes())}
+        if job.command == "effect_dataset":
+            if self.effect_dataset is None:
+                raise ReaDDSPError("the effect dataset builder is not available in this engine")
+            return self.effect_dataset(self.bridge, job.args[0] if job.args else "")
+        raise ReaDDSPError(f"unknown job {job.command}")
+
+    def _progress(self, job: Job) -> Callable[[float, float], None]:
+        last = [0.0]
+
+        def report(done: float, total: float) -> None:
+            now = time.monotonic()
+            if now - last[0] >= 0.25 or done >= total:
+                last[0] = now
+                self.send(job.reply_to, "/readdsp/progress", job.request_id, float(done), float(total))
+
+        return report
+
+    def render_selected(
+        self, instrument: str = "", seed: int = -1, progress: Callable[[float, float], None] | None = None
+    ) -> dict:
+        """Render every selected MIDI item into a new active take; nothing is added unless all renders succeed."""
+        selection = self.bridge.read_selected()
+        if not selection.midi_items:
+            return {"takes": [], "messages": selection.messages or ["no MIDI items selected"]}
+        sample_rate, media_folder = selection.sample_rate, selection.media_folder
+        rendered = []
+        try:
+            for index, item in enumerate(selection.midi_items):
+                chosen = instrument or item.ext.get("instrument") or None
+                item_seed = seed if seed >= 0 else int(item.ext.get("seed", "0") or 0)
+                apply_expression_edits(item.performance, expression_edits(item.ext))
+                job = RenderJob(item.name, item.length, item.performance, chosen, item_seed)
+
+                def item_progress(done: float, total: float, index: int = index) -> None:
+                    if progress and total > 0:
+                        progress(index + done / total, len(selection.midi_items))
+
+                rendered.append(render_job(self.renderer, job, sample_rate, self.temp_dir, item_progress))
+            placed = place_wavs(rendered, media_folder)
+        except BaseException:
+            remove_files([r.temp_wav for r in rendered])
+            raise
+        takes = [
+            (
+                item.item,
+                wav,
+                f"ReaDDSP: {r.label}",
+                {"instrument": r.label, "seed": str(r.job.seed), "source_take": item.take_guid},
+            )
+            for item, r, wav in zip(selection.midi_items, rendered, placed, strict=True)
+        ]
+        try:
+            self.bridge.add_audio_takes(takes, "ReaDDSP: render selected MIDI items")
+        except BaseException:
+            remove_files(placed)
+            raise
+        if progress:
+            progress(len(takes), len(takes))
+        return {
+            "takes": [{"item": t[2], "file": str(t[1])} for t in takes],
+            "messages": selection.messages,
+        }
+
+
+def summary_text(command: str, summary: dict) -> str:
+    """One console line per result, for REAPER's ReaScript console."""
+    lines = [
+        f"ReaDDSP {command}: "
+        + ", ".join(f"{k}={v}" for k, v in summary.items() if k not in ("takes", "messages"))
+    ]
+    lines += [f"  new take {t['item']} -> {t['file']}" for t in summary.get("takes", [])]
+    lines += [f"  {m}" for m in summary.get("messages", [])]
+    return "\n".join(lines)

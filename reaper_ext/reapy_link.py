@@ -1,0 +1,96 @@
+"""Connect reapy's client to REAPER with timeouts, so a dead REAPER fails fast instead of hanging."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import warnings
+
+from readdsp.core.errors import ReaDDSPError
+
+TIMEOUT_S = 4.0  # every reply from REAPER must arrive within this; the caller's error comes within 5 s
+WEB_PORT_ENV = "READDSP_REAPY_WEB_PORT"
+
+ENABLE_HINT = (
+    "reapy is not enabled in REAPER: run `readdsp reaper install` (REAPER closed), start REAPER, then run the "
+    "action 'ReaScript: Run reapy enable_dist_api' once (Actions > Show action list) and restart REAPER"
+)
+START_HINT = "REAPER is not answering on its web interface port {port}: start REAPER (with reapy enabled)"
+
+_lock = threading.Lock()
+
+
+def web_port() -> int:
+    """REAPER's web-interface port that reapy's lookup uses: $READDSP_REAPY_WEB_PORT, else reapy's default."""
+    import reapy.config
+
+    value = os.environ.get(WEB_PORT_ENV)
+    return int(value) if value else int(reapy.config.WEB_INTERFACE_PORT)
+
+
+def _import_reapy():
+    with warnings.catch_warnings():
+        warnings.simplefilter(
+            "ignore"
+        )  # reapy warns at import when REAPER is not running; we report it ourselves
+        import reapy
+        from reapy.tools.network import client, machines, web_interface
+    if reapy.is_inside_reaper():
+        raise ReaDDSPError(
+            "this process looks like REAPER to reapy (a global named `obj` in __main__); rename it"
+        )
+    return reapy, client, machines, web_interface
+
+
+def _timed_client_class(client_module):
+    class TimedClient(client_module.Client):
+        """reapy's client, with a timeout on connecting and on every reply."""
+
+        def connect(self, address):
+            self._socket.settimeout(TIMEOUT_S)
+            return self._socket.connect(address)
+
+        def recv(self, timeout=None):
+            self._socket.settimeout(TIMEOUT_S)
+            header = self._socket.recv(8, socket.MSG_WAITALL)
+            length = int.from_bytes(header, "little")
+            if length == 0:
+                raise ConnectionAbortedError
+            return self._socket.recv(length, socket.MSG_WAITALL)
+
+    return TimedClient
+
+
+def connect(host: str = "localhost", port: int | None = None) -> None:
+    """Point reapy at REAPER (re-connecting every time), or raise a ReaDDSPError that says what to do."""
+    reapy, client_module, machines, web_interface = _import_reapy()
+    port = web_port() if port is None else port
+    with _lock:
+        old = machines.CLIENTS.pop(host, None)
+        if old is not None:
+            try:
+                old.close()
+            except OSError:
+                pass
+        try:
+            interface = web_interface.WebInterface(port, host)
+            try:
+                server_port = interface.ext_state["server_port"]
+            except reapy.errors.UndefinedExtStateError:
+                raise ReaDDSPError(ENABLE_HINT) from None
+            machines.CLIENTS[host] = _timed_client_class(client_module)(int(server_port), host)
+        except ReaDDSPError:
+            raise
+        except (OSError, ValueError) as err:  # URLError and socket timeouts are OSErrors
+            raise ReaDDSPError(START_HINT.format(port=port) + f" ({err})") from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reapy.connect(host)
+        if not reapy.dist_api_is_enabled():
+            raise ReaDDSPError(START_HINT.format(port=port))
+
+
+def lost_connection_error(err: BaseException) -> ReaDDSPError:
+    """The error to raise when a call to REAPER times out or the link drops."""
+    return ReaDDSPError(f"REAPER stopped answering ({type(err).__name__}); is it frozen or closed?")

@@ -1,0 +1,1 @@
+"""Command-line entry points; the real logic lives in the packages."""

@@ -1,0 +1,92 @@
+"""`readdsp effects build|export-nam|train|apply|report`: paired effect datasets and effect models."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def _build(args: argparse.Namespace) -> int:
+    from readdsp.datasets.effects.builder import build_dataset
+
+    out = build_dataset(
+        args.spec, args.out, minutes=args.minutes, seed=args.seed, backend=args.backend,
+        audio_folder=args.audio_folder, overwrite=args.overwrite,
+    )  # fmt: skip
+    print(out)
+    return 0
+
+
+def _export_nam(args: argparse.Namespace) -> int:
+    from readdsp.datasets.effects.nam_export import export_nam
+
+    print(json.dumps(export_nam(args.dataset, args.out), indent=2))
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from readdsp.core.effects.train import train_model
+
+    result = train_model(args.dataset, args.model, args.out, max_seconds=args.max_seconds, fir_seconds=args.fir_seconds)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def _apply(args: argparse.Namespace) -> int:
+    from readdsp.core.effects.apply import apply_file
+
+    print(apply_file(args.model, args.input, args.out))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from readdsp.core.effects.report import write_report
+
+    args.out = args.out or str(Path(args.dataset) / f"report-{Path(args.model).stem}")
+    print(json.dumps(write_report(args.model, args.dataset, args.out, seed=args.seed), indent=2))
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `effects` and its subcommands."""
+    effects = subparsers.add_parser("effects", help="paired effect datasets and effect models")
+    sub = effects.add_subparsers(dest="effects_command", metavar="ACTION")
+
+    build = sub.add_parser("build", help="build a paired dataset from a chain spec")
+    build.add_argument("spec", help="chain spec (JSON or YAML)")
+    build.add_argument("-o", "--out", required=True, help="dataset folder to create")
+    build.add_argument("--minutes", type=float, default=3.0, help="minutes of program material (default 3)")
+    build.add_argument("--seed", type=int, default=0)
+    build.add_argument("--backend", choices=("builtin", "reaper"), default="builtin")
+    build.add_argument("--audio-folder", help="add real audio (WAV/FLAC/MP3) from this folder")
+    build.add_argument("--overwrite", action="store_true", help="replace an existing dataset folder")
+    build.set_defaults(func=_build)
+
+    export = sub.add_parser("export-nam", help="write NAM input.wav/output.wav + data config")
+    export.add_argument("dataset")
+    export.add_argument("-o", "--out", required=True)
+    export.set_defaults(func=_export_nam)
+
+    train = sub.add_parser("train", help="train an effect model on a dataset")
+    train.add_argument("dataset")
+    train.add_argument("--model", choices=("fir", "nam", "nam-lstm"), default="fir")
+    train.add_argument("-o", "--out", required=True, help="MODEL.safetensors (fir) or MODEL.nam (nam)")
+    train.add_argument("--max-seconds", type=float, default=540.0, help="training time cap (default 540)")
+    train.add_argument("--fir-seconds", type=float, help="FIR length (default: the dataset's tail)")
+    train.set_defaults(func=_train)
+
+    apply = sub.add_parser("apply", help="run a model on a WAV file")
+    apply.add_argument("model")
+    apply.add_argument("input")
+    apply.add_argument("-o", "--out", required=True)
+    apply.set_defaults(func=_apply)
+
+    report = sub.add_parser("report", help="ESR, pictures and an ABX kit for a model on a dataset")
+    report.add_argument("model")
+    report.add_argument("dataset")
+    report.add_argument("-o", "--out", help="report folder (default: DATASET/report-MODELNAME)")
+    report.add_argument("--seed", type=int, default=0)
+    report.set_defaults(func=_report)
+    effects.set_defaults(func=lambda _args: (effects.print_help(), 2)[1])

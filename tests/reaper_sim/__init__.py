@@ -1,0 +1,101 @@
+"""A REAPER simulator for tests: a loopback process speaking reapy's real dist-API protocol over an .RPP project.
+
+Start it with `ReaperSimulator(project_path)` (a context manager). It runs `reaper_sim.server` in a child
+process, where a `reaper_python` module made of simulated `RPR_*` functions stands in for REAPER's, and reapy's
+own `Server` class answers the real, unmodified reapy client:
+
+* web interface: `GET /_/GET/EXTSTATE/reapy/server_port` -> `EXTSTATE\\treapy\\tserver_port\\t<port>\\n`
+  (reapy's port lookup); with `reapy_enabled=False` the value is empty, as in a REAPER without reapy;
+* reapy server: 8-byte little-endian length + JSON requests `{"function", "input"}`, `HOLD`/`RELEASE`,
+  served from a main loop at REAPER's defer rate (~30 Hz).
+
+The project is the parsed .RPP (package `rpp`); `Main_SaveProject` writes it back to the same file.
+
+Simulated functions (REAPER's documented semantics, `reaper_python` return shapes):
+  application: GetAppVersion, GetResourcePath, ShowConsoleMsg, ValidatePtr, ValidatePtr2, GetExtState,
+    SetExtState, HasExtState, DeleteExtState, GetAudioDeviceInfo, UpdateArrange, UpdateItemInProject
+  project: EnumProjects, GetProjectName, GetProjectPath, GetProjectPathEx, GetSetProjectInfo (PROJECT_SRATE,
+    PROJECT_SRATE_USE), Main_SaveProject, Master_GetTempo, TimeMap2_timeToQN, TimeMap2_QNToTime,
+    TimeMap_GetDividedBpmAtTime, CountTempoTimeSigMarkers
+  undo: Undo_BeginBlock, Undo_BeginBlock2, Undo_EndBlock, Undo_EndBlock2, Undo_CanUndo2
+  tracks: CountTracks, GetTrack, CountSelectedTracks, GetSelectedTrack, GetTrackName, GetTrackStateChunk
+  items: CountMediaItems, GetMediaItem, CountSelectedMediaItems, GetSelectedMediaItem, SetMediaItemSelected,
+    GetMediaItemTrack, GetMediaItemInfo_Value / SetMediaItemInfo_Value (D_POSITION, D_LENGTH, B_LOOPSRC,
+    B_MUTE, B_UISEL, D_SNAPOFFSET, I_CURTAKE), GetItemStateChunk, SetItemStateChunk
+  takes: CountTakes, GetTake, GetActiveTake, SetActiveTake, GetMediaItemTake_Item, AddTakeToMediaItem, GetTakeName,
+    TakeIsMIDI, GetMediaItemTakeInfo_Value (D_STARTOFFS, D_PLAYRATE, IP_TAKENUMBER, D_VOL),
+    GetSetMediaItemTakeInfo_String (P_NAME, GUID, P_EXT:<key>), GetMediaItemTake_Source,
+    GetMediaSourceType, GetMediaSourceFileName, GetMediaSourceLength, PCM_Source_CreateFromFile,
+    SetMediaItemTake_Source
+  MIDI: MIDI_CountEvts, MIDI_GetNote, MIDI_GetCC (CC, program change, pitch bend...), MIDI_GetProjTimeFromPPQPos,
+    MIDI_GetPPQPosFromProjTime, MIDI_GetProjQNFromPPQPos, MIDI_GetPPQPosFromProjQN
+  test hooks (not in REAPER): Sim_UndoHistory, Sim_ConsoleText
+
+Timing model: a MIDI take's PPQ 0 sits at `POSITION - SOFFS / PLAYRATE`; PPQ advance follows the project tempo
+map (TEMPO, TEMPOENVEX square points) from there, divided by the play rate. Take P_EXT data is stored in an
+`<EXT` block inside the take's part of the item chunk.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+class ReaperSimulator:
+    """A running simulator process; `web_port` is what reapy's port lookup must use."""
+
+    def __init__(self, project: str | Path, reapy_enabled: bool = True, device_rate: int = 44100):
+        self.project = Path(project)
+        self._dir = tempfile.TemporaryDirectory(prefix="reaper-sim-")
+        ready = Path(self._dir.name) / "ready.json"
+        cmd = [sys.executable, "-m", "reaper_sim.server", str(self.project), "--ready", str(ready)]
+        cmd += ["--device-rate", str(device_rate)] + ([] if reapy_enabled else ["--no-reapy"])
+        env = dict(
+            os.environ, PYTHONPATH=os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")])
+        )
+        self.process = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while not ready.exists():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                out = self.process.stdout.read().decode(errors="replace") if self.process.stdout else ""
+                self.stop()
+                raise RuntimeError(f"REAPER simulator did not start:\n{out}")
+            time.sleep(0.02)
+        ports = json.loads(ready.read_text())
+        self.web_port: int = ports["web_port"]
+        self.server_port: int = ports["server_port"]
+
+    def pause(self) -> None:
+        """Freeze the process (a REAPER that stops answering)."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stdout:
+            self.process.stdout.close()
+        self._dir.cleanup()
+
+    def __enter__(self) -> ReaperSimulator:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

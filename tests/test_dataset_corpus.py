@@ -1,0 +1,185 @@
+"""render-corpus end to end: a tiny real FluidSynth corpus, checked for alignment, content and manifest consistency."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+import mido
+import numpy as np
+import pytest
+
+from readdsp.core.errors import ReaDDSPError
+from readdsp.core.midi_io import read_midi
+from readdsp.core.note_frames import notes_to_frames
+from readdsp.datasets.cache import open_dataset
+from readdsp.datasets.corpus import CorpusSettings, render_corpus
+from readdsp.datasets.expressive_midi import TICKS_PER_SECOND, build_midi, fit_range, perform_line
+from readdsp.datasets.fluidsynth import render_midi, resolve_soundfont
+from readdsp.datasets.note_sources import SourceLine, folk_pieces, jazz_pieces
+from readdsp.scripts.cli import main
+
+pytestmark = pytest.mark.skipif(shutil.which("fluidsynth") is None, reason="needs the fluidsynth program")
+
+SAMPLE_RATE = 24000
+
+
+def midi_hz(pitch: np.ndarray) -> np.ndarray:
+    return 440.0 * 2.0 ** ((np.asarray(pitch, float) - 69.0) / 12.0)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("corpus") / "tiny"
+    settings = CorpusSettings(
+        instruments=("violin", "flute"), minutes_per_instrument=0.4, sources=("bach", "folk"), seed=3, jobs=2
+    )
+    render_corpus(out, settings)
+    return out
+
+
+def test_manifest_matches_files(corpus: Path) -> None:
+    manifest = json.loads((corpus / "manifest.json").read_text())
+    assert manifest["sample_rate"] == SAMPLE_RATE and manifest["frame_rate"] == 250
+    assert manifest["instruments"] == ["violin", "flute"]
+    assert {e["instrument"] for e in manifest["examples"]} == {"violin", "flute"}
+    assert {e["source"] for e in manifest["examples"]} <= {"bach", "folk"}
+    dataset = open_dataset(corpus)
+    total = {"violin": 0.0, "flute": 0.0}
+    for entry in manifest["examples"]:
+        path = corpus / entry["file"]
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"]
+        example = dataset.load_example(entry["id"])
+        assert example.instrument == entry["instrument"]
+        assert len(example.notes) == entry["n_notes"] > 0
+        assert example.duration == pytest.approx(entry["duration"])
+        assert len(example.audio) == example.n_frames * SAMPLE_RATE // 250
+        assert 8.0 <= example.duration <= 62.0
+        total[example.instrument] += example.duration
+    assert all(seconds >= 0.4 * 60 for seconds in total.values())
+    assert not list(corpus.parent.glob(".tiny.*")), "temporary build folder left behind"
+
+
+def test_pieces_never_span_two_splits(corpus: Path) -> None:
+    split_of: dict[str, set[str]] = {}
+    for entry in open_dataset(corpus).entries:
+        split_of.setdefault(entry["piece_id"], set()).add(entry["split"])
+    assert split_of and all(len(splits) == 1 for splits in split_of.values())
+
+
+def test_audio_follows_the_notes(corpus: Path) -> None:
+    for example in open_dataset(corpus).iter_examples():
+        frames = notes_to_frames(example.note_list(), example.n_frames)
+        sounding = frames.note_index >= 0
+        # Sounding frames are loud; frames long after any note (past the release) are much quieter.
+        assert np.median(example.loudness_db[sounding]) > -45.0
+        before_first = example.loudness_db[: max(int(example.notes[0, 1] * 250) - 2, 1)]
+        assert before_first.max() < np.median(example.loudness_db[sounding]) - 25.0
+        # f0 sits on the written pitch (vibrato and note transitions aside) in confidently voiced frames.
+        voiced = sounding & (example.f0_confidence > 0.8)
+        assert voiced.mean() > 0.5 * sounding.mean()
+        cents = 1200 * np.log2(example.f0_hz[voiced] / midi_hz(frames.pitch[voiced]))
+        assert np.mean(np.abs(cents) < 50) > 0.75, example.id
+        assert np.median(np.abs(cents)) < 30
+
+
+def test_energy_rises_at_the_note_onsets(corpus: Path) -> None:
+    """The lag that best aligns the energy rise with the written onsets is within one 4 ms frame."""
+    lags = []
+    for example in open_dataset(corpus).iter_examples():
+        hop = SAMPLE_RATE // 1000  # 1 ms envelope
+        energy = np.sqrt(np.add.reduceat(example.audio**2, np.arange(0, len(example.audio), hop)) / hop)
+        rise = np.maximum(np.diff(np.log(energy + 1e-5)), 0)
+        onsets = np.round(example.notes[:, 1] * 1000).astype(int)
+        scores = {lag: rise[np.clip(onsets + lag, 0, len(rise) - 1)].sum() for lag in range(-40, 41)}
+        lags.append(max(scores, key=scores.get))
+    assert all(-1 <= lag <= 5 for lag in lags), lags
+
+
+def test_stored_notes_are_the_midi_notes() -> None:
+    """The notes kept for training are exactly the notes in the MIDI file FluidSynth plays (tick-exact)."""
+    line = SourceLine(
+        "bach:test", "bach", "test", np.array([60, 62, 64, 65, 67, 69, 71, 72] * 3),
+        np.arange(24, dtype=float), np.ones(24), np.zeros(24, bool),
+    )  # fmt: skip
+    (chunk,) = perform_line(line, 40, 55, 103, np.random.default_rng(0))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "line.mid"
+        chunk.midi.save(path)
+        (part,) = read_midi(path).parts
+    read = np.array([[n.pitch, n.onset, n.offset, n.velocity] for n in part.notes])
+    np.testing.assert_allclose(read, chunk.notes, atol=0.5 / TICKS_PER_SECOND)
+    assert part.program == 40 and 1 in part.cc and 11 in part.cc
+    assert np.all(chunk.notes[1:, 1] >= chunk.notes[:-1, 2])  # monophonic
+    assert np.all((chunk.notes[:, 0] >= 55) & (chunk.notes[:, 0] <= 103))
+
+
+def test_expression_varies_in_the_rendered_audio() -> None:
+    """A crescendo written as CC11 inside one long note makes the note louder from start to end."""
+    rng = np.random.default_rng(5)
+    for _ in range(50):  # find a seed whose single long note got a crescendo
+        midi, notes, seconds = build_midi(np.array([69]), np.array([0.3]), np.array([3.3]), 40, rng)
+        values = [m.value for m in midi.tracks[0] if m.type == "control_change" and m.control == 11]
+        if len(values) > 10 and values[-1] - values[0] > 25:
+            break
+    else:
+        pytest.fail("no crescendo drawn")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "cresc.mid"
+        midi.save(path)
+        audio = render_midi(path, resolve_soundfont("fluidr3"), SAMPLE_RATE, seconds)
+    early = np.sqrt(np.mean(audio[int(0.6 * SAMPLE_RATE) : int(1.0 * SAMPLE_RATE)] ** 2))
+    late = np.sqrt(np.mean(audio[int(2.8 * SAMPLE_RATE) : int(3.2 * SAMPLE_RATE)] ** 2))
+    assert 20 * np.log10(late / early) > 6.0
+
+
+def test_fluidsynth_stuck_note_is_stopped() -> None:
+    """A note that never ends on a sustaining organ would run forever; the output cap kills it quickly."""
+    midi = mido.MidiFile(ticks_per_beat=480)
+    track = mido.MidiTrack([mido.Message("program_change", program=19), mido.Message("note_on", note=60, velocity=100)])
+    track.append(mido.Message("control_change", control=7, value=100, time=480))
+    midi.tracks.append(track)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "stuck.mid"
+        midi.save(path)
+        with pytest.raises(ReaDDSPError, match="stuck note|did not finish"):
+            render_midi(path, resolve_soundfont("fluidr3"), 8000, 0.5, timeout_s=60)
+
+
+def test_fit_range_moves_lines_by_octaves_into_range() -> None:
+    moved = fit_range(np.array([40, 45, 47, 52, 30]), 55, 103)
+    assert np.all((moved >= 55) & (moved <= 103))
+    assert np.all((moved - np.array([40, 45, 47, 52, 30])) % 12 == 0)
+
+
+def test_folk_and_jazz_sources_give_monophonic_lines(tmp_path: Path) -> None:
+    (line,) = next(folk_pieces(seed=1))
+    assert line.source == "folk" and len(line.pitches) >= 8
+    assert np.all(line.starts[1:] >= line.starts[:-1] + line.durations[:-1] - 1e-6)
+    rows = [(60 + i % 5, 0.5 + 0.25 * i, 0.3) for i in range(20)]
+    zip_path = tmp_path / "solos.zip"
+    with zipfile.ZipFile(zip_path, "w") as archive:
+        text = io.StringIO()
+        for pitch, onset, duration in rows:
+            text.write(f"{pitch:.6e},{onset:.6e},{duration:.6e}\n")
+        archive.writestr("Someone_Tune_FINAL_solo.csv", text.getvalue())
+    (jazz,) = next(jazz_pieces(zip_path))
+    assert jazz.piece_id == "jazz:Someone_Tune" and jazz.performed
+    np.testing.assert_allclose(jazz.starts, 0.25 * np.arange(20))
+    np.testing.assert_allclose(jazz.durations, [0.25] * 19 + [0.3])  # cut where the next note starts
+
+
+def test_cli_refuses_unknown_instrument_and_existing_output(tmp_path: Path, capsys) -> None:
+    assert main(["dataset", "render-corpus", "-o", str(tmp_path / "x"), "--instruments", "kazoo"]) == 2
+    assert "unknown instrument 'kazoo'" in capsys.readouterr().err
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "keep.txt").write_text("mine")
+    assert main(["dataset", "render-corpus", "-o", str(tmp_path / "full"), "--instruments", "violin"]) == 2
+    assert "not empty" in capsys.readouterr().err
+    assert (tmp_path / "full" / "keep.txt").read_text() == "mine"
+    assert not (tmp_path / "x").exists()

@@ -1,0 +1,1 @@
+"""PyQt5 user interface: the per-note expression panel."""
