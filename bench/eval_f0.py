@@ -22,6 +22,7 @@ from pathlib import Path
 import librosa
 import numpy as np
 import soundfile as sf
+
 from readdsp.core.features import a_weighted_loudness, track_f0
 
 FRAME_RATE = 250

@@ -11,7 +11,7 @@ from .synth.ops import safe_log
 
 
 def stft_magnitude(audio: torch.Tensor, fft_size: int, overlap: float = 0.75) -> torch.Tensor:
-    """|STFT| [B, frames, bins] as tf.signal.stft(pad_end=True): periodic Hann, no centring, zero-padded end."""
+    """|STFT| [B, frames, bins] as tf.signal.stft(pad_end=True): periodic Hann, no centring, end padding."""
     hop = int(fft_size * (1.0 - overlap))
     n = audio.shape[-1]
     n_frames = max(1, math.ceil(n / hop))

@@ -129,23 +129,11 @@ class Renderer:
                 progress(len(batch))
         return out
 
-    def render(
-        self,
-        performance: Performance,
-        sample_rate: int = 48000,
-        instrument: str | None = None,
-        seed: int = 0,
-        progress: Progress | None = None,
-    ) -> RenderResult:
-        """Render every non-drum part; notes keep their expression, missing expression is generated."""
-        if not 8000 <= sample_rate <= 192000:
-            raise ReaDDSPError(f"sample rate {sample_rate} Hz is out of range (8000..192000)")
-        perf = performance.copy()
-        sr = self.model.sample_rate
-        n_samples = int(np.ceil((perf.duration + TAIL_S + 2.0) * sr))
+    def plan(self, performance: Performance, instrument: str | None = None) -> tuple[list[_PartPlan], list[str]]:
+        """Which parts render with which instrument, split into voices; warnings for skipped parts and range."""
         warnings: list[str] = []
-        plans: list[tuple[str, Part, str, list[Part]]] = []
-        for index, part in enumerate(perf.parts):
+        plans: list[_PartPlan] = []
+        for index, part in enumerate(performance.parts):
             label = part.name or f"part {index + 1}"
             if part.is_drum:
                 warnings.append(f"{label}: drum part skipped (no neural drum instrument)")
@@ -161,8 +149,41 @@ class Renderer:
             outside = sum(1 for n in part.notes if not low <= n.pitch <= high)
             if outside:
                 warnings.append(f"{label}: {outside} note(s) outside the {name}'s range {low}-{high}; rendered anyway")
-            plans.append((label, part, name, split_monophonic(part)))
-        total = sum(len(split_segments(v.notes)) for *_, voices in plans for v in voices)
+            voices = split_monophonic(part)
+            for voice in voices:
+                voice.notes.sort(key=lambda n: n.onset)
+            plans.append(_PartPlan(label, part, name, voices))
+        return plans, warnings
+
+    def generate_expression(self, performance: Performance, instrument: str | None = None) -> Performance:
+        """A copy of `performance` in which every rendered note carries its 6 controls (generated if unset).
+
+        Edit the copy (`note.set_controls(...)`, `part.set_expression_matrix(...)`) and pass it to `render`.
+        """
+        perf = performance.copy()
+        plans, _ = self.plan(perf, instrument)
+        for plan in plans:
+            for voice in plan.voices:
+                self.fill_expression(voice, plan.instrument)
+            _copy_expression_back(plan.part, plan.voices)
+        return perf
+
+    def render(
+        self,
+        performance: Performance,
+        sample_rate: int = 48000,
+        instrument: str | None = None,
+        seed: int = 0,
+        progress: Progress | None = None,
+    ) -> RenderResult:
+        """Render every non-drum part; notes keep their expression, missing expression is generated."""
+        if not 8000 <= sample_rate <= 192000:
+            raise ReaDDSPError(f"sample rate {sample_rate} Hz is out of range (8000..192000)")
+        perf = performance.copy()
+        sr = self.model.sample_rate
+        n_samples = int(np.ceil((perf.duration + TAIL_S + 2.0) * sr))
+        plans, warnings = self.plan(perf, instrument)
+        total = sum(len(split_segments(v.notes)) for plan in plans for v in plan.voices)
         done = 0
 
         def tick(count: int) -> None:
@@ -173,25 +194,32 @@ class Renderer:
 
         stems: dict[str, np.ndarray] = {}
         used: dict[str, str] = {}
-        for label, part, name, voices in plans:
+        for plan in plans:
             dry = np.zeros(n_samples, np.float32)
-            for v, voice in enumerate(voices):
-                voice.notes.sort(key=lambda n: n.onset)
-                self.fill_expression(voice, name)
-                dry += self.render_voice(voice, name, seed + 7919 * v, n_samples, tick)
-            _copy_expression_back(part, voices)
-            wet = dry + oaconvolve(dry, self.model.reverb_ir(name))[:n_samples].astype(np.float32)
-            key = label if label not in stems else f"{label} ({len(stems) + 1})"
+            for v, voice in enumerate(plan.voices):
+                self.fill_expression(voice, plan.instrument)
+                dry += self.render_voice(voice, plan.instrument, seed + 7919 * v, n_samples, tick)
+            _copy_expression_back(plan.part, plan.voices)
+            wet = dry + oaconvolve(dry, self.model.reverb_ir(plan.instrument))[:n_samples].astype(np.float32)
+            key = plan.label if plan.label not in stems else f"{plan.label} ({len(stems) + 1})"
             stems[key] = _resample(wet, sr, sample_rate)
-            used[key] = name
+            used[key] = plan.instrument
         for message in warnings:
             log.warning(message)
         length = int(np.ceil((perf.duration + TAIL_S) * sample_rate))
         mix = np.zeros(length, np.float32)
         for key in stems:
-            stems[key] = _trim_silence_tail(stems[key], length)
-            mix += stems[key][:length]
+            stems[key] = _fit_length(stems[key], length)
+            mix += stems[key]
         return RenderResult(mix, stems, sample_rate, perf, used, warnings)
+
+
+@dataclass
+class _PartPlan:
+    label: str
+    part: Part
+    instrument: str
+    voices: list[Part]
 
 
 def _copy_expression_back(part: Part, voices: list[Part]) -> None:
@@ -201,6 +229,6 @@ def _copy_expression_back(part: Part, voices: list[Part]) -> None:
         note.expression = by_key.get((round(note.onset, 6), note.pitch), note.expression)
 
 
-def _trim_silence_tail(audio: np.ndarray, length: int) -> np.ndarray:
+def _fit_length(audio: np.ndarray, length: int) -> np.ndarray:
     """Cut to `length`, or pad with zeros up to it."""
     return audio[:length] if len(audio) >= length else np.pad(audio, (0, length - len(audio)))

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.performance import Note
 

@@ -13,14 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
+
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.programs import INSTRUMENTS, Instrument
-from readdsp.datasets.cache import DatasetWriter
+from readdsp.datasets.cache import DEFAULT_SPLIT_FRACTIONS, DatasetWriter, split_for_piece
 from readdsp.datasets.example_features import compute_features
 from readdsp.datasets.expressive_midi import PerformedLine, perform_line
 from readdsp.datasets.fluidsynth import DEFAULT_SOUNDFONT, render_midi, resolve_soundfont
 from readdsp.datasets.note_sources import SOURCES, SourceLine, bach_pieces, folk_pieces, jazz_pieces
-from tqdm import tqdm
 
 log = logging.getLogger(__name__)
 
@@ -85,13 +86,20 @@ def _pick_voice(lines: list[SourceLine], instrument: Instrument, rng: np.random.
 
 
 def plan_instrument(settings: CorpusSettings, instrument: Instrument, index: int) -> list[PerformedLine]:
-    """Performed chunks for one instrument, drawn round-robin from the sources until the minutes are met."""
+    """Performed chunks for one instrument, drawn round-robin from the sources until the minutes are met.
+
+    Each split gets its share of the minutes (80/10/10): a piece whose split (fixed by its id) is already
+    full is passed over, so every instrument has validation and test audio while no piece spans two splits.
+    """
     seed = settings.seed * 1000 + index
     rng = np.random.default_rng(seed)
     streams = _piece_streams(settings, seed)
-    target, total, chunks = settings.minutes_per_instrument * 60.0, 0.0, []
+    target = settings.minutes_per_instrument * 60.0
+    quota = {split: share * target for split, share in DEFAULT_SPLIT_FRACTIONS.items()}
+    filled = dict.fromkeys(quota, 0.0)
+    chunks: list[PerformedLine] = []
     for source in itertools.cycle(list(streams)):
-        if total >= target or not streams:
+        if not streams or all(filled[s] >= quota[s] for s in quota):
             break
         if source not in streams:
             continue
@@ -99,14 +107,17 @@ def plan_instrument(settings: CorpusSettings, instrument: Instrument, index: int
         if piece is None:
             del streams[source]
             continue
+        split = split_for_piece(piece[0].piece_id)
+        if filled[split] >= quota[split]:
+            continue
         performed = perform_line(
             _pick_voice(piece, instrument, rng), instrument.program, instrument.low, instrument.high, rng
         )
         for chunk in performed[:MAX_CHUNKS_PER_PIECE]:
-            if total >= target:
+            if filled[split] >= quota[split]:
                 break
             chunks.append(chunk)
-            total += chunk.midi_seconds
+            filled[split] += chunk.midi_seconds
     return chunks
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from readdsp.core.features import a_weighted_loudness, track_f0
 
 FRAME_RATE = 250

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import mido
 import numpy as np
+
 from readdsp.datasets.note_sources import SourceLine
 
 TICKS_PER_BEAT = 960

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+
 from readdsp.core.errors import ReaDDSPError
 
 #: Soundfonts known by name (Debian packages `fluid-soundfont-gm` and `musescore-general-soundfont*`).

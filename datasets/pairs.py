@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import soxr
+from tqdm import tqdm
+
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.midi_io import read_midi
 from readdsp.core.performance import Part
@@ -23,7 +25,6 @@ from readdsp.core.programs import instrument_for_part
 from readdsp.core.voices import split_monophonic
 from readdsp.datasets.cache import DatasetWriter
 from readdsp.datasets.example_features import compute_features
-from tqdm import tqdm
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg")
 MIDI_SUFFIXES = (".mid", ".midi")

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.utils.data import Dataset
+
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.features.loudness import DB_RANGE
 from readdsp.core.note_frames import notes_to_frames
 from readdsp.datasets.cache import Example, open_dataset
-from torch.utils.data import Dataset
 
 
 class SegmentDataset(Dataset):

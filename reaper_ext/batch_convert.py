@@ -1,4 +1,4 @@
-"""REAPER's batch converter: write its file list (input TAB output, then a <CONFIG block) and run it headless."""
+"""REAPER's batch converter: write its file list (input TAB output, <CONFIG block), run it headless."""
 
 from __future__ import annotations
 

@@ -1,14 +1,16 @@
-"""All live REAPER access (through reapy): read selected MIDI items, add/restore takes, take P_EXT data, undo."""
+"""All live REAPER access (reapy): read selected MIDI items, add/restore takes, take P_EXT data, undo."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import rpp
+
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.performance import Performance
 from readdsp.reaper_ext import reapy_link
@@ -48,6 +50,7 @@ class ReaperBridge:
     def __init__(self, host: str = "localhost", web_port: int | None = None):
         self.host, self.web_port = host, web_port
         self._connected = False
+        self._lock = threading.RLock()  # reapy has one socket per process: one session at a time
 
     def connect(self) -> None:
         reapy_link.connect(self.host, self.web_port)
@@ -55,6 +58,12 @@ class ReaperBridge:
 
     @contextlib.contextmanager
     def _session(self) -> Iterator:
+        with self._lock:
+            with self._connected_session() as rpr:
+                yield rpr
+
+    @contextlib.contextmanager
+    def _connected_session(self) -> Iterator:
         if not self._connected:
             self.connect()
         import reapy
@@ -72,7 +81,7 @@ class ReaperBridge:
             self._connected = False
             raise ReaDDSPError(f"REAPER link lost: {err}") from None
 
-    # --- project -------------------------------------------------------------------------------------------
+    # --- project ----------------------------------------------------------------
     def project_sample_rate(self) -> int:
         with self._session() as rpr:
             return self._sample_rate(rpr)
@@ -98,7 +107,7 @@ class ReaperBridge:
         with self._session() as rpr:
             rpr.Main_SaveProject(0, False)
 
-    # --- reading -------------------------------------------------------------------------------------------
+    # --- reading ----------------------------------------------------------------
     def read_selected(self) -> Selection:
         """The selected items' active MIDI takes; non-MIDI and empty items come back as messages."""
         items: list[MidiItem] = []
@@ -113,6 +122,9 @@ class ReaperBridge:
                     continue
                 name = rpr.GetSetMediaItemTakeInfo_String(take, "P_NAME", "", False)[3] or name
                 if not rpr.TakeIsMIDI(take):
+                    take = self._source_midi_take(rpr, item, take) or take
+                    name = rpr.GetSetMediaItemTakeInfo_String(take, "P_NAME", "", False)[3] or name
+                if not rpr.TakeIsMIDI(take):
                     messages.append(f"{name}: skipped (not a MIDI take)")
                     continue
                 midi_item = self._read_midi_item(rpr, item, take, name)
@@ -121,6 +133,18 @@ class ReaperBridge:
                     continue
                 items.append(midi_item)
             return Selection(items, messages, self._sample_rate(rpr), Path(rpr.GetProjectPath("", 4096)[0]))
+
+    def _source_midi_take(self, rpr, item: str, take: str) -> str | None:
+        """For one of our rendered takes, the MIDI take it came from (by the GUID saved on it)."""
+        wanted = self._read_ext(rpr, take).get("source_take")
+        if not wanted:
+            return None
+        for index in range(rpr.CountTakes(item)):
+            candidate = rpr.GetTake(item, index)
+            guid = rpr.GetSetMediaItemTakeInfo_String(candidate, "GUID", "", False)[3]
+            if guid == wanted and rpr.TakeIsMIDI(candidate):
+                return candidate
+        return None
 
     def _read_midi_item(self, rpr, item: str, take: str, name: str) -> MidiItem:
         position = rpr.GetMediaItemInfo_Value(item, "D_POSITION")
@@ -172,7 +196,7 @@ class ReaperBridge:
                 out[key] = value
         return out
 
-    # --- per-take data ---------------------------------------------------------------------------------------
+    # --- per-take data ------------------------------------------------------------
     def take_data(self, take: str) -> dict[str, str]:
         with self._session() as rpr:
             return self._read_ext(rpr, take)
@@ -188,11 +212,11 @@ class ReaperBridge:
             finally:
                 rpr.Undo_EndBlock2(0, undo_name, UNDO_STATE_ITEMS)
 
-    # --- writing ---------------------------------------------------------------------------------------------
+    # --- writing ------------------------------------------------------------------
     def add_audio_takes(
         self, takes: list[tuple[str, Path, str, dict[str, str]]], undo_name: str
     ) -> list[str]:
-        """Add `(item, wav, take name, P_EXT data)` takes, each made active, in one undo point; returns GUIDs."""
+        """Add `(item, wav, take name, P_EXT data)` takes (made active) in one undo point; returns GUIDs."""
         guids = []
         originals: list[tuple[str, str]] = []
         with self._session() as rpr:
@@ -244,7 +268,7 @@ class ReaperBridge:
             rpr.UpdateArrange()
         return restored
 
-    # --- tracks ----------------------------------------------------------------------------------------------
+    # --- tracks -------------------------------------------------------------------
     def selected_track_chunk(self) -> tuple[str, str]:
         """(name, state chunk text) of the first selected track."""
         with self._session() as rpr:

@@ -1,17 +1,18 @@
-"""The "Build effect dataset from selected track's FX" job: track FX -> .RfxChain -> batch-converter dataset."""
+"""The "Build effect dataset from track FX" job: track FX -> .RfxChain -> batch-converter dataset."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import platformdirs
+
 from readdsp.core.atomic import write_bytes, write_json
 from readdsp.reaper_ext.bridge import ReaperBridge, fx_chain_from_track_chunk
 from readdsp.reaper_ext.render_items import slug
 
 
 def build_effect_dataset(bridge: ReaperBridge, output_dir: str = "", minutes: float = 3.0) -> dict:
-    """Write the selected track's FX chain as an .RfxChain and run the effects dataset builder (REAPER backend)."""
+    """Write the selected track's FX as an .RfxChain and build an effect dataset (REAPER backend)."""
     from readdsp.datasets.effects.builder import build_dataset
 
     name, chunk = bridge.selected_track_chunk()

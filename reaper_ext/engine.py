@@ -10,9 +10,10 @@ OSC protocol (UDP; every reply goes to the address the command came from; `id` i
     /readdsp/quit      id                         -> stop the engine
 
 Each accepted job replies `/readdsp/accepted id`, then `/readdsp/progress id done total` while it runs, then
-`/readdsp/done id <JSON summary>` or `/readdsp/error id <message>`. Unknown addresses and malformed arguments get
-`/readdsp/error id <message>`; the engine never stops because of a bad message. `instrument` "" means "saved on
-the take, else the program mapping"; `seed` < 0 means "saved on the take, else 0".
+`/readdsp/done id <JSON summary>` or `/readdsp/error id <message>`. Unknown addresses and malformed
+arguments get `/readdsp/error id <message>`; the engine never stops because of a bad message.
+`instrument` "" means "saved on the take, else the program mapping"; `seed` < 0 means "saved on the take,
+else 0". An item whose active take is a ReaDDSP render is rendered again from the MIDI take it came from.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import platformdirs
 from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_server import ThreadingOSCUDPServer
+
 from readdsp import __version__
 from readdsp.core.errors import ReaDDSPError
 from readdsp.reaper_ext.bridge import ReaperBridge, expression_edits
@@ -241,7 +243,7 @@ class Engine:
     def render_selected(
         self, instrument: str = "", seed: int = -1, progress: Callable[[float, float], None] | None = None
     ) -> dict:
-        """Render every selected MIDI item into a new active take; nothing is added unless all renders succeed."""
+        """Render every selected MIDI item into a new active take; all or nothing."""
         selection = self.bridge.read_selected()
         if not selection.midi_items:
             return {"takes": [], "messages": selection.messages or ["no MIDI items selected"]}

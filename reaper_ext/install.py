@@ -1,4 +1,4 @@
-"""Install into REAPER's resource folder: configure reapy, copy the action scripts, register them; and undo it.
+"""Install into REAPER's resource folder (configure reapy, copy and register the actions), and undo it.
 
 Install records every line it adds to REAPER's ini files and every file it creates in
 `<resource>/ReaDDSP/install-manifest.json`; uninstall removes exactly those, and nothing else.
@@ -76,7 +76,8 @@ def _configure_reapy(resource: Path) -> str | None:
         reapy.config.configure_reaper(str(resource), detect_portable_install=False)
     except Exception as err:  # reapy cannot find a Python shared library in some environments (e.g. venvs)
         return (
-            f"could not configure reapy automatically ({type(err).__name__}: {err}); in REAPER, enable Python "
+            f"could not configure reapy automatically ({type(err).__name__}: {err}); in REAPER, "
+            "enable Python "
             "(Preferences > Plug-ins > ReaScript) and run reapy's enable_dist_api once (see docs/reaper.md)"
         )
     return None

@@ -1,4 +1,4 @@
-"""Edit REAPER item state chunks (rpp Elements): split takes, read take fields and P_EXT, append an audio take."""
+"""Edit REAPER item state chunks (rpp Elements): split takes, take fields and P_EXT, add a take."""
 
 from __future__ import annotations
 
@@ -23,8 +23,12 @@ TAKE_FIELDS = {
 }
 
 
-def _tag(child: Element | list) -> str:
-    return child.tag if isinstance(child, Element) else (child[0] if child else "")
+def _tag(child: Element | list | str) -> str:
+    if isinstance(child, Element):
+        return child.tag
+    if isinstance(child, str):  # rpp gives a one-word line (e.g. a bare TAKE) as a plain string
+        return child
+    return child[0] if child else ""
 
 
 @dataclass
@@ -100,7 +104,7 @@ class ItemChunk:
         for child in item.children:
             tag = _tag(child)
             if tag == "TAKE":
-                takes.append(TakeChunk([], active=len(child) > 1 and child[1] == "SEL"))
+                takes.append(TakeChunk([], active=isinstance(child, list) and child[1:2] == ["SEL"]))
             elif takes:
                 takes[-1].children.append(child)
             elif tag in TAKE_FIELDS:

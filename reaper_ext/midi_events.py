@@ -23,7 +23,7 @@ class MidiNote:
 
 @dataclass(frozen=True)
 class MidiCC:
-    """A channel event from a CC lane: `status` is the message type (0xB0 CC, 0xC0 program, 0xE0 pitch bend...)."""
+    """A channel event from a CC lane: `status` is 0xB0 CC, 0xC0 program, 0xE0 pitch bend..."""
 
     ppq: float
     status: int
@@ -35,7 +35,7 @@ class MidiCC:
 
 @dataclass
 class TakeMidi:
-    """A MIDI take's events in PPQ, from the take start; `source_length_ppq` is one pass of a looped source."""
+    """A MIDI take's events in PPQ, from the take start; `source_length_ppq` = one pass of the source."""
 
     notes: list[MidiNote] = field(default_factory=list)
     ccs: list[MidiCC] = field(default_factory=list)

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import rpp
+from rpp import Element
+
 from readdsp.core.atomic import atomic_path
 from readdsp.core.errors import ReaDDSPError
 from readdsp.reaper_ext.item_chunk import ItemChunk, append_active_take, audio_take
@@ -16,7 +18,6 @@ from readdsp.reaper_ext.midi_events import take_to_performance
 from readdsp.reaper_ext.render_items import RenderJob, remove_files, render_job, unique_wav_path
 from readdsp.reaper_ext.rpp_midi import parse_midi_source, ticks_per_qn
 from readdsp.reaper_ext.tempo_map import TempoMap
-from rpp import Element
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class OfflineItem:
 def midi_items(
     root: Element, tracks: list[str] | None, instrument: str | None
 ) -> tuple[list[OfflineItem], list[str]]:
-    """The active MIDI takes of every item (on the named tracks, if given) as render jobs, plus skip messages."""
+    """Every item's active MIDI take (on the named tracks, if given) as a render job, plus skip messages."""
     tempo = project_tempo_map(root)
     found: list[OfflineItem] = []
     messages: list[str] = []
@@ -99,10 +100,8 @@ def midi_items(
             qn0 = tempo.time_to_qn(take_start)
             t0 = tempo.qn_to_time(qn0)
 
-            def to_item_seconds(
-                ppq: float, qn0=qn0, t0=t0, rate=rate, take_start=take_start, position=position
-            ):
-                return take_start + (tempo.qn_to_time(qn0 + ppq / tpq) - t0) / rate - position
+            def to_item_seconds(ppq, qn0=qn0, t0=t0, rate=rate, start=take_start, pos=position, tpq=tpq):
+                return start + (tempo.qn_to_time(qn0 + ppq / tpq) - t0) / rate - pos
 
             perf = take_to_performance(parse_midi_source(source), to_item_seconds, length, loop, name=label)
             if perf.n_notes == 0:

@@ -13,7 +13,8 @@ TIMEOUT_S = 4.0  # every reply from REAPER must arrive within this; the caller's
 WEB_PORT_ENV = "READDSP_REAPY_WEB_PORT"
 
 ENABLE_HINT = (
-    "reapy is not enabled in REAPER: run `readdsp reaper install` (REAPER closed), start REAPER, then run the "
+    "reapy is not enabled in REAPER: run `readdsp reaper install` (REAPER closed), start REAPER, "
+    "then run the "
     "action 'ReaScript: Run reapy enable_dist_api' once (Actions > Show action list) and restart REAPER"
 )
 START_HINT = "REAPER is not answering on its web interface port {port}: start REAPER (with reapy enabled)"

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from readdsp.core.atomic import write_wav
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.performance import Performance
@@ -28,7 +29,7 @@ log = logging.getLogger("readdsp.engine")
 
 @dataclass
 class RenderJob:
-    """One item to render: its performance (seconds from item start), length and what to record on the take."""
+    """One item to render: its performance (seconds from the item start), length, instrument and seed."""
 
     name: str
     length: float

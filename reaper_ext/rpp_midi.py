@@ -1,9 +1,10 @@
-"""Read the MIDI events of an RPP `<SOURCE MIDI` block (`E`/`e` lines, delta ticks, hex bytes) into PPQ events."""
+"""Read an RPP `<SOURCE MIDI` block (`E`/`e` lines: delta ticks, hex bytes) into PPQ events."""
 
 from __future__ import annotations
 
-from readdsp.reaper_ext.midi_events import MidiCC, MidiNote, TakeMidi
 from rpp import Element
+
+from readdsp.reaper_ext.midi_events import MidiCC, MidiNote, TakeMidi
 
 DEFAULT_TICKS_PER_QN = 960
 
@@ -16,7 +17,7 @@ def ticks_per_qn(source: Element) -> int:
 
 
 def parse_midi_source(source: Element) -> TakeMidi:
-    """Notes (paired note-on/off, first-in first-out per channel and pitch), channel events and source length."""
+    """Notes (note-on/off paired first-in first-out per channel and pitch), channel events, length."""
     tick = 0
     open_notes: dict[tuple[int, int], list[tuple[int, int, bool]]] = {}
     notes: list[MidiNote] = []

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class TempoMap:
-    """Tempo points `(time_s, bpm)` sorted by time; the first one is at 0 s. Each tempo holds until the next point."""
+    """Tempo points `(time_s, bpm)` sorted by time, the first at 0 s; each holds until the next."""
 
     points: tuple[tuple[float, float], ...] = ((0.0, 120.0),)
 
@@ -21,7 +21,7 @@ class TempoMap:
 
     def _qn_at_points(self) -> list[float]:
         qns = [0.0]
-        for (t0, bpm), (t1, _) in zip(self.points, self.points[1:]):
+        for (t0, bpm), (t1, _) in zip(self.points, self.points[1:], strict=False):
             qns.append(qns[-1] + (t1 - t0) * bpm / 60.0)
         return qns
 

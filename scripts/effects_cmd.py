@@ -27,7 +27,9 @@ def _export_nam(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from readdsp.core.effects.train import train_model
 
-    result = train_model(args.dataset, args.model, args.out, max_seconds=args.max_seconds, fir_seconds=args.fir_seconds)
+    result = train_model(
+        args.dataset, args.model, args.out, max_seconds=args.max_seconds, fir_seconds=args.fir_seconds
+    )
     print(json.dumps(result, indent=2))
     return 0
 
@@ -71,8 +73,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     train = sub.add_parser("train", help="train an effect model on a dataset")
     train.add_argument("dataset")
-    train.add_argument("--model", choices=("fir", "nam", "nam-lstm"), default="fir")
-    train.add_argument("-o", "--out", required=True, help="MODEL.safetensors (fir) or MODEL.nam (nam)")
+    train.add_argument("--model", choices=("fir", "shaper", "chorus", "nam", "nam-lstm"), default="fir")
+    train.add_argument("-o", "--out", required=True, help="MODEL.safetensors (ours) or MODEL.nam (nam)")
     train.add_argument("--max-seconds", type=float, default=540.0, help="training time cap (default 540)")
     train.add_argument("--fir-seconds", type=float, help="FIR length (default: the dataset's tail)")
     train.set_defaults(func=_train)

@@ -76,8 +76,9 @@ def run_reapack_index(args: argparse.Namespace) -> int:
 
 
 def run_render_project(args: argparse.Namespace) -> int:
-    from readdsp.reaper_ext.offline_project import render_project
+    from readdsp.reaper_ext.offline_project import load_project, render_project
 
+    load_project(Path(args.input))  # bad input is reported before the model loads
     result = render_project(
         args.input, args.output, _load_renderer(args.model), args.track or None, args.instrument
     )

@@ -9,12 +9,21 @@ import numpy as np
 import pytest
 
 from readdsp.core.errors import ReaDDSPError
-from readdsp.datasets.cache import SPLITS, DatasetWriter, iter_examples, load_example, open_dataset, split_for_piece
+from readdsp.datasets.cache import (
+    SPLITS,
+    DatasetWriter,
+    iter_examples,
+    load_example,
+    open_dataset,
+    split_for_piece,
+)
 
 SR = 16000
 
 
-def add_example(writer: DatasetWriter, example_id: str, piece_id: str, seconds: float = 1.0, seed: int = 0) -> None:
+def add_example(
+    writer: DatasetWriter, example_id: str, piece_id: str, seconds: float = 1.0, seed: int = 0
+) -> None:
     rng = np.random.default_rng(seed)
     n_frames = int(seconds * 250)
     writer.add(

@@ -1,4 +1,4 @@
-"""render-corpus end to end: a tiny real FluidSynth corpus, checked for alignment, content and manifest consistency."""
+"""render-corpus end to end: a tiny real FluidSynth corpus, checked for alignment, content and manifest."""
 
 from __future__ import annotations
 
@@ -72,6 +72,13 @@ def test_pieces_never_span_two_splits(corpus: Path) -> None:
     assert split_of and all(len(splits) == 1 for splits in split_of.values())
 
 
+def test_every_instrument_gets_every_split(corpus: Path) -> None:
+    entries = open_dataset(corpus).entries
+    for instrument in ("violin", "flute"):
+        splits = {e["split"] for e in entries if e["instrument"] == instrument}
+        assert splits == {"train", "validation", "test"}
+
+
 def test_audio_follows_the_notes(corpus: Path) -> None:
     for example in open_dataset(corpus).iter_examples():
         frames = notes_to_frames(example.note_list(), example.n_frames)
@@ -141,7 +148,9 @@ def test_expression_varies_in_the_rendered_audio() -> None:
 def test_fluidsynth_stuck_note_is_stopped() -> None:
     """A note that never ends on a sustaining organ would run forever; the output cap kills it quickly."""
     midi = mido.MidiFile(ticks_per_beat=480)
-    track = mido.MidiTrack([mido.Message("program_change", program=19), mido.Message("note_on", note=60, velocity=100)])
+    track = mido.MidiTrack(
+        [mido.Message("program_change", program=19), mido.Message("note_on", note=60, velocity=100)]
+    )
     track.append(mido.Message("control_change", control=7, value=100, time=480))
     midi.tracks.append(track)
     with tempfile.TemporaryDirectory() as tmp:

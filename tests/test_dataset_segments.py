@@ -1,4 +1,4 @@
-"""SegmentDataset: 4-s windows whose audio, f0, loudness and note conditioning line up, with padding and masks."""
+"""SegmentDataset: 4-s windows whose audio, f0, loudness and note conditioning line up; padding and masks."""
 
 from __future__ import annotations
 

@@ -53,7 +53,9 @@ def _project(tmp_path: Path) -> Path:
 def setup(tmp_path: Path, renderer, monkeypatch):
     project = _project(tmp_path)
     with ReaperSimulator(project) as sim:
-        engine = Engine(renderer, ReaperBridge(web_port=sim.web_port), port=0, temp_dir=tmp_path / "tmp").start()
+        engine = Engine(
+            renderer, ReaperBridge(web_port=sim.web_port), port=0, temp_dir=tmp_path / "tmp"
+        ).start()
         monkeypatch.setattr(readdsp_action, "PORT", engine.port)
         try:
             yield sim, engine
@@ -162,9 +164,13 @@ def _rss_mb() -> float:
 
 @pytest.mark.slow
 def test_200_queued_renders_no_leaks(tmp_path: Path, renderer, sock) -> None:
-    project = write_project(tmp_path / "tiny.RPP", {"T": [midi_item("tiny", 0.0, 0.1, midi_events([(0, 96, 0, 69, 90)]))]})
+    project = write_project(
+        tmp_path / "tiny.RPP", {"T": [midi_item("tiny", 0.0, 0.1, midi_events([(0, 96, 0, 69, 90)]))]}
+    )
     with ReaperSimulator(project) as sim:
-        engine = Engine(renderer, ReaperBridge(web_port=sim.web_port), port=0, temp_dir=tmp_path / "tmp").start()
+        engine = Engine(
+            renderer, ReaperBridge(web_port=sim.web_port), port=0, temp_dir=tmp_path / "tmp"
+        ).start()
         threads = threading.active_count()
         try:
             send(engine, "/readdsp/render", "warm", sock=sock)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.features import extract_expression
 from readdsp.core.performance import CONTROL_NAMES

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.features import a_weighted_loudness, track_f0
 
@@ -94,3 +95,9 @@ def test_real_oboe_note():
     assert sustained.sum() > 50
     assert np.median(np.abs(cents(f0[sustained], 440.0))) < 50.0
     assert np.mean(confidence[sustained] > 0.5) > 0.9
+
+
+def test_silence_is_unvoiced_with_zero_f0():
+    f0, confidence = track_f0(np.zeros(24000), 48000)
+    assert f0.size == 125
+    assert np.all(f0 == 0.0) and np.all(confidence < 0.5)

@@ -6,6 +6,7 @@ import librosa
 import numpy as np
 import pytest
 import torch
+
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.features import a_weighted_loudness, a_weighted_loudness_torch, loudness_n_frames
 

@@ -1,4 +1,4 @@
-"""DDSPSynth end to end: scaling ops, controls round trip, fast == differentiable, seeding, gradients via the loss."""
+"""DDSPSynth end to end: ops, controls round trip, fast == differentiable, seeding, gradients via the loss."""
 
 from __future__ import annotations
 
@@ -72,9 +72,15 @@ def test_controls_round_trip_and_validation() -> None:
     synth = DDSPSynth(16000)
     controls = _random_controls(synth, 10, 0)
     assert controls.f0_hz.shape == (1, 10) and controls.amplitude.shape == (1, 10)
-    assert controls.harmonic_distribution.shape == (1, 10, 60) and controls.noise_magnitudes.shape == (1, 10, 65)
+    assert controls.harmonic_distribution.shape == (1, 10, 60) and controls.noise_magnitudes.shape == (
+        1,
+        10,
+        65,
+    )
     again = SynthControls.from_dict(controls.to_dict())
-    assert all(torch.equal(a, b) for a, b in zip(controls.to_dict().values(), again.to_dict().values(), strict=True))
+    assert all(
+        torch.equal(a, b) for a, b in zip(controls.to_dict().values(), again.to_dict().values(), strict=True)
+    )
     with pytest.raises(KeyError):
         SynthControls.from_dict({"f0_hz": controls.f0_hz})
 
@@ -105,7 +111,9 @@ def test_seeded_render_is_deterministic() -> None:
 def test_gradients_flow_through_the_spectral_loss() -> None:
     synth = DDSPSynth(16000)
     n_frames = 100
-    target = synth.get_signal(_random_controls(synth, n_frames, 4), generator=torch.Generator().manual_seed(0))
+    target = synth.get_signal(
+        _random_controls(synth, n_frames, 4), generator=torch.Generator().manual_seed(0)
+    )
     amplitude = torch.zeros(1, n_frames, 1, requires_grad=True)
     distribution = torch.zeros(1, n_frames, 60, requires_grad=True)
     noise = torch.zeros(1, n_frames, 65, requires_grad=True)
@@ -122,7 +130,10 @@ def test_fitting_amplitude_and_noise_reduces_the_loss() -> None:
     n_frames = 25
     f0 = torch.full((1, n_frames, 1), 330.0)
     true_controls = synth.get_controls(
-        torch.full((1, n_frames, 1), 1.0), torch.zeros(1, n_frames, 60), torch.full((1, n_frames, 65), 2.0), f0
+        torch.full((1, n_frames, 1), 1.0),
+        torch.zeros(1, n_frames, 60),
+        torch.full((1, n_frames, 65), 2.0),
+        f0,
     )
     target = synth.get_signal(true_controls, generator=torch.Generator().manual_seed(0))
     amplitude = torch.full((1, n_frames, 1), -3.0, requires_grad=True)

@@ -1,4 +1,4 @@
-"""Filtered noise band energies and determinism; learned reverb decay rule, dry path and per-instrument mixing."""
+"""Filtered noise band energies and determinism; reverb decay rule, dry path and per-instrument mixing."""
 
 from __future__ import annotations
 
@@ -42,13 +42,16 @@ def test_band_levels_follow_requested_magnitudes() -> None:
     assert 10 * math.log10(low / high) == pytest.approx(20.0, abs=1.0)
 
 
+@pytest.mark.parametrize("fast", [True, False])
 @pytest.mark.parametrize("sample_rate", [16000, 22050, 48000])
-def test_flat_unit_magnitudes_pass_the_noise_unchanged(sample_rate: int) -> None:
+def test_flat_unit_magnitudes_pass_the_noise_unchanged(sample_rate: int, fast: bool) -> None:
     noise = FilteredNoise(sample_rate)
-    audio = noise.get_signal(torch.ones(1, 300, 65), generator=torch.Generator().manual_seed(5))
+    audio = noise.get_signal(torch.ones(1, 300, 65), generator=torch.Generator().manual_seed(5), fast=fast)
     n_blocks = math.ceil((audio.shape[1] + noise.delay) / noise.block)
-    raw = torch.rand(1, n_blocks, noise.block, generator=torch.Generator().manual_seed(5)) * 2 - 1
-    assert torch.allclose(audio, raw.reshape(1, -1)[:, : audio.shape[1]], atol=1e-5)
+    raw = torch.zeros(1, n_blocks, noise.fft_size)
+    raw[..., : noise.block].uniform_(-1.0, 1.0, generator=torch.Generator().manual_seed(5))
+    raw = raw[..., : noise.block].reshape(1, -1)
+    assert torch.allclose(audio, raw[:, : audio.shape[1]], atol=1e-5)
     assert audio.shape[1] == round(300 * sample_rate / 250)
 
 
@@ -62,20 +65,22 @@ def test_noise_is_deterministic_per_seed() -> None:
     assert (first - other).abs().mean() > 0.01
 
 
-def test_pieced_overlap_add_is_seamless() -> None:
-    """Pieced processing (7 blocks per piece) equals direct per-block convolution of the same noise."""
+@pytest.mark.parametrize("fast", [True, False])
+def test_pieced_overlap_add_is_seamless(fast: bool) -> None:
+    """Pieced processing (7 blocks per piece, FFT batches of 3) equals direct per-block convolution."""
     magnitudes = torch.rand(1, 200, 65, generator=torch.Generator().manual_seed(0))
     one_piece = FilteredNoise(16000, blocks_per_piece=10_000)
     n_blocks = math.ceil((one_piece.n_samples_for(200) + one_piece.delay) / one_piece.block)
-    audio = FilteredNoise(16000, blocks_per_piece=7).get_signal(magnitudes, generator=torch.Generator().manual_seed(2))
+    audio = FilteredNoise(16000, blocks_per_piece=7, fast_blocks=3).get_signal(
+        magnitudes, generator=torch.Generator().manual_seed(2), fast=fast
+    )
     generator = torch.Generator().manual_seed(2)
-    blocks = torch.cat(
-        [
-            torch.rand(1, min(7, n_blocks - first), one_piece.block, generator=generator) * 2 - 1
-            for first in range(0, n_blocks, 7)
-        ],
-        dim=1,
-    )[0]
+    pieces = []
+    for first in range(0, n_blocks, 7):
+        piece = torch.zeros(1, min(7, n_blocks - first), one_piece.fft_size)
+        piece[..., : one_piece.block].uniform_(-1.0, 1.0, generator=generator)
+        pieces.append(piece[..., : one_piece.block])
+    blocks = torch.cat(pieces, dim=1)[0]
     ir = one_piece.impulse_responses(one_piece._block_magnitudes(magnitudes, 0, n_blocks))[0]
     expected = np.zeros(n_blocks * one_piece.block + one_piece.ir_size)
     for i in range(n_blocks):
@@ -83,6 +88,21 @@ def test_pieced_overlap_add_is_seamless() -> None:
         expected[start : start + one_piece.block + one_piece.ir_size - 1] += np.convolve(blocks[i], ir[i])
     expected = expected[one_piece.delay : one_piece.delay + audio.shape[1]]
     assert np.max(np.abs(audio[0].numpy() - expected)) < 1e-5
+
+
+@pytest.mark.parametrize("sample_rate", [16000, 44100, 48000])
+def test_fast_noise_equals_differentiable_noise(sample_rate: int) -> None:
+    """Same seeded noise and filter on both paths: batch of 2, FFT batches not dividing the pieces, and a
+    render longer than the frames (last frame held)."""
+    magnitudes = torch.rand(2, 120, 65, generator=torch.Generator().manual_seed(3))
+    noise = FilteredNoise(sample_rate, blocks_per_piece=50, fast_blocks=7)
+    n_samples = noise.n_samples_for(130)
+    fast = noise.get_signal(magnitudes, n_samples, torch.Generator().manual_seed(4), fast=True)
+    slow = noise.get_signal(magnitudes, n_samples, torch.Generator().manual_seed(4), fast=False)
+    assert fast.shape == slow.shape == (2, n_samples)
+    assert (fast - slow).abs().max() < 1e-5 * slow.abs().max()
+    assert slow[:, -noise.block :].abs().mean() > 0.05  # the held tail is not silent
+    assert not fast.requires_grad
 
 
 def test_noise_gradient_is_finite_and_nonzero() -> None:

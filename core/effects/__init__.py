@@ -1,1 +1,1 @@
-"""Effect models: learned FIR (LTI effects: delay, reverb, cab), LFO-modulated delay (chorus), NAM (.nam) models."""
+"""Effect models: learned FIR (LTI effects: delay, reverb, cab), NAM (.nam) models."""

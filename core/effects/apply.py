@@ -10,6 +10,7 @@ import soundfile as sf
 from readdsp.core.atomic import write_wav
 from readdsp.core.effects.fir import apply_fir
 from readdsp.core.effects.model_file import EffectModel, load_model
+from readdsp.core.effects.shaper import apply_shaper
 from readdsp.core.errors import ReaDDSPError
 
 
@@ -18,7 +19,9 @@ def _apply_nam(model: EffectModel, audio: np.ndarray) -> np.ndarray:
         import torch
         from nam.models import init_from_nam
     except ImportError as err:
-        raise ReaDDSPError("running .nam models needs neural-amp-modeler (pip install neural-amp-modeler)") from err
+        raise ReaDDSPError(
+            "running .nam models needs neural-amp-modeler (pip install neural-amp-modeler)"
+        ) from err
     net = init_from_nam(model.config)
     net.eval()
     with torch.no_grad():
@@ -32,6 +35,13 @@ def apply_model(model: EffectModel, audio: np.ndarray, sample_rate: int) -> np.n
         raise ReaDDSPError(f"audio is {sample_rate} Hz but the model was trained at {model.sample_rate} Hz")
     if model.kind == "fir":
         return apply_fir(model.arrays["fir"], audio)
+    if model.kind == "shaper":
+        a = model.arrays
+        return apply_fir(a["fir"], apply_shaper(a["knots"], a["values"], audio))
+    if model.kind == "chorus":
+        from readdsp.core.effects.chorus import apply_chorus_model
+
+        return apply_chorus_model(model, audio)
     if model.kind == "nam":
         return _apply_nam(model, audio)
     raise ReaDDSPError(f"unknown model kind {model.kind!r}")

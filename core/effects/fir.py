@@ -15,9 +15,18 @@ def apply_fir(taps: np.ndarray, audio: np.ndarray) -> np.ndarray:
 
 
 def fit_fir(
-    x: np.ndarray, y: np.ndarray, length: int, max_iterations: int = 200, max_seconds: float = 300.0, ridge: float = 1e-6
+    x: np.ndarray,
+    y: np.ndarray,
+    length: int,
+    max_iterations: int = 200,
+    max_seconds: float = 300.0,
+    ridge: float = 1e-6,
 ) -> np.ndarray:
-    """Taps h (len `length`) minimising ||(x*h)[:N] - y||^2 + ridge*||h||^2, started from a spectral-ratio estimate."""
+    """Taps h (len `length`) minimising ||x*h - y||^2 + ridge*||h||^2, started from a spectral-ratio estimate.
+
+    x should end with at least `length` samples of silence (our dataset inputs end with the tail), so the full
+    convolution and the N-sample target coincide.
+    """
     x = np.asarray(x, np.float64)
     y = np.asarray(y, np.float64)
     n = len(x)

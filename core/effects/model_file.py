@@ -14,12 +14,12 @@ from readdsp.core.atomic import atomic_path
 from readdsp.core.errors import ReaDDSPError
 
 FORMAT = "readdsp-effect-model"
-KINDS = ("fir",)
+KINDS = ("fir", "shaper", "chorus")
 
 
 @dataclass
 class EffectModel:
-    """A loaded model: kind ('fir' or 'nam'), sample rate, arrays, and its JSON config."""
+    """A loaded model: kind ('fir', 'shaper', 'chorus' or 'nam'), sample rate, arrays, and its JSON config."""
 
     kind: str
     sample_rate: int
@@ -31,7 +31,12 @@ def save_model(path: str | Path, model: EffectModel) -> Path:
     """Write a safetensors model atomically; the config lives in the file's metadata."""
     if model.kind not in KINDS:
         raise ReaDDSPError(f"cannot save model kind {model.kind!r} as safetensors")
-    meta = {"format": FORMAT, "kind": model.kind, "sample_rate": str(model.sample_rate), "config": json.dumps(model.config)}
+    meta = {
+        "format": FORMAT,
+        "kind": model.kind,
+        "sample_rate": str(model.sample_rate),
+        "config": json.dumps(model.config),
+    }
     with atomic_path(path, ".safetensors") as tmp:
         save_file({k: np.ascontiguousarray(v) for k, v in model.arrays.items()}, str(tmp), metadata=meta)
     return Path(path)

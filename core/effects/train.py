@@ -1,4 +1,4 @@
-"""`readdsp effects train`: fit a model to a dataset's train split and score it (ESR) on the held-out split."""
+"""`readdsp effects train`: fit a model on the train split, score ESR on held-out splits."""
 
 from __future__ import annotations
 
@@ -12,10 +12,13 @@ from readdsp.core.effects.apply import apply_model
 from readdsp.core.effects.esr import esr
 from readdsp.core.effects.fir import fit_fir
 from readdsp.core.effects.model_file import EffectModel, load_model, save_model
+from readdsp.core.effects.shaper import fit_shaper_fir
 from readdsp.core.errors import ReaDDSPError
 from readdsp.datasets.effects.manifest import load_split, read_manifest
 
-MODELS = ("fir", "nam", "nam-lstm")
+MODELS = ("fir", "shaper", "chorus", "nam", "nam-lstm")
+#: Our models (saved as .safetensors) and how each is fitted.
+OURS = ("fir", "shaper", "chorus")
 MAX_FIR_SECONDS = 4.0
 
 
@@ -23,14 +26,28 @@ def fit_fir_model(dataset_dir: Path, fir_seconds: float | None, max_seconds: flo
     """A learned FIR as long as the dataset's tail (capped), by least squares on the train split."""
     manifest = read_manifest(dataset_dir)
     x, y, sr = load_split(dataset_dir, "train")
-    seconds = fir_seconds if fir_seconds is not None else min(max(float(manifest["tail_seconds"]), 0.05), MAX_FIR_SECONDS)
+    seconds = (
+        fir_seconds
+        if fir_seconds is not None
+        else min(max(float(manifest["tail_seconds"]), 0.05), MAX_FIR_SECONDS)
+    )
     length = max(1, int(seconds * sr))
     taps = fit_fir(x, y, length, max_seconds=max_seconds)
     return EffectModel("fir", sr, {"fir": taps}, {"fir_seconds": seconds, "dataset": manifest["name"]})
 
 
+def fit_shaper_model(dataset_dir: Path, fir_seconds: float | None, max_seconds: float) -> EffectModel:
+    """Waveshaper then FIR (Hammerstein), by alternating least squares on the train split."""
+    manifest = read_manifest(dataset_dir)
+    x, y, sr = load_split(dataset_dir, "train")
+    seconds = fir_seconds if fir_seconds is not None else min(max(float(manifest["tail_seconds"]), 0.01), 1.0)
+    knots, values, taps = fit_shaper_fir(x, y, sr, max(1, int(seconds * sr)), max_seconds=max_seconds)
+    config = {"fir_seconds": seconds, "dataset": manifest["name"]}
+    return EffectModel("shaper", sr, {"knots": knots, "values": values, "fir": taps}, config)
+
+
 def held_out_esr(model: EffectModel, dataset_dir: Path, split: str = "test") -> float:
-    """ESR of the model on a held-out split (skipping the capture's silent pre-roll is unnecessary: it is silent)."""
+    """ESR of the model on a held-out split.."""
     x, y, sr = load_split(dataset_dir, split)
     return esr(apply_model(model, x, sr), y)
 
@@ -49,10 +66,17 @@ def train_model(
     if model not in MODELS:
         raise ReaDDSPError(f"unknown model {model!r} (expected one of {', '.join(MODELS)})")
     start = time.monotonic()
-    if model == "fir":
+    if model in OURS:
         if out_path.suffix != ".safetensors":
             raise ReaDDSPError("our models are saved as .safetensors; use that extension", out_path)
-        fitted = fit_fir_model(dataset_dir, fir_seconds, max_seconds)
+        if model == "fir":
+            fitted = fit_fir_model(dataset_dir, fir_seconds, max_seconds)
+        elif model == "shaper":
+            fitted = fit_shaper_model(dataset_dir, fir_seconds, max_seconds)
+        else:
+            from readdsp.core.effects.chorus import fit_chorus_model
+
+            fitted = fit_chorus_model(dataset_dir, max_seconds)
         save_model(out_path, fitted)
     else:
         if out_path.suffix != ".nam":
@@ -68,5 +92,5 @@ def train_model(
         "val_esr": held_out_esr(loaded, dataset_dir, "val"),
         "test_esr": held_out_esr(loaded, dataset_dir, "test"),
         "seconds": round(time.monotonic() - start, 2),
-        "finite": bool(np.isfinite(loaded.arrays.get("fir", np.zeros(1))).all()),
+        "finite": all(bool(np.isfinite(a).all()) for a in loaded.arrays.values()),
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.performance import CONTROL_NAMES, N_CONTROLS
 

@@ -6,9 +6,10 @@ import functools
 
 import numpy as np
 import soxr
+from swift_f0 import FMAX, FMIN, FRAME_PERIOD, SAMPLE_RATE, SwiftF0
+
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.features.loudness import loudness_n_frames
-from swift_f0 import FMAX, FMIN, FRAME_PERIOD, SAMPLE_RATE, SwiftF0
 
 #: A frame counts as voiced when its confidence is at least this (SwiftF0's calibration).
 VOICED_THRESHOLD = 0.5
@@ -40,8 +41,6 @@ def _hold_between_voiced(times: np.ndarray, frame_times: np.ndarray, pitch: np.n
     """f0 on `times`: log-f interpolation between voiced frames, held before the first and after the last."""
     usable = voiced & (pitch > 0)
     if not usable.any():
-        usable = pitch > 0  # nothing voiced: follow the raw estimates rather than invent a pitch
-    if not usable.any():
         return np.zeros(times.size)
     return np.exp2(np.interp(times, frame_times[usable], np.log2(pitch[usable])))
 
@@ -59,7 +58,8 @@ def track_f0(
     Audio is resampled to 16 kHz (soxr) and tracked by SwiftF0 every 16 ms; the pitch is interpolated
     in log frequency onto the grid using voiced frames only (confidence >= VOICED_THRESHOLD), so f0 is
     continuous and held through unvoiced stretches (the DDSP convention); `confidence` (0..1, linearly
-    interpolated) marks voicing. The effective range is [max(fmin, 46.875), min(fmax, 2093.75)] Hz.
+    interpolated) marks voicing. With no voiced frame at all, f0 is 0 throughout.
+    The effective range is [max(fmin, 46.875), min(fmax, 2093.75)] Hz.
     """
     signal = _mono_float(audio)
     if sample_rate <= 0 or frame_rate <= 0:

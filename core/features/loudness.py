@@ -5,6 +5,7 @@ from __future__ import annotations
 import librosa
 import numpy as np
 import torch
+
 from readdsp.core.errors import ReaDDSPError
 
 #: Loudness floor: values lie in [-DB_RANGE, ...], 0 dB = power of a full-scale signal (DDSP `DB_RANGE`).

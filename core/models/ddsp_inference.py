@@ -12,12 +12,12 @@ from readdsp.core.models.layers import FcStack, LogMel
 
 @dataclass
 class DDSPInferenceConfig:
-    """Sizes (the paper: CNN 64..512, dense 256, BiLSTM 256; halved here to train on 2 CPU cores)."""
+    """Sizes (the paper: CNN 64..512, dense 256, BiLSTM 256; a quarter/half here so it trains on 2 CPU cores)."""
 
     sample_rate: int = 24000
     frame_rate: int = 250
     n_mels: int = 64
-    cnn_channels: tuple[int, ...] = (32, 64, 128, 128)
+    cnn_channels: tuple[int, ...] = (16, 32, 64, 64)
     hidden: int = 128
     n_instruments: int = 16
     instrument_dim: int = 32

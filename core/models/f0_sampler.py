@@ -1,7 +1,7 @@
-"""The autoregressive f0 loop, compiled with numba: GRU step + LayerNorm + 201-way nucleus sampling per frame.
+"""The autoregressive f0 loop, compiled with numba: LSTM step + LayerNorm + 201-way nucleus sampling per frame.
 
 The reference steps an eager TensorFlow GRU once per 4 ms frame (slower than real time). Here the part of the
-GRU input projection that depends on the conditioning is precomputed for all frames in one matrix product, the
+recurrent input projection that depends on the conditioning is precomputed for all frames in one matrix product, the
 previous-output embedding is folded into a 202-row table, and the per-frame work is three small mat-vecs in a
 compiled loop with pre-drawn uniforms, so it is exact and deterministic for a seed.
 """
@@ -61,10 +61,9 @@ def _nucleus_sample(logits: np.ndarray, top_p: float, u: float) -> int:
 
 @numba.njit(cache=True)
 def _run_loop(
-    gi_context: np.ndarray,  # [B, T, 3H] float32: conditioning part of the input projection (+ b_ih)
-    prev_table: np.ndarray,  # [202, 3H] previous-class embedding projected by W_ih (weights are float64)
-    w_hh_t: np.ndarray,  # [H, 3H]
-    b_hh: np.ndarray,  # [3H]
+    gi_context: np.ndarray,  # [B, T, 4H] float32: conditioning part of the input projection (+ both biases)
+    prev_table: np.ndarray,  # [202, 4H] previous-class embedding projected by W_ih (weights are float64)
+    w_hh_t: np.ndarray,  # [H, 4H]
     ln_gamma: np.ndarray,
     ln_beta: np.ndarray,
     w_out_t: np.ndarray,  # [H, 201]
@@ -73,21 +72,24 @@ def _run_loop(
     top_p: float,
     go_token: int,
 ) -> np.ndarray:
-    n_batch, n_frames, three_h = gi_context.shape
-    hidden = three_h // 3
+    n_batch, n_frames, four_h = gi_context.shape
+    hidden = four_h // 4
     out = np.empty((n_batch, n_frames), np.int64)
     h = np.zeros((n_batch, hidden), np.float64)
+    c = np.zeros((n_batch, hidden), np.float64)
     prev = np.full(n_batch, go_token, np.int64)
-    gi = np.empty((n_batch, three_h), np.float64)
+    gates = np.empty((n_batch, four_h), np.float64)
     # All voices/segments advance together so each step is a small matrix product, not B mat-vecs.
     for t in range(n_frames):
+        recurrent = np.dot(h, w_hh_t)
         for b in range(n_batch):
-            gi[b] = gi_context[b, t] + prev_table[prev[b]]
-        gh = np.dot(h, w_hh_t) + b_hh
-        r = _sigmoid(gi[:, :hidden] + gh[:, :hidden])
-        z = _sigmoid(gi[:, hidden : 2 * hidden] + gh[:, hidden : 2 * hidden])
-        n = np.tanh(gi[:, 2 * hidden :] + r * gh[:, 2 * hidden :])
-        h = (1.0 - z) * n + z * h
+            gates[b] = gi_context[b, t] + prev_table[prev[b]] + recurrent[b]
+        i = _sigmoid(gates[:, :hidden])  # PyTorch gate order: input, forget, cell, output
+        f = _sigmoid(gates[:, hidden : 2 * hidden])
+        g = np.tanh(gates[:, 2 * hidden : 3 * hidden])
+        o = _sigmoid(gates[:, 3 * hidden :])
+        c = f * c + i * g
+        h = o * np.tanh(c)
         normed = np.empty_like(h)
         for b in range(n_batch):
             mu = h[b].mean()
@@ -105,11 +107,11 @@ def _np(t: torch.Tensor, dtype: type = np.float64) -> np.ndarray:
 
 
 def sample_f0_classes(model, context: torch.Tensor, seed: int = 0, top_p: float = 0.95) -> torch.Tensor:
-    """Run the f0 RNN of `model` (a SynthesisGenerator) over `context` [B, T, D]; returns classes [B, T]."""
+    """Run the f0 LSTM of `model` (a SynthesisGenerator) over `context` [B, T, D]; returns classes [B, T]."""
     rnn = model.f0_rnn
     d_ctx = context.shape[-1]
     w_ih = rnn.weight_ih_l0
-    gi_context = torch.matmul(context, w_ih[:, :d_ctx].T) + rnn.bias_ih_l0
+    gi_context = torch.matmul(context, w_ih[:, :d_ctx].T) + rnn.bias_ih_l0 + rnn.bias_hh_l0
     prev_table = model.f0_prev.weight @ w_ih[:, d_ctx:].T
     assert prev_table.shape[0] == N_F0_CLASSES + 1
     uniforms = np.random.default_rng(seed).random(context.shape[:2]).astype(np.float64)
@@ -117,7 +119,6 @@ def sample_f0_classes(model, context: torch.Tensor, seed: int = 0, top_p: float 
         _np(gi_context, np.float32),  # the only large array: kept in float32
         _np(prev_table),
         _np(rnn.weight_hh_l0.T),
-        _np(rnn.bias_hh_l0),
         _np(model.f0_norm.weight),
         _np(model.f0_norm.bias),
         _np(model.f0_out.weight.T),

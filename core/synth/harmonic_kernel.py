@@ -180,13 +180,20 @@ def render_harmonics(
     sample_rate: float,
     window: bool = True,
     initial_phase: float = 0.0,
+    out: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float]:
-    """Render one voice: f0 [T] (Hz), per-harmonic amplitudes [T, K] -> (audio [n_samples] float32, end phase)."""
+    """One voice: f0 [T] (Hz), per-harmonic amplitudes [T, K] -> (audio [n_samples] float32, end phase).
+
+    `out`, if given, is a contiguous float32 [n_samples] array the audio is written into (and returned).
+    """
     f0 = np.ascontiguousarray(f0_hz, dtype=np.float64)
     amps = np.ascontiguousarray(harmonic_amplitudes, dtype=np.float32)
     starts = _interval_starts(int(n_samples), float(hop), f0.shape[0])
     phases = _phase_at_interval_starts(f0, starts, float(hop), float(sample_rate), float(initial_phase))
-    out = np.empty(int(n_samples), dtype=np.float32)
+    if out is None:
+        out = np.empty(int(n_samples), dtype=np.float32)
+    elif out.shape != (int(n_samples),) or out.dtype != np.float32 or not out.flags.c_contiguous:
+        raise ValueError("out must be a contiguous float32 array of n_samples")
     n_chunks = max(1, min(f0.shape[0], 4 * numba.get_num_threads()))
     _render_parallel(out, f0, amps, starts, phases, float(hop), float(sample_rate), bool(window), n_chunks)
     return out, float(phases[-1])

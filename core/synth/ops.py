@@ -1,4 +1,4 @@
-"""Small differentiable DSP helpers shared by the synth modules (scaling, dB, frame-to-sample interpolation)."""
+"""Differentiable DSP helpers shared by the synth modules (scaling, dB, frame-to-sample interpolation)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Learned per-instrument FIR reverb (MIDI-DDSP `reverb_modules`): embedded IRs, FFT convolution, dry added."""
+"""Learned per-instrument FIR reverb (MIDI-DDSP `reverb_modules`): embedded IRs, FFT convolution, + dry."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ SINGLE_FFT_MAX_SAMPLES = 1 << 22
 
 
 def fft_convolve(
-    audio: torch.Tensor, ir: torch.Tensor, keep_tail: bool = False, max_single_fft: int = SINGLE_FFT_MAX_SAMPLES
+    audio: torch.Tensor,
+    ir: torch.Tensor,
+    keep_tail: bool = False,
+    max_single_fft: int = SINGLE_FFT_MAX_SAMPLES,
 ) -> torch.Tensor:
     """Causal convolution of audio [B, N] with ir [B, L] or [L] -> [B, N] ([B, N+L-1] with `keep_tail`)."""
     n, length = audio.shape[-1], ir.shape[-1]

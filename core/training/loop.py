@@ -49,6 +49,7 @@ def run_loop(
     began = time.monotonic()
     history: list[dict] = []
     running: dict[str, float] = {}
+    counts: dict[str, int] = {}
     step = start
     bar = tqdm(total=config.steps, initial=start, desc=name, disable=not ctx.is_main, dynamic_ncols=True)
     for model in models.values():
@@ -58,13 +59,13 @@ def run_loop(
         step += 1
         for key, value in losses.items():
             running[key] = running.get(key, 0.0) + float(value)
+            counts[key] = counts.get(key, 0) + 1
         bar.update(1)
         if step % config.log_every == 0 or step == config.steps:
-            n = config.log_every if step % config.log_every == 0 else step % config.log_every
-            means = {k: v / max(n, 1) for k, v in running.items()}
+            means = {k: v / counts[k] for k, v in running.items()}
             bar.set_postfix({k: f"{v:.3f}" for k, v in means.items()})
             history.append({"step": step, "elapsed_s": round(time.monotonic() - began, 1), **means})
-            running = {}
+            running, counts = {}, {}
         out_of_time = config.time_budget_s is not None and time.monotonic() - began > config.time_budget_s
         if step % config.checkpoint_every == 0 or step == config.steps or out_of_time:
             if ctx.is_main:

@@ -1,1 +1,1 @@
-"""Paired (clean, processed) effect datasets: test signals, chain specs, backends, builder, manifest, NAM export."""
+"""Paired (clean, processed) effect datasets: signals, specs, backends, builder, NAM export."""

@@ -1,4 +1,4 @@
-"""Build a paired effect dataset from a chain spec: generate, process, align by measured latency, write atomically."""
+"""Build a paired effect dataset from a chain spec: generate, process, align, write atomically."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def _render(
 
 
 def _finish(tmp: Path, out_dir: Path, overwrite: bool) -> None:
-    """Move the finished temp dir into place; an old dataset is replaced only after the new one is complete."""
+    """Move the finished temp dir into place; an old dataset goes only once the new one is complete."""
     if out_dir.exists():
         if not overwrite:
             raise ReaDDSPError("output folder exists (pass --overwrite to replace it)", out_dir)
@@ -100,7 +100,9 @@ def build_dataset(
         max_latency = int(MAX_LATENCY_SECONDS * spec.sample_rate)
         for split in SPLITS:
             latency, lags = measure_latency(raw[split], impulses[split], max_latency)
-            target = align(raw[split], latency, len(inputs[split]), f"{split} ({backend} backend)")
+            # pedalboard compensates plugin latency itself; an onset lag there is the effect (e.g. a cab IR)
+            shift = latency if backend == "reaper" else 0
+            target = align(raw[split], shift, len(inputs[split]), f"{split} ({backend} backend)")
             if not np.all(np.isfinite(target)):
                 raise ReaDDSPError(f"the {split} output contains NaN or infinity", spec.path)
             for role, audio in (("input", inputs[split]), ("target", target)):
@@ -112,7 +114,8 @@ def build_dataset(
                 "samples": len(inputs[split]),
                 "capture_samples": capture_len[split],
                 "impulse_positions": impulses[split],
-                "latency_samples": latency,
+                "latency_samples": shift,
+                "measured_onset_samples": latency,
                 "impulse_lags": lags,
             }
             bar.update()

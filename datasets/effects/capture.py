@@ -23,7 +23,7 @@ class Capture:
 
 
 def capture_signal(sr: int, seed: int) -> Capture:
-    """Pre-roll silence, impulses, log sweeps 40 Hz..min(12 kHz, 0.45 sr) and white-noise bursts at several levels."""
+    """Pre-roll silence, impulses, log sweeps 40 Hz..12 kHz and white-noise bursts at several levels."""
     rng = np.random.default_rng(seed)
     parts: list[np.ndarray] = [np.zeros(int(PRE_SILENCE_SECONDS * sr))]
     impulses: list[int] = []

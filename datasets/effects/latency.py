@@ -8,7 +8,7 @@ from readdsp.core.errors import ReaDDSPError
 
 
 def impulse_onsets(output: np.ndarray, impulse_positions: list[int], max_latency: int) -> list[int]:
-    """For each impulse, the lag (samples) of the output's first sample rising clearly above the background."""
+    """Per impulse, the lag (samples) of the first output sample clearly above the background."""
     lags: list[int] = []
     for pos in impulse_positions:
         window = np.abs(output[pos : pos + max_latency + 1])
@@ -32,13 +32,13 @@ def measure_latency(
 
 
 def align(output: np.ndarray, latency: int, length: int, where: str | None = None) -> np.ndarray:
-    """Shift the output earlier by `latency` samples and cut/pad it to `length`; refuse if much shorter."""
-    shifted = output[latency:]
-    if len(shifted) < length - 1:
-        have, need = len(output), length + latency
-        raise ReaDDSPError(
-            f"processed audio has {have} samples but {need} are needed (mismatched lengths)", where
+    """Shift the output earlier by `latency` samples, cut/pad to `length`; refuse short output."""
+    if len(output) < length:
+        problem = (
+            f"processed audio has {len(output)} samples, fewer than the input's {length} (mismatched lengths)"
         )
+        raise ReaDDSPError(problem, where)
+    shifted = output[latency:]
     out = np.zeros(length, np.float32)
     out[: min(length, len(shifted))] = shifted[:length]
     return out

@@ -1,4 +1,4 @@
-"""NAM export: input.wav / output.wav (same length, 24-bit PCM, silent pre-roll before each split) + data config."""
+"""NAM export: input.wav / output.wav (equal length, 24-bit, silent pre-roll per split) + config."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def nam_data_config(
 
 
 def export_nam(dataset_dir: str | Path, out_dir: str | Path) -> dict[str, Any]:
-    """Write input.wav, output.wav and nam_data.json; returns the data config. Refuses audio that would clip."""
+    """Write input.wav, output.wav and nam_data.json; returns the data config; refuses clipping audio."""
     dataset_dir, out_dir = Path(dataset_dir), Path(out_dir)
     sr = int(read_manifest(dataset_dir)["sample_rate"])
     silence = np.zeros(int(SILENCE_SECONDS * sr), np.float32)
@@ -38,7 +38,7 @@ def export_nam(dataset_dir: str | Path, out_dir: str | Path) -> dict[str, Any]:
     y = np.concatenate([silence, y_train, silence, y_val])
     for name, audio in (("input", x), ("output", y)):
         peak = float(np.max(np.abs(audio)))
-        if peak >= 1.0:
+        if peak > 0.999:  # NAM refuses output that reaches full scale
             raise ReaDDSPError(
                 f"{name} peaks at {peak:.3f} and would clip in 24-bit PCM; lower the chain's gain",
                 dataset_dir,

@@ -1,4 +1,4 @@
-"""The built-in backend: a chain spec rendered with pedalboard (built-in effects, convolution IRs, VST3 by path)."""
+"""The built-in backend: a chain spec rendered with pedalboard (effects, IRs, VST3 by path)."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ def build_board(spec: ChainSpec) -> pedalboard.Pedalboard:
 
 
 def process(spec: ChainSpec, audio: np.ndarray) -> np.ndarray:
-    """Run mono float32 audio through a fresh board; output has the input's length (pad the input for tails)."""
+    """Run mono float32 audio through a fresh board; output has the input's length (pad it for tails)."""
     board = build_board(spec)
     out = board(np.asarray(audio, np.float32)[None, :], spec.sample_rate, reset=True)
     return np.asarray(out, np.float32).mean(axis=0)

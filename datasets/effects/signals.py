@@ -1,4 +1,4 @@
-"""The seed thesis's clean test material: chirps, sines, squares and saws in 10 s segments (seeded, deterministic)."""
+"""The seed thesis's clean test material: chirps, sines, squares and saws in 10 s segments (seeded)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def _tone(kind: str, n: int, sr: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def _envelope(n: int, sr: int, rng: np.random.Generator) -> np.ndarray:
-    """A pluck-like envelope: a few-ms attack, then either a sustain or an exponential decay, then a short release."""
+    """A pluck-like envelope: short attack, sustain or exponential decay, short release."""
     attack = max(1, int(sr * rng.uniform(0.002, 0.02)))
     release = max(1, int(sr * 0.005))
     env = np.ones(n)
@@ -59,7 +59,7 @@ def seed_segment(sr: int, rng: np.random.Generator, seconds: float = SEGMENT_SEC
 
 
 def seed_signals(seconds: float, sr: int, seed: int) -> np.ndarray:
-    """`seconds` of seed-style material at `sr`, as float32 in [-1, 1]; the same seed gives the same samples."""
+    """`seconds` of seed-style material at `sr`, float32 in [-1, 1]; same seed, same samples."""
     rng = np.random.default_rng(seed)
     total = int(round(seconds * sr))
     parts: list[np.ndarray] = []

@@ -62,7 +62,7 @@ def audio_files(folder: str | Path) -> list[Path]:
 
 
 def folder_material(folder: str | Path, sr: int, seconds: float, seed: int) -> np.ndarray:
-    """Up to `seconds` of audio from the folder's files (seeded shuffle), peak-normalised per file, 50 ms gaps."""
+    """Up to `seconds` of audio from the folder's files (seeded order), peak-normalised, 50 ms gaps."""
     files = audio_files(folder)
     order = np.random.default_rng(seed).permutation(len(files))
     gap = np.zeros(int(0.05 * sr), np.float32)

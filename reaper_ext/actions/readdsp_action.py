@@ -1,5 +1,5 @@
 # @noindex
-"""Shared by the ReaDDSP action scripts: send one OSC command to the engine, starting it if needed (stdlib only)."""
+"""Shared by the ReaDDSP action scripts: send one OSC command, starting the engine if needed."""
 
 import os
 import shutil

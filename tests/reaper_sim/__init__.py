@@ -1,8 +1,8 @@
-"""A REAPER simulator for tests: a loopback process speaking reapy's real dist-API protocol over an .RPP project.
+"""A REAPER simulator for tests: a loopback process speaking reapy's real protocol over an .RPP project.
 
 Start it with `ReaperSimulator(project_path)` (a context manager). It runs `reaper_sim.server` in a child
-process, where a `reaper_python` module made of simulated `RPR_*` functions stands in for REAPER's, and reapy's
-own `Server` class answers the real, unmodified reapy client:
+process, where a `reaper_python` module of simulated `RPR_*` functions stands in for REAPER's, and
+reapy's own `Server` class answers the real, unmodified reapy client:
 
 * web interface: `GET /_/GET/EXTSTATE/reapy/server_port` -> `EXTSTATE\\treapy\\tserver_port\\t<port>\\n`
   (reapy's port lookup); with `reapy_enabled=False` the value is empty, as in a REAPER without reapy;
@@ -22,12 +22,13 @@ Simulated functions (REAPER's documented semantics, `reaper_python` return shape
   items: CountMediaItems, GetMediaItem, CountSelectedMediaItems, GetSelectedMediaItem, SetMediaItemSelected,
     GetMediaItemTrack, GetMediaItemInfo_Value / SetMediaItemInfo_Value (D_POSITION, D_LENGTH, B_LOOPSRC,
     B_MUTE, B_UISEL, D_SNAPOFFSET, I_CURTAKE), GetItemStateChunk, SetItemStateChunk
-  takes: CountTakes, GetTake, GetActiveTake, SetActiveTake, GetMediaItemTake_Item, AddTakeToMediaItem, GetTakeName,
+  takes: CountTakes, GetTake, GetActiveTake, SetActiveTake, GetMediaItemTake_Item, AddTakeToMediaItem,
+    GetTakeName,
     TakeIsMIDI, GetMediaItemTakeInfo_Value (D_STARTOFFS, D_PLAYRATE, IP_TAKENUMBER, D_VOL),
     GetSetMediaItemTakeInfo_String (P_NAME, GUID, P_EXT:<key>), GetMediaItemTake_Source,
     GetMediaSourceType, GetMediaSourceFileName, GetMediaSourceLength, PCM_Source_CreateFromFile,
     SetMediaItemTake_Source
-  MIDI: MIDI_CountEvts, MIDI_GetNote, MIDI_GetCC (CC, program change, pitch bend...), MIDI_GetProjTimeFromPPQPos,
+  MIDI: MIDI_CountEvts, MIDI_GetNote, MIDI_GetCC (CC, program, pitch bend...), MIDI_GetProjTimeFromPPQPos,
     MIDI_GetPPQPosFromProjTime, MIDI_GetProjQNFromPPQPos, MIDI_GetPPQPosFromProjQN
   test hooks (not in REAPER): Sim_UndoHistory, Sim_ConsoleText
 

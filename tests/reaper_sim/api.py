@@ -1,4 +1,4 @@
-"""The simulated ReaScript API: `RPR_*` functions over a `SimProject`, shaped like REAPER's `reaper_python`."""
+"""The simulated ReaScript API: `RPR_*` functions over a `SimProject`, shaped like `reaper_python`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import types
 from pathlib import Path
 
 import rpp
+
 from readdsp.reaper_ext.item_chunk import ItemChunk, TakeChunk, parse_item_text
 from readdsp.reaper_ext.rpp_midi import parse_midi_source, ticks_per_qn
 

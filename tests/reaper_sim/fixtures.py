@@ -16,8 +16,10 @@ HEADER = """<REAPER_PROJECT 0.1 "7.0/linux-x86_64" 1700000000
 """
 
 
-def midi_events(notes: list[tuple[int, int, int, int, int]], ccs=(), end_tick: int | None = None) -> list[str]:
-    """`E` lines from (start_tick, end_tick, channel, pitch, velocity) notes and (tick, status, d1, d2) events."""
+def midi_events(
+    notes: list[tuple[int, int, int, int, int]], ccs=(), end_tick: int | None = None
+) -> list[str]:
+    """`E` lines from (start, end, channel, pitch, velocity) notes and (tick, status, d1, d2) events."""
     events = []
     for start, end, channel, pitch, velocity in notes:
         events.append((start, 1, f"{0x90 | channel:02x} {pitch:02x} {velocity:02x}"))
@@ -34,8 +36,17 @@ def midi_events(notes: list[tuple[int, int, int, int, int]], ccs=(), end_tick: i
     return lines
 
 
-def midi_item(name: str, position: float, length: float, events: list[str], selected: bool = True,
-              loop: bool = False, soffs: float = 0.0, playrate: float = 1.0, guid: str = "") -> str:
+def midi_item(
+    name: str,
+    position: float,
+    length: float,
+    events: list[str],
+    selected: bool = True,
+    loop: bool = False,
+    soffs: float = 0.0,
+    playrate: float = 1.0,
+    guid: str = "",
+) -> str:
     body = "\n".join(f"        {line}" for line in events)
     return f"""    <ITEM
       POSITION {position}
@@ -70,8 +81,13 @@ def audio_item(name: str, position: float, length: float, file: str) -> str:
 """
 
 
-def write_project(path: Path, tracks: dict[str, list[str]], bpm: float = 120.0, rate: int = 48000,
-                  tempo_points: list[tuple[float, float]] = ()) -> Path:
+def write_project(
+    path: Path,
+    tracks: dict[str, list[str]],
+    bpm: float = 120.0,
+    rate: int = 48000,
+    tempo_points: list[tuple[float, float]] = (),
+) -> Path:
     points = "".join(f"    PT {t} {b} 1\n" for t, b in tempo_points)
     text = HEADER.format(rate=rate, bpm=bpm, tempo_points=points)
     for name, items in tracks.items():
@@ -93,7 +109,7 @@ def quartet_events(bars: int = 2) -> list[str]:
 
 
 def load_test_renderer():
-    """The real Renderer: the bundled default model, or (before one ships) an untrained MidiDDSP of the same code."""
+    """The real Renderer: the bundled default model, or (until one ships) an untrained MidiDDSP."""
     import torch
 
     from readdsp.core.errors import ReaDDSPError
@@ -113,3 +129,20 @@ def load_test_renderer():
             "reverb_seconds": 0.25,
         }
         return Renderer(MidiDDSP(config).eval())
+
+
+def engine_model_args(folder: Path) -> list[str]:
+    """`--model` arguments for an engine process: none with a shipped bundle, else an untrained one."""
+    from readdsp.core.bundle import save_bundle
+    from readdsp.core.errors import ReaDDSPError
+    from readdsp.core.render import Renderer
+
+    try:
+        Renderer.load()
+        return []
+    except ReaDDSPError:
+        renderer = load_test_renderer()
+        path = save_bundle(
+            folder / "untrained.safetensors", renderer.model.config, renderer.model.bundle_modules()
+        )
+        return ["--model", str(path)]

@@ -1,13 +1,14 @@
-"""The simulator's project: an RPP file parsed with `rpp`, its tracks, items (as item chunks), tempo and save."""
+"""The simulator's project: an RPP file parsed with `rpp`: tracks, item chunks, tempo, save."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import rpp
+from rpp import Element
+
 from readdsp.reaper_ext.item_chunk import ItemChunk
 from readdsp.reaper_ext.tempo_map import TempoMap
-from rpp import Element
 
 
 def _line(element: Element, key: str) -> list[str] | None:

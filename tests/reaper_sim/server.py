@@ -1,8 +1,8 @@
 """Run the REAPER simulator: `python -m reaper_sim.server PROJECT.RPP --ready FILE [--web-port N]`.
 
-It plays REAPER's part of reapy's dist API: a web interface answering the ExtState port lookup, and reapy's own
-`Server` class (as `activate_reapy_server.py` runs it inside REAPER) serving requests from a main loop that
-runs at REAPER's defer rate. Every port binds 127.0.0.1.
+It plays REAPER's part of reapy's dist API: a web interface answering the ExtState port lookup, and
+reapy's own `Server` class (as `activate_reapy_server.py` runs it inside REAPER) serving requests from a
+main loop that runs at REAPER's defer rate. Every port binds 127.0.0.1.
 """
 
 from __future__ import annotations

@@ -1,0 +1,125 @@
+"""The whole MIDI-DDSP training pipeline as resumable stages, and the export of a bundle from a run folder."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from readdsp.core.atomic import write_json
+from readdsp.core.bundle import save_bundle
+from readdsp.core.models.ddsp_inference import DDSPInference, DDSPInferenceConfig
+from readdsp.core.training.checkpoint import load_latest
+from readdsp.core.training.ddsp_inference import (
+    REVERB_SECONDS,
+    DDSPInferenceTrainConfig,
+    annotate_dataset,
+    train_ddsp_inference,
+)
+from readdsp.core.training.distributed import DistContext, barrier
+from readdsp.core.training.expression_generator import ExpressionGeneratorTrainConfig, train_expression_generator
+from readdsp.core.training.loop import LoopConfig, LoopResult, total_wall_time
+from readdsp.core.training.synthesis_generator import SynthesisGeneratorTrainConfig, train_synthesis_generator
+from readdsp.datasets.cache import open_dataset
+
+STAGES = ("ddsp-inference", "annotate", "expression-generator", "synthesis-generator")
+
+
+@dataclass
+class RunLayout:
+    """Where each stage of a run keeps its files."""
+
+    root: Path
+
+    def stage(self, name: str) -> Path:
+        return self.root / name
+
+    @property
+    def annotations(self) -> Path:
+        return self.root / "annotations"
+
+
+def _finish(stage_dir: Path, result: LoopResult, extra: dict | None = None) -> dict:
+    """Record wall time over all resumed runs and write the stage's metrics JSON."""
+    history = json.loads((stage_dir / "history.json").read_text()) if (stage_dir / "history.json").is_file() else []
+    metrics = {
+        "steps": result.end_step,
+        "wall_time_s": round(total_wall_time(stage_dir, result.wall_time_s), 1),
+        "final_losses": {k: v for k, v in (history[-1] if history else {}).items() if k not in ("step", "elapsed_s")},
+        **(extra or {}),
+    }
+    write_json(stage_dir / "metrics.json", metrics)
+    return metrics
+
+
+def load_ddsp_inference(run: RunLayout, sample_rate: int) -> DDSPInference:
+    """DDSP Inference restored from the run's latest checkpoint."""
+    model = DDSPInference(DDSPInferenceConfig(sample_rate=sample_rate))
+    if load_latest(run.stage("ddsp-inference"), {"ddsp_inference": model}) == 0:
+        raise FileNotFoundError(f"{run.stage('ddsp-inference')}: no DDSP Inference checkpoint; train it first")
+    return model
+
+
+def run_stage(
+    name: str, dataset_dir: Path, run: RunLayout, loop: LoopConfig, ctx: DistContext, batch_size: int | None = None
+) -> dict:
+    """Run (or resume) one stage and return its metrics."""
+    if name == "ddsp-inference":
+        train = DDSPInferenceTrainConfig(**({"batch_size": batch_size} if batch_size else {}))
+        _, result = train_ddsp_inference(dataset_dir, run.stage(name), loop, train, ctx)
+        return _finish(run.stage(name), result) if ctx.is_main else {}
+    if name == "annotate":
+        if ctx.is_main:
+            dataset = open_dataset(dataset_dir)
+            annotate_dataset(load_ddsp_inference(run, dataset.sample_rate), dataset_dir, run.annotations)
+        barrier(ctx)
+        return {"annotations": str(run.annotations)}
+    if name == "expression-generator":
+        train = ExpressionGeneratorTrainConfig(**({"batch_size": batch_size} if batch_size else {}))
+        _, result = train_expression_generator(dataset_dir, run.annotations, run.stage(name), loop, train, ctx)
+        return _finish(run.stage(name), result) if ctx.is_main else {}
+    if name == "synthesis-generator":
+        train = SynthesisGeneratorTrainConfig(**({"batch_size": batch_size} if batch_size else {}))
+        _, _, result = train_synthesis_generator(dataset_dir, run.annotations, run.stage(name), loop, train, ctx)
+        return _finish(run.stage(name), result) if ctx.is_main else {}
+    raise ValueError(f"unknown stage {name!r}; expected one of {', '.join(STAGES)}")
+
+
+def export_bundle(dataset_dir: Path, run: RunLayout, out: Path, name: str, metrics: dict | None = None) -> Path:
+    """Assemble the trained modules of a run into one instrument bundle."""
+    from readdsp.core.models.expression_generator import ExpressionGenerator, ExpressionGeneratorConfig
+    from readdsp.core.models.synthesis_generator import SynthesisGenerator, SynthesisGeneratorConfig
+    from readdsp.core.synth import Reverb
+
+    dataset = open_dataset(dataset_dir)
+    eg = ExpressionGenerator(ExpressionGeneratorConfig())
+    sg = SynthesisGenerator(SynthesisGeneratorConfig())
+    reverb = Reverb(dataset.sample_rate, REVERB_SECONDS, sg.config.n_instruments)
+    discriminator_free = {"synthesis_generator": sg, "reverb": reverb}
+    eg_step = load_latest(run.stage("expression-generator"), {"expression_generator": eg})
+    sg_step = _load_without(run.stage("synthesis-generator"), discriminator_free)
+    training = {}
+    for stage in ("ddsp-inference", "expression-generator", "synthesis-generator"):
+        path = run.stage(stage) / "metrics.json"
+        training[stage] = json.loads(path.read_text()) if path.is_file() else {}
+    config = {
+        "name": name,
+        "model": "midi-ddsp",
+        "sample_rate": dataset.sample_rate,
+        "frame_rate": 250,
+        "instruments": list(dataset.instruments),
+        "reverb_seconds": REVERB_SECONDS,
+        "synthesis_generator": sg.config.to_dict(),
+        "expression_generator": eg.config.to_dict(),
+        "training": {"steps": {"expression_generator": eg_step, "synthesis_generator": sg_step}, **training},
+        "data": dataset.manifest.get("settings", {}),
+        "metrics": metrics or {},
+    }
+    return save_bundle(out, config, {"expression_generator": eg, "synthesis_generator": sg, "reverb": reverb})
+
+
+def _load_without(stage_dir: Path, models: dict[str, torch.nn.Module]) -> int:
+    """Load a checkpoint's named modules, ignoring others in the file (the discriminator)."""
+    return load_latest(stage_dir, models)

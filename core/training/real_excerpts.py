@@ -1,0 +1,94 @@
+"""Mel distance to real recordings: transcribe each real clip, render its notes with ours and with FluidSynth."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import librosa
+import numpy as np
+import soundfile as sf
+
+from readdsp.core.features import track_f0
+from readdsp.core.midi_io import write_midi
+from readdsp.core.note_frames import FRAME_RATE
+from readdsp.core.performance import Note, Part, Performance
+from readdsp.core.programs import INSTRUMENTS
+from readdsp.core.render import Renderer
+
+RATE = 24000
+#: real clip (relative to shared/data/real-excerpts) -> our instrument
+CLIPS = {
+    "phenicx_anechoic/audio/beethoven/violin1.wav": "violin",
+    "phenicx_anechoic/audio/beethoven/violin2.wav": "violin",
+    "phenicx_anechoic/audio/beethoven/cello.wav": "cello",
+    "phenicx_anechoic/audio/beethoven/flute1.wav": "flute",
+    "phenicx_anechoic/audio/beethoven/clarinet1.wav": "clarinet",
+    "phenicx_anechoic/audio/beethoven/trumpet1.wav": "trumpet",
+    "tinysol/audio/Winds/Flute/ordinario/Fl-ord-C4-mf-N-T14d.wav": "flute",
+}
+
+
+def transcribe(audio: np.ndarray, sample_rate: int, min_frames: int = 10) -> list[Note]:
+    """Notes from voiced runs of the f0 track, split where the rounded pitch changes."""
+    f0, confidence = track_f0(audio, sample_rate, FRAME_RATE)
+    voiced = (confidence > 0.5) & (f0 > 0)
+    pitch = np.where(voiced, np.round(69 + 12 * np.log2(np.maximum(f0, 1e-3) / 440.0)), 0).astype(int)
+    notes, start = [], None
+    for i in range(len(pitch) + 1):
+        current = pitch[i] if i < len(pitch) else 0
+        if start is not None and current != pitch[start]:
+            if i - start >= min_frames:
+                notes.append(Note(int(pitch[start]), start / FRAME_RATE, i / FRAME_RATE, 90))
+            start = None
+        if start is None and current > 0:
+            start = i
+    return notes
+
+
+def log_mel(audio: np.ndarray) -> np.ndarray:
+    """64-band log-mel (dB) at 24 kHz, on audio normalised to unit RMS (levels differ between systems)."""
+    audio = audio / max(float(np.sqrt(np.mean(audio**2))), 1e-9)
+    mel = librosa.feature.melspectrogram(y=audio, sr=RATE, n_fft=1024, hop_length=240, n_mels=64, fmin=40)
+    return librosa.power_to_db(mel + 1e-10)
+
+
+def mel_distance(reference: np.ndarray, candidate: np.ndarray) -> float:
+    """Mean absolute log-mel difference (dB) over the reference's length."""
+    candidate = np.pad(candidate, (0, max(0, len(reference) - len(candidate))))[: len(reference)]
+    return float(np.mean(np.abs(log_mel(reference) - log_mel(candidate))))
+
+
+def compare_with_fluidsynth(renderer: Renderer, data_root: Path, soundfont: str = "fluidr3") -> dict:
+    """Per clip: mel distance of our render and of FluidSynth's render of the same transcribed notes."""
+    from readdsp.datasets.fluidsynth import render_midi, resolve_soundfont
+
+    sf2 = resolve_soundfont(soundfont)
+    rows = {}
+    for rel, instrument in CLIPS.items():
+        path = data_root / rel
+        if not path.is_file() or instrument not in renderer.instruments:
+            continue
+        real, sr = sf.read(path, dtype="float32", always_2d=True)
+        real = librosa.resample(real.mean(axis=1), orig_sr=sr, target_sr=RATE)
+        notes = transcribe(real, RATE)
+        if not notes:
+            continue
+        perf = Performance([Part(instrument, INSTRUMENTS[instrument].program, instrument=instrument, notes=notes)])
+        ours = renderer.render(perf, sample_rate=RATE, seed=0).mix
+        with tempfile.TemporaryDirectory() as tmp:
+            midi = Path(tmp) / "clip.mid"
+            write_midi(perf, midi)
+            theirs = render_midi(midi, sf2, RATE, perf.duration)
+        rows[rel] = {
+            "instrument": instrument,
+            "notes": len(notes),
+            "ours_db": round(mel_distance(real, ours), 3),
+            "fluidsynth_db": round(mel_distance(real, theirs), 3),
+        }
+    if rows:
+        rows["mean"] = {
+            "ours_db": round(float(np.mean([r["ours_db"] for r in rows.values()])), 3),
+            "fluidsynth_db": round(float(np.mean([r["fluidsynth_db"] for k, r in rows.items() if k != "mean"])), 3),
+        }
+    return rows

@@ -1,0 +1,101 @@
+"""`readdsp render IN.mid -o OUT.wav` and `readdsp instruments`: the fluidsynth-like front door."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+from readdsp.core.errors import ReaDDSPError
+
+log = logging.getLogger("readdsp")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    render = sub.add_parser("render", help="render a MIDI file with a neural instrument to a WAV file")
+    render.add_argument("midi", type=Path, help="input .mid file")
+    render.add_argument("-o", "--output", type=Path, required=True, help="output .wav file (the mix)")
+    render.add_argument("--instrument", help="render every part with this instrument (default: program mapping)")
+    render.add_argument("--sample-rate", type=int, default=48000, help="output sample rate (default 48000)")
+    render.add_argument("--expression", type=Path, help="per-note expression overrides (JSON, see --save-expression)")
+    render.add_argument("--save-expression", type=Path, help="write the expression every note was rendered with")
+    render.add_argument("--stems", type=Path, help="also write one WAV per part into this folder")
+    render.add_argument("--plot", type=Path, help="also write a PNG of the spectrogram and expression curves")
+    render.add_argument("--seed", type=int, default=0, help="random seed (same seed, same audio)")
+    render.add_argument("--bundle", help="instrument bundle name or .safetensors path (default: bundled model)")
+    render.set_defaults(func=run_render)
+
+    listing = sub.add_parser("instruments", help="list the bundled instruments and your own")
+    listing.set_defaults(func=run_instruments)
+
+
+def run_render(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from readdsp.core.atomic import write_wav
+    from readdsp.core.expression_io import apply_expression, load_expression, save_expression
+    from readdsp.core.midi_io import read_midi, require_notes
+    from readdsp.core.render import Renderer
+
+    if args.output.suffix.lower() != ".wav":
+        raise ReaDDSPError("output must be a .wav file", args.output)
+    performance = require_notes(read_midi(args.midi), args.midi)
+    overrides = load_expression(args.expression) if args.expression else None
+    renderer = Renderer.load(args.bundle)
+    if args.instrument:
+        renderer.check_instrument(args.instrument)
+    started = time.perf_counter()
+    if overrides:
+        performance = renderer.generate_expression(performance, args.instrument)
+        apply_expression(performance, overrides, args.expression)
+    bar = tqdm(total=0, unit="segment", desc="render", disable=performance.duration < 30 or not sys.stderr.isatty())
+
+    def progress(done: float, total: float) -> None:
+        bar.total = int(total)
+        bar.n = int(done)
+        bar.refresh()
+
+    result = renderer.render(performance, args.sample_rate, args.instrument, args.seed, progress)
+    bar.close()
+    elapsed = time.perf_counter() - started
+    for message in result.warnings:
+        print(f"readdsp: warning: {message}", file=sys.stderr)
+    write_wav(args.output, result.mix, result.sample_rate)
+    if args.stems:
+        for label, audio in result.stems.items():
+            safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in label)
+            write_wav(args.stems / f"{safe}_{result.instruments[label]}.wav", audio, result.sample_rate)
+    if args.save_expression:
+        save_expression(result.performance, args.save_expression)
+    if args.plot:
+        from readdsp.core.plotting import plot_render
+
+        plot_render(result.mix, result.sample_rate, result.performance, args.plot, title=args.midi.name)
+    seconds = len(result.mix) / result.sample_rate
+    parts = ", ".join(f"{label}={inst}" for label, inst in result.instruments.items())
+    print(
+        f"{args.output}: {seconds:.1f} s at {result.sample_rate} Hz, {performance.n_notes} notes in "
+        f"{len(result.stems)} part(s) [{parts}], rendered in {elapsed:.1f} s ({seconds / max(elapsed, 1e-9):.0f}x real time)"
+    )
+    return 0
+
+
+def run_instruments(args: argparse.Namespace) -> int:
+    from readdsp.core.bundle import bundle_paths, read_bundle_config
+
+    found = bundle_paths()
+    if not found:
+        print("no instrument bundles found")
+        return 0
+    for path, is_user in found:
+        try:
+            config = read_bundle_config(path)
+        except ReaDDSPError as err:
+            print(f"readdsp: warning: {err}", file=sys.stderr)
+            continue
+        origin = "user" if is_user else "bundled"
+        rate = config.get("sample_rate")
+        print(f"{path.stem} ({origin}, {rate} Hz, {path.stat().st_size / 1e6:.1f} MB): {', '.join(config['instruments'])}")
+    return 0

@@ -1,0 +1,96 @@
+"""The three trainable modules: teacher-forced targets, the compiled f0 loop against torch, expression outputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from readdsp.core.models.expression_generator import (
+    ExpressionGenerator,
+    ExpressionGeneratorConfig,
+    notes_with_rests,
+)
+from readdsp.core.models.f0_sampler import sample_f0_classes
+from readdsp.core.models.synthesis_generator import (
+    SynthesisGenerator,
+    SynthesisGeneratorConfig,
+    class_to_f0_residual,
+    f0_residual_to_class,
+    midi_to_hz,
+)
+from readdsp.core.performance import Note
+
+
+@pytest.fixture(scope="module")
+def generator() -> SynthesisGenerator:
+    torch.manual_seed(1)
+    return SynthesisGenerator(SynthesisGeneratorConfig()).eval()
+
+
+def test_f0_classes_are_cents_around_the_note() -> None:
+    residual = torch.tensor([-1.5, -1.0, -0.25, 0.0, 0.013, 0.5, 1.0, 2.0])
+    classes = f0_residual_to_class(residual)
+    assert classes.tolist() == [0, 0, 75, 100, 101, 150, 200, 200]
+    assert np.allclose(class_to_f0_residual(classes.numpy()), [-1, -1, -0.25, 0, 0.01, 0.5, 1, 1])
+
+
+def test_teacher_forced_targets_follow_tracked_f0(generator: SynthesisGenerator) -> None:
+    base = torch.full((1, 20), 69.0)
+    f0 = midi_to_hz(base + 0.3)  # 30 cents sharp of A4
+    out = generator(torch.rand(1, 20, 10), torch.tensor([0]), base, f0)
+    assert torch.all(out["f0_target"] == 130)
+    assert out["f0_logits"].shape[-1] == 201
+
+
+def test_compiled_greedy_loop_matches_torch_rollout(generator: SynthesisGenerator) -> None:
+    with torch.no_grad():
+        z = generator.encode(torch.rand(3, 40, 10), torch.tensor([0, 1, 2]))
+        context = generator.f0_context(z)
+        classes = sample_f0_classes(generator, context, top_p=0.0)
+        generator.eval()
+        logits = generator.f0_logits_teacher_forced(context, classes)
+    # each greedy choice must be the argmax of torch's LSTM given the same previous choices
+    assert torch.equal(logits.argmax(-1), classes)
+
+
+def test_nucleus_sampling_is_seeded_and_stays_in_the_nucleus(generator: SynthesisGenerator) -> None:
+    with torch.no_grad():
+        generator.f0_out.weight.zero_()
+        bias = torch.full((201,), -20.0)
+        bias[[95, 100, 105]] = torch.tensor([1.0, 3.0, 1.0])
+        generator.f0_out.bias.copy_(bias)
+        context = generator.f0_context(generator.encode(torch.rand(2, 400, 10), torch.tensor([0, 0])))
+        a = sample_f0_classes(generator, context, seed=5, top_p=0.95)
+        b = sample_f0_classes(generator, context, seed=5, top_p=0.95)
+        c = sample_f0_classes(generator, context, seed=6, top_p=0.95)
+        narrow = sample_f0_classes(generator, context, seed=5, top_p=0.5)
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    assert set(a.unique().tolist()) == {95, 100, 105}
+    share = (a == 100).float().mean().item()  # p(100) = e^3 / (e^3 + 2e) ~ 0.79
+    assert 0.72 < share < 0.86
+    assert set(narrow.unique().tolist()) == {100}
+
+
+def test_notes_with_rests_inserts_gaps_and_a_final_rest() -> None:
+    notes = [Note(60, 0.5, 1.0, 80), Note(62, 1.0, 1.5, 90), Note(64, 2.0, 2.25, 100)]
+    seq = notes_with_rests(notes)
+    assert seq["pitch"].tolist() == [0, 60, 62, 0, 64, 0]
+    assert np.allclose(seq["length_s"], [0.5, 0.5, 0.5, 0.5, 0.25, 1.0])
+    assert seq["index"].tolist() == [-1, 0, 1, -1, 2, -1]
+    assert seq["velocity"].tolist() == [0, 80, 90, 0, 100, 0]
+
+
+def test_expression_generator_outputs_controls_in_range_and_zero_on_rests() -> None:
+    torch.manual_seed(0)
+    model = ExpressionGenerator(ExpressionGeneratorConfig()).eval()
+    seq = notes_with_rests([Note(60 + i, i * 0.6, i * 0.6 + 0.4, 100) for i in range(10)])
+    out = model.generate(
+        torch.from_numpy(seq["pitch"])[None],
+        torch.from_numpy(seq["length_s"])[None],
+        torch.from_numpy(seq["velocity"])[None],
+        torch.tensor([1]),
+    )[0]
+    assert out.shape == (len(seq["pitch"]), 6)
+    assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0
+    assert torch.all(out[torch.from_numpy(seq["pitch"]) == 0] == 0)

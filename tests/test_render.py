@@ -1,0 +1,116 @@
+"""The render API end to end (through a seeded random-weight bundle): timing, stems, determinism, expression."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from readdsp.core.bundle import load_bundle, read_bundle_config, save_bundle
+from readdsp.core.errors import ReaDDSPError
+from readdsp.core.performance import Note, Part, Performance
+from readdsp.core.render import Renderer, split_segments
+
+
+@pytest.fixture(scope="module")
+def renderer(random_bundle) -> Renderer:
+    return Renderer.load(random_bundle)
+
+
+def two_part_piece() -> Performance:
+    melody = [Note(67 + (i % 5), 0.5 * i, 0.5 * i + 0.4, 90) for i in range(6)]
+    bass = [Note(48, 0.0, 1.4, 80), Note(43, 1.5, 2.9, 80)]
+    drums = [Note(36, 0.0, 0.1, 100)]
+    return Performance(
+        [Part("Melody", 40, notes=melody), Part("Bass", 42, notes=bass), Part("Drums", 0, 9, True, notes=drums)]
+    )
+
+
+def test_bundle_round_trip_keeps_weights_and_config(random_bundle, tmp_path) -> None:
+    bundle = load_bundle(random_bundle)
+    again = save_bundle(tmp_path / "copy.safetensors", bundle.config, bundle.states)
+    assert read_bundle_config(again)["instruments"] == bundle.instruments
+    copy = load_bundle(again)
+    for module, state in bundle.states.items():
+        for key, value in state.items():
+            assert np.array_equal(value.numpy(), copy.states[module][key].numpy())
+
+
+def test_bad_bundles_get_one_line_errors(tmp_path) -> None:
+    with pytest.raises(ReaDDSPError, match="no such instrument bundle"):
+        load_bundle(tmp_path / "missing.safetensors")
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"\x00" * 64)
+    with pytest.raises(ReaDDSPError, match="not a valid safetensors bundle"):
+        load_bundle(junk)
+
+
+def test_segments_split_at_rests_and_at_length() -> None:
+    notes = [Note(60, 0.0, 0.5), Note(62, 0.5, 1.0), Note(64, 1.6, 2.0)] + [
+        Note(60, 3.0 + i, 4.0 + i) for i in range(10)
+    ]
+    segments = split_segments(notes)
+    assert [len(s) for s in segments[:2]] == [2, 1]
+    assert all(s[-1].offset - s[0].onset <= 8.0 for s in segments)
+    assert sum(len(s) for s in segments) == len(notes)
+
+
+def test_render_length_stems_mix_and_skipped_drums(renderer: Renderer) -> None:
+    piece = two_part_piece()
+    result = renderer.render(piece, sample_rate=22050, seed=1)
+    assert result.sample_rate == 22050
+    assert len(result.mix) == int(np.ceil((piece.duration + 0.5) * 22050))
+    assert set(result.stems) == {"Melody", "Bass"}
+    assert result.instruments == {"Melody": "violin", "Bass": "cello"}
+    assert np.allclose(result.mix, result.stems["Melody"] + result.stems["Bass"], atol=1e-6)
+    assert any("Drums" in w and "skipped" in w for w in result.warnings)
+    # sound where the notes are, near silence well before the first bass note's release ends
+    melody = result.stems["Melody"]
+    first_note = melody[int(0.05 * 22050) : int(0.35 * 22050)]
+    assert np.sqrt(np.mean(first_note**2)) > 1e-4
+
+
+def test_render_is_deterministic_per_seed(renderer: Renderer) -> None:
+    piece = two_part_piece()
+    a = renderer.render(piece, seed=3).mix
+    b = renderer.render(piece, seed=3).mix
+    c = renderer.render(piece, seed=4).mix
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_expression_is_returned_editable_and_used(renderer: Renderer) -> None:
+    piece = two_part_piece()
+    filled = renderer.generate_expression(piece)
+    assert piece.parts[0].notes[0].expression is None  # the input is never modified
+    assert all(n.expression is not None for p in filled.parts[:2] for n in p.notes)
+    matrix = filled.parts[0].expression_matrix()
+    assert matrix.shape == (6, 6) and np.all((0 <= matrix) & (matrix <= 1))
+    first = renderer.render(filled, seed=2)
+    assert np.allclose(first.performance.parts[0].expression_matrix(), matrix)
+    filled.parts[0].notes[2].set_controls(volume=1.0, vibrato=1.0)
+    second = renderer.render(filled, seed=2)
+    assert not np.array_equal(first.stems["Melody"], second.stems["Melody"])
+    assert np.array_equal(first.stems["Bass"], second.stems["Bass"])
+
+
+def test_instrument_override_and_unknown_instrument(renderer: Renderer) -> None:
+    result = renderer.render(two_part_piece(), instrument="flute")
+    assert set(result.instruments.values()) == {"flute"}
+    with pytest.raises(ReaDDSPError, match="unknown instrument 'tuba'"):
+        renderer.render(two_part_piece(), instrument="tuba")
+
+
+def test_out_of_range_notes_render_with_a_warning(renderer: Renderer) -> None:
+    piece = Performance([Part("High", 73, notes=[Note(110, 0.0, 0.5)])])
+    result = renderer.render(piece)
+    assert any("outside the flute's range" in w for w in result.warnings)
+    assert np.isfinite(result.mix).all()
+
+
+def test_polyphonic_part_renders_every_voice(renderer: Renderer) -> None:
+    chord = Performance([Part("Chords", 40, notes=[Note(p, 0.0, 1.0) for p in (60, 64, 67)])])
+    one = Performance([Part("One", 40, notes=[Note(60, 0.0, 1.0)])])
+    three = renderer.render(chord, seed=0)
+    single = renderer.render(one, seed=0)
+    assert three.performance.parts[0].notes[0].expression is not None
+    assert np.sqrt(np.mean(three.mix**2)) > np.sqrt(np.mean(single.mix**2))
