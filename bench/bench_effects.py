@@ -1,8 +1,9 @@
 """Effects bench: builtin-backend throughput and held-out ESR per example effect, ours beside NAM's trainer.
 
 Usage: python bench/bench_effects.py [--minutes 10] [--train-minutes 3] [--budget 540] [--nam] [--nam-lstm]
-       [--effects delay,reverb,chorus,distortion,fuzz]
-Our model per effect: FIR (LTI), waveshaper+FIR (distortion types), LFO-delay grey box (chorus).
+       [--effects delay,reverb,chorus,distortion,fuzz] [--our-model M]
+Our model per effect: FIR (LTI), waveshaper+FIR (distortion, fuzz), pre-FIR+waveshaper+FIR (drive->cab),
+JUCE-structure grey box (chorus); --our-model overrides it for every effect.
 With --nam / --nam-lstm, NAM's own trainer runs on the same dataset with the same time budget.
 Targets (issue 3): 1 h of pairs in <= 60 s; ESR delay <= 0.02, reverb/chorus <= 0.1,
 distortion/fuzz <= 0.01, drive->cab <= 0.03.
@@ -28,7 +29,12 @@ TARGETS = {
     "fuzz": 0.01,
     "drive_cab": 0.03,
 }
-OUR_MODEL = {"chorus": "chorus", "distortion": "shaper", "fuzz": "shaper", "drive_cab": "shaper"}
+OUR_MODEL = {
+    "chorus": "chorus",
+    "distortion": "shaper",
+    "fuzz": "shaper",
+    "drive_cab": "wiener-hammerstein",
+}
 
 
 def main() -> None:
@@ -41,6 +47,7 @@ def main() -> None:
     )
     parser.add_argument("--nam-lstm", action="store_true", help="also train NAM LSTM (1x16) on the same data")
     parser.add_argument("--effects", default="delay,reverb,chorus,distortion,fuzz")
+    parser.add_argument("--our-model", default=None, help="our model for every effect (default: per effect)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if args.minutes > 0:
@@ -56,7 +63,7 @@ def main() -> None:
             ds = build_dataset(
                 EXAMPLES / f"{name}.json", Path(tmp) / name, minutes=args.train_minutes, progress=False
             )
-            models = [(OUR_MODEL.get(name, "fir"), "m.safetensors")]
+            models = [(args.our_model or OUR_MODEL.get(name, "fir"), "m.safetensors")]
             models += [("nam", "m.nam")] if args.nam else []
             models += [("nam-lstm", "lstm.nam")] if args.nam_lstm else []
             for kind, file in models:

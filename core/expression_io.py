@@ -17,16 +17,31 @@ def expression_table(performance: Performance) -> list[dict]:
     rows = []
     for p, part in enumerate(performance.parts):
         for n, note in enumerate(part.notes):
-            row = {"part": p, "note": n, "pitch": note.pitch, "onset": round(note.onset, 6), "offset": round(note.offset, 6)}
+            row = {
+                "part": p,
+                "note": n,
+                "pitch": note.pitch,
+                "onset": round(note.onset, 6),
+                "offset": round(note.offset, 6),
+            }
             if note.expression is not None:
-                row.update({name: round(float(v), 4) for name, v in zip(CONTROL_NAMES, note.expression, strict=True)})
+                row.update(
+                    {name: round(float(v), 4) for name, v in zip(CONTROL_NAMES, note.expression, strict=True)}
+                )
             rows.append(row)
     return rows
 
 
 def save_expression(performance: Performance, path: str | Path) -> Path:
     """Write the expression table of a performance (atomic)."""
-    return write_json(path, {"format": EXPRESSION_FORMAT, "controls": list(CONTROL_NAMES), "notes": expression_table(performance)})
+    return write_json(
+        path,
+        {
+            "format": EXPRESSION_FORMAT,
+            "controls": list(CONTROL_NAMES),
+            "notes": expression_table(performance),
+        },
+    )
 
 
 def load_expression(path: str | Path) -> list[dict]:
@@ -41,7 +56,11 @@ def load_expression(path: str | Path) -> list[dict]:
     if not isinstance(data, dict) or not isinstance(data.get("notes"), list):
         raise ReaDDSPError('expected an object with a "notes" list', path)
     for i, row in enumerate(data["notes"]):
-        if not isinstance(row, dict) or not isinstance(row.get("part"), int) or not isinstance(row.get("note"), int):
+        if (
+            not isinstance(row, dict)
+            or not isinstance(row.get("part"), int)
+            or not isinstance(row.get("note"), int)
+        ):
             raise ReaDDSPError(f'notes[{i}] needs integer "part" and "note" fields', path)
         for name in CONTROL_NAMES:
             if name in row and not isinstance(row[name], int | float):
@@ -62,7 +81,8 @@ def apply_expression(performance: Performance, rows: list[dict], path: str | Pat
             raise ReaDDSPError(f"no note {row['note']} in part {row['part']}", path) from None
         if "pitch" in row and int(row["pitch"]) != note.pitch:
             raise ReaDDSPError(
-                f"part {row['part']} note {row['note']} has pitch {note.pitch}, the file says {row['pitch']}", path
+                f"part {row['part']} note {row['note']} has pitch {note.pitch}, the file says {row['pitch']}",
+                path,
             )
         values = {name: float(row[name]) for name in CONTROL_NAMES if name in row}
         if values:

@@ -39,7 +39,8 @@ class NoteFrames:
     def stacked(self) -> np.ndarray:
         """[n_frames, 10]: 6 controls, pitch/127, onset, offset, position (MIDI-DDSP frame conditioning)."""
         return np.concatenate(
-            [self.expression, np.stack([self.pitch / 127.0, self.onset, self.offset, self.position], axis=1)], axis=1
+            [self.expression, np.stack([self.pitch / 127.0, self.onset, self.offset, self.position], axis=1)],
+            axis=1,
         ).astype(np.float32)
 
 

@@ -1,4 +1,4 @@
-"""The data model: a Performance holds Parts; a Part holds Notes (with 6 expression controls), CC lanes and pitch bend."""
+"""The data model: a Performance holds Parts; a Part holds Notes (6 expression controls), CC lanes, pitch bend."""
 
 from __future__ import annotations
 
@@ -37,7 +37,9 @@ class Note:
         current = np.full(N_CONTROLS, 0.5) if self.expression is None else np.array(self.expression, float)
         for name, value in values.items():
             if name not in CONTROL_NAMES:
-                raise KeyError(f"unknown expression control {name!r}; expected one of {', '.join(CONTROL_NAMES)}")
+                raise KeyError(
+                    f"unknown expression control {name!r}; expected one of {', '.join(CONTROL_NAMES)}"
+                )
             current[CONTROL_NAMES.index(name)] = float(np.clip(value, 0.0, 1.0))
         self.expression = current
 
@@ -68,7 +70,7 @@ class Part:
     def is_monophonic(self, tolerance: float = 1e-6) -> bool:
         """True if no note starts before the previous one ends."""
         notes = sorted(self.notes, key=lambda n: n.onset)
-        return all(b.onset >= a.offset - tolerance for a, b in zip(notes, notes[1:]))
+        return all(b.onset >= a.offset - tolerance for a, b in zip(notes, notes[1:], strict=False))
 
     def expression_matrix(self) -> np.ndarray:
         """Notes x 6 matrix of expression controls (NaN where a note has none)."""

@@ -15,15 +15,23 @@ from readdsp.core.atomic import atomic_path  # noqa: E402
 from readdsp.core.performance import CONTROL_NAMES, Performance  # noqa: E402
 
 
-def plot_render(mix: np.ndarray, sample_rate: int, performance: Performance, path: str | Path, title: str = "") -> Path:
+def plot_render(
+    mix: np.ndarray, sample_rate: int, performance: Performance, path: str | Path, title: str = ""
+) -> Path:
     """Save a PNG: the mix's log-mel spectrogram, then per part a step plot of each control over its notes."""
     parts = [p for p in performance.parts if p.notes and any(n.expression is not None for n in p.notes)]
     fig, axes = plt.subplots(
-        1 + len(parts), 1, figsize=(12, 3 + 2.2 * len(parts)), sharex=True, squeeze=False,
+        1 + len(parts),
+        1,
+        figsize=(12, 3 + 2.2 * len(parts)),
+        sharex=True,
+        squeeze=False,
         gridspec_kw={"height_ratios": [2.2] + [1.0] * len(parts)},
     )
     axes = axes[:, 0]
-    mel = librosa.feature.melspectrogram(y=mix.astype(np.float32), sr=sample_rate, n_fft=2048, hop_length=512, n_mels=128)
+    mel = librosa.feature.melspectrogram(
+        y=mix.astype(np.float32), sr=sample_rate, n_fft=2048, hop_length=512, n_mels=128
+    )
     db = librosa.power_to_db(mel + 1e-10, ref=np.max, top_db=80)
     duration = len(mix) / sample_rate
     axes[0].imshow(db, origin="lower", aspect="auto", extent=(0, duration, 0, 128), cmap="magma")

@@ -14,7 +14,7 @@ from scipy.signal import oaconvolve, resample_poly
 from readdsp.core.bundle import load_bundle, resolve_bundle
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.models.midi_ddsp import MidiDDSP
-from readdsp.core.note_frames import FRAME_RATE, n_frames_for
+from readdsp.core.note_frames import n_frames_for
 from readdsp.core.performance import Note, Part, Performance
 from readdsp.core.programs import INSTRUMENTS, instrument_for_part
 from readdsp.core.voices import split_monophonic
@@ -106,7 +106,9 @@ class Renderer:
                 if needs:
                     note.expression = np.clip(row, 0.0, 1.0)
 
-    def render_voice(self, voice: Part, instrument: str, seed: int, n_samples: int, progress=None) -> np.ndarray:
+    def render_voice(
+        self, voice: Part, instrument: str, seed: int, n_samples: int, progress=None
+    ) -> np.ndarray:
         """Dry audio of one monophonic voice at the model rate (segments generated in batches)."""
         sr = self.model.sample_rate
         out = np.zeros(n_samples, np.float32)
@@ -129,7 +131,9 @@ class Renderer:
                 progress(len(batch))
         return out
 
-    def plan(self, performance: Performance, instrument: str | None = None) -> tuple[list[_PartPlan], list[str]]:
+    def plan(
+        self, performance: Performance, instrument: str | None = None
+    ) -> tuple[list[_PartPlan], list[str]]:
         """Which parts render with which instrument, split into voices; warnings for skipped parts and range."""
         warnings: list[str] = []
         plans: list[_PartPlan] = []
@@ -148,7 +152,9 @@ class Renderer:
             low, high = (INSTRUMENTS[name].low, INSTRUMENTS[name].high) if name in INSTRUMENTS else (0, 127)
             outside = sum(1 for n in part.notes if not low <= n.pitch <= high)
             if outside:
-                warnings.append(f"{label}: {outside} note(s) outside the {name}'s range {low}-{high}; rendered anyway")
+                warnings.append(
+                    f"{label}: {outside} note(s) outside the {name}'s range {low}-{high}; rendered anyway"
+                )
             voices = split_monophonic(part)
             for voice in voices:
                 voice.notes.sort(key=lambda n: n.onset)

@@ -73,7 +73,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     train = sub.add_parser("train", help="train an effect model on a dataset")
     train.add_argument("dataset")
-    train.add_argument("--model", choices=("fir", "shaper", "chorus", "nam", "nam-lstm"), default="fir")
+    train.add_argument(
+        "--model", choices=("fir", "shaper", "wiener-hammerstein", "chorus", "nam", "nam-lstm"), default="fir"
+    )
     train.add_argument("-o", "--out", required=True, help="MODEL.safetensors (ours) or MODEL.nam (nam)")
     train.add_argument("--max-seconds", type=float, default=540.0, help="training time cap (default 540)")
     train.add_argument("--fir-seconds", type=float, help="FIR length (default: the dataset's tail)")

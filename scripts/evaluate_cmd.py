@@ -11,13 +11,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("evaluate", help="held-out metrics of a MIDI-DDSP bundle (paper Tables 1 and 2)")
     parser.add_argument("bundle", type=Path, help="the bundle to evaluate (.safetensors)")
     parser.add_argument("dataset", type=Path, help="the dataset it was trained on")
-    parser.add_argument("--run-dir", type=Path, required=True, help="the training run (for DDSP Inference, annotations)")
+    parser.add_argument(
+        "--run-dir", type=Path, required=True, help="the training run (for DDSP Inference, annotations)"
+    )
     parser.add_argument("--split", default="test", choices=["validation", "test"])
     parser.add_argument("--max-windows", type=int, default=24, help="8-s held-out windows used for Table 2")
     parser.add_argument("--real-excerpts", type=Path, help="shared/data/real-excerpts, for the mel distance")
     parser.add_argument("-o", "--output", type=Path, required=True, help="metrics JSON")
     parser.add_argument("--card", type=Path, help="also write the model card (Markdown) here")
     parser.add_argument("--embed", action="store_true", help="also store the metrics in the bundle's config")
+    parser.add_argument(
+        "--how-trained", action="append", default=[], metavar="TEXT", help="training command for the card"
+    )
     parser.set_defaults(func=run)
 
 
@@ -62,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
         bundle.config["metrics"] = metrics
         save_bundle(args.bundle, bundle.config, bundle.states)
     if args.card:
-        commands = {
+        commands = {f"training {i + 1}": text for i, text in enumerate(args.how_trained)}
+        commands |= {
             "metrics": f"readdsp evaluate {args.bundle} {args.dataset} --run-dir {args.run_dir} -o {args.output}"
             + (f" --real-excerpts {args.real_excerpts}" if args.real_excerpts else ""),
         }

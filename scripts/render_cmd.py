@@ -17,14 +17,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     render = sub.add_parser("render", help="render a MIDI file with a neural instrument to a WAV file")
     render.add_argument("midi", type=Path, help="input .mid file")
     render.add_argument("-o", "--output", type=Path, required=True, help="output .wav file (the mix)")
-    render.add_argument("--instrument", help="render every part with this instrument (default: program mapping)")
+    render.add_argument(
+        "--instrument", help="render every part with this instrument (default: program mapping)"
+    )
     render.add_argument("--sample-rate", type=int, default=48000, help="output sample rate (default 48000)")
-    render.add_argument("--expression", type=Path, help="per-note expression overrides (JSON, see --save-expression)")
-    render.add_argument("--save-expression", type=Path, help="write the expression every note was rendered with")
+    render.add_argument(
+        "--expression", type=Path, help="per-note expression overrides (JSON, see --save-expression)"
+    )
+    render.add_argument(
+        "--save-expression", type=Path, help="write the expression every note was rendered with"
+    )
     render.add_argument("--stems", type=Path, help="also write one WAV per part into this folder")
     render.add_argument("--plot", type=Path, help="also write a PNG of the spectrogram and expression curves")
     render.add_argument("--seed", type=int, default=0, help="random seed (same seed, same audio)")
-    render.add_argument("--bundle", help="instrument bundle name or .safetensors path (default: bundled model)")
+    render.add_argument(
+        "--bundle", help="instrument bundle name or .safetensors path (default: bundled model)"
+    )
     render.set_defaults(func=run_render)
 
     listing = sub.add_parser("instruments", help="list the bundled instruments and your own")
@@ -50,7 +58,9 @@ def run_render(args: argparse.Namespace) -> int:
     if overrides:
         performance = renderer.generate_expression(performance, args.instrument)
         apply_expression(performance, overrides, args.expression)
-    bar = tqdm(total=0, unit="segment", desc="render", disable=performance.duration < 30 or not sys.stderr.isatty())
+    bar = tqdm(
+        total=0, unit="segment", desc="render", disable=performance.duration < 30 or not sys.stderr.isatty()
+    )
 
     def progress(done: float, total: float) -> None:
         bar.total = int(total)
@@ -77,7 +87,8 @@ def run_render(args: argparse.Namespace) -> int:
     parts = ", ".join(f"{label}={inst}" for label, inst in result.instruments.items())
     print(
         f"{args.output}: {seconds:.1f} s at {result.sample_rate} Hz, {performance.n_notes} notes in "
-        f"{len(result.stems)} part(s) [{parts}], rendered in {elapsed:.1f} s ({seconds / max(elapsed, 1e-9):.0f}x real time)"
+        f"{len(result.stems)} part(s) [{parts}], rendered in {elapsed:.1f} s "
+        f"({seconds / max(elapsed, 1e-9):.0f}x real time)"
     )
     return 0
 
@@ -97,5 +108,7 @@ def run_instruments(args: argparse.Namespace) -> int:
             continue
         origin = "user" if is_user else "bundled"
         rate = config.get("sample_rate")
-        print(f"{path.stem} ({origin}, {rate} Hz, {path.stat().st_size / 1e6:.1f} MB): {', '.join(config['instruments'])}")
+        print(
+            f"{path.stem} ({origin}, {rate} Hz, {path.stat().st_size / 1e6:.1f} MB): {', '.join(config['instruments'])}"
+        )
     return 0

@@ -15,17 +15,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("train", help="train MIDI-DDSP modules on a cached dataset (resumable)")
     parser.add_argument(
         "stage",
-        choices=["ddsp-inference", "annotate", "expression-generator", "synthesis-generator", "pipeline", "export"],
+        choices=[
+            "ddsp-inference",
+            "annotate",
+            "expression-generator",
+            "synthesis-generator",
+            "pipeline",
+            "export",
+        ],
         help="one module, 'annotate' (DDSP Inference -> expression targets), the whole 'pipeline', or 'export'",
     )
     parser.add_argument("dataset", type=Path, help="a dataset folder made by `readdsp dataset ...`")
-    parser.add_argument("--run-dir", type=Path, required=True, help="checkpoints, metrics and annotations go here")
+    parser.add_argument(
+        "--run-dir", type=Path, required=True, help="checkpoints, metrics and annotations go here"
+    )
     parser.add_argument("--steps", type=int, help="total steps for the stage (resuming counts what is done)")
     parser.add_argument("--batch-size", type=int)
-    parser.add_argument("--time-budget", type=float, help="minutes for this run; stops with a checkpoint, rerun to resume")
+    parser.add_argument(
+        "--time-budget", type=float, help="minutes for this run; stops with a checkpoint, rerun to resume"
+    )
     parser.add_argument("--checkpoint-every", type=int, default=250)
     parser.add_argument(
-        "--threads", type=int, help="torch CPU threads; 1 is much faster than 2 when other processes share the cores"
+        "--threads",
+        type=int,
+        help="torch CPU threads; 1 is much faster than 2 when other processes share the cores",
     )
     parser.add_argument("-o", "--output", type=Path, help="bundle path (pipeline and export)")
     parser.add_argument("--name", default="midi_ddsp", help="bundle name (pipeline and export)")

@@ -17,14 +17,18 @@ from readdsp.core.performance import Note, Part, Performance
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "readdsp.scripts.cli", *args], capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "readdsp.scripts.cli", *args], capture_output=True, text=True, timeout=600
+    )
 
 
 @pytest.fixture(scope="module")
 def song(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("midi") / "song.mid"
     notes = [Note(64 + (i % 3), 0.4 * i, 0.4 * i + 0.35, 70 + 5 * i) for i in range(5)]
-    write_midi(Performance([Part("Lead", 40, notes=notes), Part("Low", 42, notes=[Note(45, 0.0, 1.8)])]), path)
+    write_midi(
+        Performance([Part("Lead", 40, notes=notes), Part("Low", 42, notes=[Note(45, 0.0, 1.8)])]), path
+    )
     return path
 
 
@@ -32,8 +36,20 @@ def test_render_writes_mix_stems_plot_and_expression(song: Path, random_bundle: 
     out = tmp_path / "out" / "song.wav"
     expr = tmp_path / "expr.json"
     done = run_cli(
-        "render", str(song), "-o", str(out), "--bundle", str(random_bundle), "--sample-rate", "44100",
-        "--stems", str(tmp_path / "stems"), "--plot", str(tmp_path / "song.png"), "--save-expression", str(expr),
+        "render",
+        str(song),
+        "-o",
+        str(out),
+        "--bundle",
+        str(random_bundle),
+        "--sample-rate",
+        "44100",
+        "--stems",
+        str(tmp_path / "stems"),
+        "--plot",
+        str(tmp_path / "song.png"),
+        "--save-expression",
+        str(expr),
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("\n") == 1 and "44100 Hz" in done.stdout and "Lead=violin" in done.stdout
@@ -52,12 +68,38 @@ def test_render_writes_mix_stems_plot_and_expression(song: Path, random_bundle: 
     expr.write_text(json.dumps(table))
     edited = tmp_path / "edited.wav"
     again = tmp_path / "again.wav"
-    assert run_cli("render", str(song), "-o", str(again), "--bundle", str(random_bundle), "--expression", str(expr),
-                   "--sample-rate", "44100").returncode == 0
+    assert (
+        run_cli(
+            "render",
+            str(song),
+            "-o",
+            str(again),
+            "--bundle",
+            str(random_bundle),
+            "--expression",
+            str(expr),
+            "--sample-rate",
+            "44100",
+        ).returncode
+        == 0
+    )
     table["notes"][1]["vibrato"] = 0.0
     expr.write_text(json.dumps(table))
-    assert run_cli("render", str(song), "-o", str(edited), "--bundle", str(random_bundle), "--expression", str(expr),
-                   "--sample-rate", "44100").returncode == 0
+    assert (
+        run_cli(
+            "render",
+            str(song),
+            "-o",
+            str(edited),
+            "--bundle",
+            str(random_bundle),
+            "--expression",
+            str(expr),
+            "--sample-rate",
+            "44100",
+        ).returncode
+        == 0
+    )
     assert not np.array_equal(sf.read(again)[0], sf.read(edited)[0])
 
 
@@ -92,8 +134,14 @@ def test_bad_inputs_get_one_line_and_no_output(tmp_path: Path, random_bundle: Pa
     silent = tmp_path / "silent.mid"
     mido.MidiFile(tracks=[mido.MidiTrack([mido.MetaMessage("end_of_track")])]).save(silent)
     _expect_error(["render", str(silent), "-o", str(out), *bundle], "no notes", out)
-    _expect_error(["render", str(song), "-o", str(out), *bundle, "--instrument", "kazoo"], "unknown instrument", out)
-    _expect_error(["render", str(song), "-o", str(out), "--bundle", str(tmp_path / "nope.safetensors")], "nope", out)
+    _expect_error(
+        ["render", str(song), "-o", str(out), *bundle, "--instrument", "kazoo"], "unknown instrument", out
+    )
+    _expect_error(
+        ["render", str(song), "-o", str(out), "--bundle", str(tmp_path / "nope.safetensors")], "nope", out
+    )
     bad_expr = tmp_path / "bad.json"
     bad_expr.write_text("{not json")
-    _expect_error(["render", str(song), "-o", str(out), *bundle, "--expression", str(bad_expr)], "bad.json", out)
+    _expect_error(
+        ["render", str(song), "-o", str(out), *bundle, "--expression", str(bad_expr)], "bad.json", out
+    )

@@ -28,9 +28,7 @@ def test_esr_of_known_errors():
 
 def test_fir_recovers_gain_and_delay_from_noise():
     rng = np.random.default_rng(0)
-    x = np.concatenate(
-        [rng.standard_normal(48000), np.zeros(600)]
-    )  # ends in silence, like our dataset inputs
+    x = np.concatenate([rng.standard_normal(48000), np.zeros(600)])  # ends in silence, like our dataset inputs
     true = np.zeros(600)
     true[0], true[480] = 0.5, -0.25
     y = apply_fir(true, x)
@@ -81,10 +79,7 @@ def test_cli_train_apply_report(gain_delay_dataset, tmp_path):
     )
     x, y, sr = load_split(gain_delay_dataset, "test")
     sf.write(tmp_path / "in.wav", x, sr, subtype="FLOAT")
-    assert (
-        cli_main(["effects", "apply", str(model), str(tmp_path / "in.wav"), "-o", str(tmp_path / "out.wav")])
-        == 0
-    )
+    assert cli_main(["effects", "apply", str(model), str(tmp_path / "in.wav"), "-o", str(tmp_path / "out.wav")]) == 0
     out, _ = sf.read(tmp_path / "out.wav")
     assert esr(out, y) < 1e-4
     report = tmp_path / "report"
@@ -92,9 +87,7 @@ def test_cli_train_apply_report(gain_delay_dataset, tmp_path):
     summary = json.loads((report / "summary.json").read_text())
     assert summary["test_esr"] < 1e-4
     for png in ("mel_triptych.png", "impulse_response.png"):
-        assert (report / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and (
-            report / png
-        ).stat().st_size > 5000
+        assert (report / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and (report / png).stat().st_size > 5000
     key = json.loads((report / "abx" / "answer_key.json").read_text())
     chosen, _ = sf.read(report / "abx" / f"{key['X']}.wav")
     x_audio, _ = sf.read(report / "abx" / "X.wav")
@@ -109,9 +102,7 @@ def test_bad_model_files_give_one_line_errors(tmp_path):
     (tmp_path / "bad.safetensors").write_bytes(b"garbage")
     with pytest.raises(ReaDDSPError, match="safetensors"):
         load_model(tmp_path / "bad.safetensors")
-    assert (
-        cli_main(["effects", "apply", str(tmp_path / "bad.nam"), "x.wav", "-o", str(tmp_path / "o.wav")]) == 2
-    )
+    assert cli_main(["effects", "apply", str(tmp_path / "bad.nam"), "x.wav", "-o", str(tmp_path / "o.wav")]) == 2
 
 
 @pytest.mark.slow
@@ -124,6 +115,7 @@ def test_nam_trainer_writes_loadable_nam(tmp_path):
                 "name": "d",
                 "tail_seconds": 0.1,
                 "chain": [{"type": "distortion", "drive_db": 20}, {"type": "gain", "gain_db": -6}],
+                "nam": {"name": "Test drive", "modeled_by": "ReaDDSP", "gear_type": "pedal", "tone_type": "crunch"},
             }
         )
     )
@@ -131,4 +123,6 @@ def test_nam_trainer_writes_loadable_nam(tmp_path):
     result = train_model(ds, "nam-lstm", tmp_path / "m.nam", max_seconds=20, nam_max_steps=2)
     data = json.loads((tmp_path / "m.nam").read_text())
     assert data["architecture"] == "LSTM" and len(data["weights"]) > 1000
+    user = {"name": "Test drive", "modeled_by": "ReaDDSP", "gear_type": "pedal", "tone_type": "crunch"}
+    assert {k: data["metadata"].get(k) for k in user} == user
     assert np.isfinite(result["test_esr"]) and result["test_esr"] < 10

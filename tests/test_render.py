@@ -21,7 +21,11 @@ def two_part_piece() -> Performance:
     bass = [Note(48, 0.0, 1.4, 80), Note(43, 1.5, 2.9, 80)]
     drums = [Note(36, 0.0, 0.1, 100)]
     return Performance(
-        [Part("Melody", 40, notes=melody), Part("Bass", 42, notes=bass), Part("Drums", 0, 9, True, notes=drums)]
+        [
+            Part("Melody", 40, notes=melody),
+            Part("Bass", 42, notes=bass),
+            Part("Drums", 0, 9, True, notes=drums),
+        ]
     )
 
 

@@ -11,6 +11,7 @@ from readdsp.core.atomic import write_wav
 from readdsp.core.effects.fir import apply_fir
 from readdsp.core.effects.model_file import EffectModel, load_model
 from readdsp.core.effects.shaper import apply_shaper
+from readdsp.core.effects.wiener_hammerstein import apply_wiener_hammerstein
 from readdsp.core.errors import ReaDDSPError
 
 
@@ -38,6 +39,9 @@ def apply_model(model: EffectModel, audio: np.ndarray, sample_rate: int) -> np.n
     if model.kind == "shaper":
         a = model.arrays
         return apply_fir(a["fir"], apply_shaper(a["knots"], a["values"], audio))
+    if model.kind == "wiener-hammerstein":
+        a = model.arrays
+        return apply_wiener_hammerstein(a["pre_fir"], a["knots"], a["values"], a["fir"], audio)
     if model.kind == "chorus":
         from readdsp.core.effects.chorus import apply_chorus_model
 

@@ -105,9 +105,14 @@ def fit_sine(
 def _mix_and_error(x: np.ndarray, y: np.ndarray, p: ChorusParams, sr: int) -> tuple[float, float, float]:
     """Least-squares (dry, wet) gains for these LFO settings, and the resulting squared error."""
     w = wet_signal(x, p, sr)
-    basis = np.stack([x, w], 1)
-    (dry, wet), *_ = np.linalg.lstsq(basis, y, rcond=None)
-    return float(dry), float(wet), float(np.sum((y - basis @ np.array([dry, wet])) ** 2))
+    xx, xw, ww, xy, wy = x @ x, x @ w, w @ w, x @ y, w @ y  # 2x2 normal equations: cheaper than lstsq
+    det = xx * ww - xw * xw
+    if det <= 1e-12 * max(xx * ww, 1e-30):
+        dry, wet = xy / max(xx, 1e-30), 0.0
+    else:
+        dry, wet = (ww * xy - xw * wy) / det, (xx * wy - xw * xy) / det
+    error = float(y @ y - 2 * (dry * xy + wet * wy) + dry * dry * xx + 2 * dry * wet * xw + wet * wet * ww)
+    return float(dry), float(wet), error
 
 
 def _with(p: ChorusParams, v: np.ndarray) -> ChorusParams:

@@ -14,12 +14,12 @@ from readdsp.core.atomic import atomic_path
 from readdsp.core.errors import ReaDDSPError
 
 FORMAT = "readdsp-effect-model"
-KINDS = ("fir", "shaper", "chorus")
+KINDS = ("fir", "shaper", "wiener-hammerstein", "chorus")
 
 
 @dataclass
 class EffectModel:
-    """A loaded model: kind ('fir', 'shaper', 'chorus' or 'nam'), sample rate, arrays, and its JSON config."""
+    """A loaded model: kind (one of KINDS, or 'nam'), sample rate, arrays, and its JSON config."""
 
     kind: str
     sample_rate: int

@@ -61,17 +61,21 @@ def fit_shaper_fir(
     fir_length: int,
     rounds: int = 3,
     max_seconds: float = 300.0,
+    taps: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(knots, values, taps) minimising ||taps * shaper(x) - y||^2, alternating the two linear problems.
 
     The curve is fitted on the first SHAPER_FIT_SECONDS (our splits open with the capture section: sweeps and
-    noise bursts up to -4 dB RMS cover the level range) to bound the cost; the FIR on all of x.
+    noise bursts up to -4 dB RMS cover the level range) to bound the cost; the FIR on all of x. `taps` (length
+    `fir_length`) warm-starts the FIR; the default is the identity.
     """
     x = np.asarray(x, np.float64)
     y = np.asarray(y, np.float64)
     knots = shaper_knots(max(float(np.max(np.abs(x))), 1e-3))
-    taps = np.zeros(fir_length)
-    taps[0] = 1.0
+    if taps is None:
+        taps = np.zeros(fir_length)
+        taps[0] = 1.0
+    taps = np.asarray(taps, np.float64)
     start = time.monotonic()
     part = slice(0, int(SHAPER_FIT_SECONDS * sr))
     values = knots.copy()

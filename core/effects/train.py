@@ -13,12 +13,15 @@ from readdsp.core.effects.esr import esr
 from readdsp.core.effects.fir import fit_fir
 from readdsp.core.effects.model_file import EffectModel, load_model, save_model
 from readdsp.core.effects.shaper import fit_shaper_fir
+from readdsp.core.effects.wiener_hammerstein import fit_wiener_hammerstein
 from readdsp.core.errors import ReaDDSPError
 from readdsp.datasets.effects.manifest import load_split, read_manifest
 
-MODELS = ("fir", "shaper", "chorus", "nam", "nam-lstm")
+MODELS = ("fir", "shaper", "wiener-hammerstein", "chorus", "nam", "nam-lstm")
 #: Our models (saved as .safetensors) and how each is fitted.
-OURS = ("fir", "shaper", "chorus")
+OURS = ("fir", "shaper", "wiener-hammerstein", "chorus")
+#: Length of the Wiener-Hammerstein pre-FIR: 20 ms holds a first-order 80 Hz low cut to -40 dB.
+PRE_FIR_SECONDS = 0.02
 MAX_FIR_SECONDS = 4.0
 
 
@@ -46,8 +49,23 @@ def fit_shaper_model(dataset_dir: Path, fir_seconds: float | None, max_seconds: 
     return EffectModel("shaper", sr, {"knots": knots, "values": values, "fir": taps}, config)
 
 
+def fit_wiener_hammerstein_model(
+    dataset_dir: Path, fir_seconds: float | None, max_seconds: float
+) -> EffectModel:
+    """Pre-FIR, waveshaper, post-FIR (Wiener-Hammerstein), by Gauss-Newton and least squares on train."""
+    manifest = read_manifest(dataset_dir)
+    x, y, sr = load_split(dataset_dir, "train")
+    seconds = fir_seconds if fir_seconds is not None else min(max(float(manifest["tail_seconds"]), 0.01), 1.0)
+    pre, knots, values, post = fit_wiener_hammerstein(
+        x, y, sr, int(PRE_FIR_SECONDS * sr), max(1, int(seconds * sr)), max_seconds=max_seconds
+    )
+    config = {"fir_seconds": seconds, "pre_fir_seconds": PRE_FIR_SECONDS, "dataset": manifest["name"]}
+    arrays = {"pre_fir": pre, "knots": knots, "values": values, "fir": post}
+    return EffectModel("wiener-hammerstein", sr, arrays, config)
+
+
 def held_out_esr(model: EffectModel, dataset_dir: Path, split: str = "test") -> float:
-    """ESR of the model on a held-out split.."""
+    """ESR of the model on a held-out split."""
     x, y, sr = load_split(dataset_dir, split)
     return esr(apply_model(model, x, sr), y)
 
@@ -73,6 +91,8 @@ def train_model(
             fitted = fit_fir_model(dataset_dir, fir_seconds, max_seconds)
         elif model == "shaper":
             fitted = fit_shaper_model(dataset_dir, fir_seconds, max_seconds)
+        elif model == "wiener-hammerstein":
+            fitted = fit_wiener_hammerstein_model(dataset_dir, fir_seconds, max_seconds)
         else:
             from readdsp.core.effects.chorus import fit_chorus_model
 

@@ -63,7 +63,9 @@ class DDSPInference(nn.Module):
         self.cnn = MelCnn(config.n_mels, config.cnn_channels, config.hidden)
         self.features = FcStack(2, config.hidden, 2)
         self.instrument = nn.Embedding(config.n_instruments, config.instrument_dim)
-        self.rnn = nn.LSTM(2 * config.hidden + config.instrument_dim, config.hidden, batch_first=True, bidirectional=True)
+        self.rnn = nn.LSTM(
+            2 * config.hidden + config.instrument_dim, config.hidden, batch_first=True, bidirectional=True
+        )
         self.head = nn.Linear(2 * config.hidden, 1 + config.n_harmonics + config.n_noise_bands)
         with torch.no_grad():
             self.head.bias[0] = 1.0

@@ -13,7 +13,8 @@ class ScaleDiscriminator(nn.Module):
         super().__init__()
         dims = [in_dim] + [channels] * n_blocks
         self.blocks = nn.ModuleList(
-            nn.Sequential(nn.Conv1d(a, b, 3, padding=1), nn.LeakyReLU(0.2)) for a, b in zip(dims, dims[1:])
+            nn.Sequential(nn.Conv1d(a, b, 3, padding=1), nn.LeakyReLU(0.2))
+            for a, b in zip(dims, dims[1:], strict=False)
         )
         self.out = nn.Conv1d(channels, 1, 3, padding=1)
 
@@ -52,6 +53,8 @@ def generator_adversarial_loss(real: list, fake: list) -> tuple[torch.Tensor, to
     """LSGAN generator term (fake -> 1) and L1 feature matching against the real features."""
     adv = sum(((f[0] - 1) ** 2).mean() for f in fake) / len(fake)
     fm = sum(
-        (rf.detach() - ff).abs().mean() for r, f in zip(real, fake, strict=True) for rf, ff in zip(r[1], f[1], strict=True)
+        (rf.detach() - ff).abs().mean()
+        for r, f in zip(real, fake, strict=True)
+        for rf, ff in zip(r[1], f[1], strict=True)
     ) / len(fake)
     return adv, fm

@@ -95,10 +95,14 @@ class MidiDDSP(nn.Module):
             base[i, :frames] = held_pitch(laid.pitch)
             base[i, frames:] = base[i, frames - 1]
         inst = torch.full((len(segments),), self.instrument_id(instrument), dtype=torch.long)
-        out = self.synthesis_generator.generate(torch.from_numpy(cond), inst, torch.from_numpy(base), seed=seed)
+        out = self.synthesis_generator.generate(
+            torch.from_numpy(cond), inst, torch.from_numpy(base), seed=seed
+        )
         controls = self.synth.get_controls(out["amplitude"], out["harmonics"], out["noise"], out["f0_hz"])
         return [
-            SynthControls(*(getattr(controls, k)[i : i + 1, :frames] for k in SynthControls.__dataclass_fields__))
+            SynthControls(
+                *(getattr(controls, k)[i : i + 1, :frames] for k in SynthControls.__dataclass_fields__)
+            )
             for i, frames in enumerate(n_frames)
         ]
 

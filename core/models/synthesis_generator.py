@@ -71,7 +71,9 @@ class SynthesisGenerator(nn.Module):
         self.f0_norm = nn.LayerNorm(c.f0_ar_hidden)
         self.f0_out = nn.Linear(c.f0_ar_hidden, N_F0_CLASSES)
         self.f0_feature = nn.Linear(1, 32)
-        self.params = DilatedConvStack(z_dim + 32, c.conv_channels, 1 + c.n_harmonics + c.n_noise_bands, c.conv_dilations)
+        self.params = DilatedConvStack(
+            z_dim + 32, c.conv_channels, 1 + c.n_harmonics + c.n_noise_bands, c.conv_dilations
+        )
 
     def encode(self, conditioning: torch.Tensor, instrument_id: torch.Tensor) -> torch.Tensor:
         """[B, T, 10] conditioning -> z [B, T, z_dim + instrument_dim]."""

@@ -12,11 +12,19 @@ from readdsp.core.atomic import atomic_path, write_json
 
 
 def save_checkpoint(
-    run_dir: Path, step: int, models: dict[str, torch.nn.Module], optimizers: dict[str, torch.optim.Optimizer], keep: int = 2
+    run_dir: Path,
+    step: int,
+    models: dict[str, torch.nn.Module],
+    optimizers: dict[str, torch.optim.Optimizer],
+    keep: int = 2,
 ) -> None:
     """Write `ckpt-<step>.safetensors` + `optim-<step>.pt`, point `latest.json` at them, keep the newest `keep`."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    tensors = {f"{name}.{k}": v.detach().contiguous().cpu() for name, m in models.items() for k, v in m.state_dict().items()}
+    tensors = {
+        f"{name}.{k}": v.detach().contiguous().cpu()
+        for name, m in models.items()
+        for k, v in m.state_dict().items()
+    }
     with atomic_path(run_dir / f"ckpt-{step}.safetensors") as tmp:
         save_file(tensors, str(tmp))
     with atomic_path(run_dir / f"optim-{step}.pt") as tmp:
@@ -29,7 +37,9 @@ def save_checkpoint(
 
 
 def load_latest(
-    run_dir: Path, models: dict[str, torch.nn.Module], optimizers: dict[str, torch.optim.Optimizer] | None = None
+    run_dir: Path,
+    models: dict[str, torch.nn.Module],
+    optimizers: dict[str, torch.optim.Optimizer] | None = None,
 ) -> int:
     """Restore the newest checkpoint in `run_dir` if any; returns the step to resume from (0 if none)."""
     latest = run_dir / "latest.json"

@@ -47,7 +47,7 @@ def wrap_ddp(module: torch.nn.Module, ctx: DistContext) -> torch.nn.Module:
     if not ctx.enabled:
         return module
     ids = [ctx.device.index] if ctx.device.type == "cuda" else None
-    return torch.nn.parallel.DistributedDataParallel(module, device_ids=ids, find_unused_parameters=True)
+    return torch.nn.parallel.DistributedDataParallel(module, device_ids=ids, find_unused_parameters=False)
 
 
 def unwrap(module: torch.nn.Module) -> torch.nn.Module:

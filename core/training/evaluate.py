@@ -18,7 +18,14 @@ from readdsp.core.training.data import PreparedExample, load_prepared
 from readdsp.core.training.ddsp_inference import make_synth
 
 SWEEP = np.round(np.arange(0.0, 1.0001, 0.1), 2)
-PAPER_TABLE2 = {"volume": 0.97, "vol_fluc": 0.78, "vol_peak_pos": 0.57, "vibrato": 0.70, "brightness": 0.92, "attack": 0.93}
+PAPER_TABLE2 = {
+    "volume": 0.97,
+    "vol_fluc": 0.78,
+    "vol_peak_pos": 0.57,
+    "vibrato": 0.70,
+    "brightness": 0.92,
+    "attack": 0.93,
+}
 PAPER_RMSE = {"expression_generator": 0.14, "synthesis_generator": 0.19}
 
 
@@ -48,7 +55,9 @@ def held_out_windows(dataset_dir: Path, annotations: Path, split: str, seconds: 
     size = int(seconds * FRAME_RATE)
     for prepared in load_prepared(dataset_dir, split, annotations):
         n = len(prepared.example.f0_hz)
-        windows += [Window(prepared, s, min(s + size, n)) for s in range(0, n, size) if min(s + size, n) - s > 100]
+        windows += [
+            Window(prepared, s, min(s + size, n)) for s in range(0, n, size) if min(s + size, n) - s > 100
+        ]
     return windows
 
 
@@ -92,7 +101,11 @@ def generate_window_params(model: MidiDDSP, w: Window, expression: np.ndarray | 
 
 def extract_from_params(params: dict, rows: list[tuple[int, int, int]]) -> np.ndarray:
     return extract_expression(
-        params["f0_hz"], params["amplitude"], params["harmonic_distribution"], params["noise_magnitudes"], rows
+        params["f0_hz"],
+        params["amplitude"],
+        params["harmonic_distribution"],
+        params["noise_magnitudes"],
+        rows,
     )
 
 

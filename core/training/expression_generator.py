@@ -61,7 +61,11 @@ def load_sequences(dataset_dir: Path, annotations_dir: Path, split: str) -> list
 
 
 def sequence_batch(
-    sequences: list[NoteSequence], batch_size: int, window: int, rng: np.random.Generator, augment: bool = True,
+    sequences: list[NoteSequence],
+    batch_size: int,
+    window: int,
+    rng: np.random.Generator,
+    augment: bool = True,
     transpose: int = 3,
 ) -> dict[str, torch.Tensor]:
     """Random windows of `window` notes, zero-padded, with optional transpose and time-stretch augmentation."""
@@ -125,5 +129,7 @@ def train_expression_generator(
         optimizer.step()
         return {"mse": loss.item()}
 
-    result = run_loop("expression-generator", run_dir, {"expression_generator": model}, {"adam": optimizer}, step, loop, ctx)
+    result = run_loop(
+        "expression-generator", run_dir, {"expression_generator": model}, {"adam": optimizer}, step, loop, ctx
+    )
     return unwrap(model_ddp), result

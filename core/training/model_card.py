@@ -66,7 +66,10 @@ def write_model_card(path: Path, config: dict, metrics: dict, commands: dict[str
         lines.append("")
     real = metrics.get("real_excerpts", {})
     if real:
-        lines += ["| mel distance to real recordings (dB, lower is better) | ours | FluidSynth FluidR3_GM |", "|---|---|---|"]
+        lines += [
+            "| mel distance to real recordings (dB, lower is better) | ours | FluidSynth FluidR3_GM |",
+            "|---|---|---|",
+        ]
         lines += [f"| {k} | {v['ours_db']} | {v['fluidsynth_db']} |" for k, v in real.items()]
         lines.append("")
     lines += ["## Reproduce", ""] + [f"- {what}: `{cmd}`" for what, cmd in commands.items()] + [""]

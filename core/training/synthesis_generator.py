@@ -1,4 +1,4 @@
-"""Train the Synthesis Generator: f0 cross-entropy + multi-scale spectral loss + parameter L1 + LSGAN/feature matching."""
+"""Train the Synthesis Generator: f0 cross-entropy, multi-scale spectral loss, parameter L1, LSGAN, feature matching."""
 
 from __future__ import annotations
 
@@ -83,7 +83,9 @@ def train_synthesis_generator(
     torch.manual_seed(train.seed)
     model = SynthesisGenerator(config).to(ctx.device)
     model_ddp = wrap_ddp(model, ctx)
-    disc = MultiScaleDiscriminator(10 + config.z_dim + config.instrument_dim, 2 + config.n_harmonics + config.n_noise_bands)
+    disc = MultiScaleDiscriminator(
+        10 + config.z_dim + config.instrument_dim, 2 + config.n_harmonics + config.n_noise_bands
+    )
     disc = disc.to(ctx.device)  # called several times per step, so its gradients are averaged by hand, not by DDP
     synth = make_synth(dataset.sample_rate, config.n_harmonics, config.n_noise_bands, config.n_instruments)
     spectral = MultiScaleSpectralLoss()
@@ -101,14 +103,18 @@ def train_synthesis_generator(
         controls = synth.get_controls(out["amplitude"], out["harmonics"], out["noise"], b["f0_hz"])
         voiced = b["in_note"] & b["mask"]
         f0_ce = masked_mean(
-            F.cross_entropy(out["f0_logits"].reshape(-1, N_F0_CLASSES), out["f0_target"].reshape(-1), reduction="none")
-            .reshape(voiced.shape),
+            F.cross_entropy(
+                out["f0_logits"].reshape(-1, N_F0_CLASSES), out["f0_target"].reshape(-1), reduction="none"
+            ).reshape(voiced.shape),
             voiced,
         )
-        amp_l1 = masked_mean((amplitude_to_db(controls.amplitude) - amplitude_to_db(b["amplitude"])).abs() / 40.0, b["mask"])
+        amp_l1 = masked_mean(
+            (amplitude_to_db(controls.amplitude) - amplitude_to_db(b["amplitude"])).abs() / 40.0, b["mask"]
+        )
         hd_l1 = masked_mean((controls.harmonic_distribution - b["harmonic_distribution"]).abs().sum(-1), b["mask"])
         noise_l1 = masked_mean(
-            (amplitude_to_db(controls.noise_magnitudes) - amplitude_to_db(b["noise_magnitudes"])).abs() / 40.0, b["mask"]
+            (amplitude_to_db(controls.noise_magnitudes) - amplitude_to_db(b["noise_magnitudes"])).abs() / 40.0,
+            b["mask"],
         )
         loss = f0_ce + train.param_weight * (amp_l1 + hd_l1 + noise_l1)
         losses = {"f0_ce": f0_ce.item(), "amp": amp_l1.item(), "hd": hd_l1.item(), "noise": noise_l1.item()}
@@ -119,7 +125,9 @@ def train_synthesis_generator(
             losses["spectral"] = spec.item()
         if step_index >= train.gan_start_step:
             cond = torch.cat([b["conditioning"], out["z"]], dim=-1)
-            fake = param_vector(b["f0_hz"], controls.amplitude, controls.harmonic_distribution, controls.noise_magnitudes)
+            fake = param_vector(
+                b["f0_hz"], controls.amplitude, controls.harmonic_distribution, controls.noise_magnitudes
+            )
             real = param_vector(b["f0_hz"], b["amplitude"], b["harmonic_distribution"], b["noise_magnitudes"])
             d_loss = discriminator_loss(disc(cond.detach(), real), disc(cond.detach(), fake.detach()))
             opt_d.zero_grad()
