@@ -42,9 +42,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0, help="audio for the throughput run (0: skip)")
     parser.add_argument("--train-minutes", type=float, default=3.0)
     parser.add_argument("--budget", type=float, default=540.0, help="training seconds per model")
-    parser.add_argument(
-        "--nam", action="store_true", help="also train NAM WaveNet (feather) on the same data"
-    )
+    parser.add_argument("--nam", action="store_true", help="also train NAM WaveNet (feather) on the same data")
     parser.add_argument("--nam-lstm", action="store_true", help="also train NAM LSTM (1x16) on the same data")
     parser.add_argument("--effects", default="delay,reverb,chorus,distortion,fuzz")
     parser.add_argument("--our-model", default=None, help="our model for every effect (default: per effect)")
@@ -52,17 +50,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if args.minutes > 0:
             start = time.monotonic()
-            build_dataset(
-                EXAMPLES / "distortion.json", Path(tmp) / "tp", minutes=args.minutes, progress=False
-            )
+            build_dataset(EXAMPLES / "distortion.json", Path(tmp) / "tp", minutes=args.minutes, progress=False)
             seconds = time.monotonic() - start
             speed = 60 * args.minutes / seconds
             hour = seconds * 60 / args.minutes
             print(f"throughput: {args.minutes:g} min in {seconds:.1f} s ({speed:.0f}x), 1 h ~ {hour:.0f} s")
         for name in args.effects.split(","):
-            ds = build_dataset(
-                EXAMPLES / f"{name}.json", Path(tmp) / name, minutes=args.train_minutes, progress=False
-            )
+            ds = build_dataset(EXAMPLES / f"{name}.json", Path(tmp) / name, minutes=args.train_minutes, progress=False)
             models = [(args.our_model or OUR_MODEL.get(name, "fir"), "m.safetensors")]
             models += [("nam", "m.nam")] if args.nam else []
             models += [("nam-lstm", "lstm.nam")] if args.nam_lstm else []

@@ -26,7 +26,7 @@ SEGMENT_GAP_S = 0.25  # a rest at least this long starts a new segment
 SEGMENT_MAX_S = 8.0  # segments are cut at a note boundary past this length (training used 2-4 s windows)
 LEAD_S = 0.05  # frames rendered before a segment's first onset
 TAIL_S = 0.5  # frames rendered after its last offset, for the release
-SEGMENT_BATCH = 32
+SEGMENT_BATCH = 64
 
 
 @dataclass
@@ -106,34 +106,44 @@ class Renderer:
                 if needs:
                     note.expression = np.clip(row, 0.0, 1.0)
 
-    def render_voice(
-        self, voice: Part, instrument: str, seed: int, n_samples: int, progress=None
-    ) -> np.ndarray:
-        """Dry audio of one monophonic voice at the model rate (segments generated in batches)."""
+    def segment_jobs(self, plans: list[_PartPlan], seed: int) -> list[_SegmentJob]:
+        """Every segment of every voice, as an independent job with its own stable seed."""
+        jobs = []
+        for p, plan in enumerate(plans):
+            for v, voice in enumerate(plan.voices):
+                for s, seg in enumerate(split_segments(voice.notes)):
+                    start = max(seg[0].onset - LEAD_S, 0.0)
+                    shifted = [Note(n.pitch, n.onset - start, n.offset - start, n.velocity, n.expression) for n in seg]
+                    job_seed = int(np.random.SeedSequence([seed, p, v, s]).generate_state(1)[0])
+                    jobs.append(
+                        _SegmentJob(
+                            p, plan.instrument, start, shifted, n_frames_for(shifted[-1].offset + TAIL_S), job_seed
+                        )
+                    )
+        return jobs
+
+    def render_jobs(self, jobs: list[_SegmentJob], dry: list[np.ndarray], progress=None) -> None:
+        """Generate and synthesize all segments, batched by length across voices and parts; add into `dry`."""
         sr = self.model.sample_rate
-        out = np.zeros(n_samples, np.float32)
-        segments = split_segments(voice.notes)
-        for first in range(0, len(segments), SEGMENT_BATCH):
-            batch = segments[first : first + SEGMENT_BATCH]
-            starts = [max(seg[0].onset - LEAD_S, 0.0) for seg in batch]
-            shifted = [
-                [Note(n.pitch, n.onset - s, n.offset - s, n.velocity, n.expression) for n in seg]
-                for seg, s in zip(batch, starts, strict=True)
-            ]
-            frames = [n_frames_for(seg[-1].offset + TAIL_S) for seg in shifted]
-            controls = self.model.generate_controls(shifted, frames, instrument, seed=seed + first)
-            for j, (start, ctrl) in enumerate(zip(starts, controls, strict=True)):
-                audio = self.model.synthesize(ctrl, seed=seed + first + j)
-                begin = int(round(start * sr))
-                end = min(begin + len(audio), n_samples)
-                out[begin:end] += audio[: end - begin]
+        ordered = sorted(jobs, key=lambda j: j.n_frames)
+        for first in range(0, len(ordered), SEGMENT_BATCH):
+            batch = ordered[first : first + SEGMENT_BATCH]
+            controls = self.model.generate_controls(
+                [j.notes for j in batch],
+                [j.n_frames for j in batch],
+                [j.instrument for j in batch],
+                [j.seed for j in batch],
+            )
+            for job, ctrl in zip(batch, controls, strict=True):
+                audio = self.model.synthesize(ctrl, seed=job.seed)
+                buffer = dry[job.part]
+                begin = int(round(job.start * sr))
+                end = min(begin + len(audio), len(buffer))
+                buffer[begin:end] += audio[: end - begin]
             if progress:
                 progress(len(batch))
-        return out
 
-    def plan(
-        self, performance: Performance, instrument: str | None = None
-    ) -> tuple[list[_PartPlan], list[str]]:
+    def plan(self, performance: Performance, instrument: str | None = None) -> tuple[list[_PartPlan], list[str]]:
         """Which parts render with which instrument, split into voices; warnings for skipped parts and range."""
         warnings: list[str] = []
         plans: list[_PartPlan] = []
@@ -152,9 +162,7 @@ class Renderer:
             low, high = (INSTRUMENTS[name].low, INSTRUMENTS[name].high) if name in INSTRUMENTS else (0, 127)
             outside = sum(1 for n in part.notes if not low <= n.pitch <= high)
             if outside:
-                warnings.append(
-                    f"{label}: {outside} note(s) outside the {name}'s range {low}-{high}; rendered anyway"
-                )
+                warnings.append(f"{label}: {outside} note(s) outside the {name}'s range {low}-{high}; rendered anyway")
             voices = split_monophonic(part)
             for voice in voices:
                 voice.notes.sort(key=lambda n: n.onset)
@@ -198,15 +206,16 @@ class Renderer:
             if progress:
                 progress(done, total)
 
+        for plan in plans:
+            for voice in plan.voices:
+                self.fill_expression(voice, plan.instrument)
+            _copy_expression_back(plan.part, plan.voices)
+        dry = [np.zeros(n_samples, np.float32) for _ in plans]
+        self.render_jobs(self.segment_jobs(plans, seed), dry, tick)
         stems: dict[str, np.ndarray] = {}
         used: dict[str, str] = {}
-        for plan in plans:
-            dry = np.zeros(n_samples, np.float32)
-            for v, voice in enumerate(plan.voices):
-                self.fill_expression(voice, plan.instrument)
-                dry += self.render_voice(voice, plan.instrument, seed + 7919 * v, n_samples, tick)
-            _copy_expression_back(plan.part, plan.voices)
-            wet = dry + oaconvolve(dry, self.model.reverb_ir(plan.instrument))[:n_samples].astype(np.float32)
+        for plan, part_dry in zip(plans, dry, strict=True):
+            wet = part_dry + oaconvolve(part_dry, self.model.reverb_ir(plan.instrument))[:n_samples].astype(np.float32)
             key = plan.label if plan.label not in stems else f"{plan.label} ({len(stems) + 1})"
             stems[key] = _resample(wet, sr, sample_rate)
             used[key] = plan.instrument
@@ -218,6 +227,16 @@ class Renderer:
             stems[key] = _fit_length(stems[key], length)
             mix += stems[key]
         return RenderResult(mix, stems, sample_rate, perf, used, warnings)
+
+
+@dataclass
+class _SegmentJob:
+    part: int
+    instrument: str
+    start: float
+    notes: list[Note]
+    n_frames: int
+    seed: int
 
 
 @dataclass

@@ -27,9 +27,7 @@ def _export_nam(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from readdsp.core.effects.train import train_model
 
-    result = train_model(
-        args.dataset, args.model, args.out, max_seconds=args.max_seconds, fir_seconds=args.fir_seconds
-    )
+    result = train_model(args.dataset, args.model, args.out, max_seconds=args.max_seconds, fir_seconds=args.fir_seconds)
     print(json.dumps(result, indent=2))
     return 0
 

@@ -20,9 +20,7 @@ def _apply_nam(model: EffectModel, audio: np.ndarray) -> np.ndarray:
         import torch
         from nam.models import init_from_nam
     except ImportError as err:
-        raise ReaDDSPError(
-            "running .nam models needs neural-amp-modeler (pip install neural-amp-modeler)"
-        ) from err
+        raise ReaDDSPError("running .nam models needs neural-amp-modeler (pip install neural-amp-modeler)") from err
     net = init_from_nam(model.config)
     net.eval()
     with torch.no_grad():

@@ -83,9 +83,7 @@ def fit_shaper_fir(
         values = _fit_values(knots, x[part], y[part], taps)
         shaped = apply_shaper(knots, values, x)
         left = max(1.0, max_seconds - (time.monotonic() - start))
-        taps = fit_fir(shaped, y, fir_length, max_iterations=100, max_seconds=left / rounds).astype(
-            np.float64
-        )
+        taps = fit_fir(shaped, y, fir_length, max_iterations=100, max_seconds=left / rounds).astype(np.float64)
         scale = float(np.max(np.abs(taps))) or 1.0  # keep the FIR's peak at 1; the curve absorbs the gain
         taps /= scale
         values *= scale

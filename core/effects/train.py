@@ -30,9 +30,7 @@ def fit_fir_model(dataset_dir: Path, fir_seconds: float | None, max_seconds: flo
     manifest = read_manifest(dataset_dir)
     x, y, sr = load_split(dataset_dir, "train")
     seconds = (
-        fir_seconds
-        if fir_seconds is not None
-        else min(max(float(manifest["tail_seconds"]), 0.05), MAX_FIR_SECONDS)
+        fir_seconds if fir_seconds is not None else min(max(float(manifest["tail_seconds"]), 0.05), MAX_FIR_SECONDS)
     )
     length = max(1, int(seconds * sr))
     taps = fit_fir(x, y, length, max_seconds=max_seconds)
@@ -49,9 +47,7 @@ def fit_shaper_model(dataset_dir: Path, fir_seconds: float | None, max_seconds: 
     return EffectModel("shaper", sr, {"knots": knots, "values": values, "fir": taps}, config)
 
 
-def fit_wiener_hammerstein_model(
-    dataset_dir: Path, fir_seconds: float | None, max_seconds: float
-) -> EffectModel:
+def fit_wiener_hammerstein_model(dataset_dir: Path, fir_seconds: float | None, max_seconds: float) -> EffectModel:
     """Pre-FIR, waveshaper, post-FIR (Wiener-Hammerstein), by Gauss-Newton and least squares on train."""
     manifest = read_manifest(dataset_dir)
     x, y, sr = load_split(dataset_dir, "train")

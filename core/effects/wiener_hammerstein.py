@@ -172,9 +172,7 @@ def fit_wiener_hammerstein(
         if after > (1.0 - 1e-4) * before:
             break
     pre, values, post = problem.split(theta)
-    pre = pre / (
-        float(np.max(np.abs(pre))) or 1.0
-    )  # the pre-FIR's peak at 1; the refit curve absorbs its gain
+    pre = pre / (float(np.max(np.abs(pre))) or 1.0)  # the pre-FIR's peak at 1; the refit curve absorbs its gain
     left = max(1.0, max_seconds - (time.monotonic() - start))
     knots, values, post = fit_shaper_fir(apply_fir(pre, x), y, sr, post_length, 1, left, post)
     candidate = (pre.astype(np.float32), knots, values, post)

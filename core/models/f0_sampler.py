@@ -8,16 +8,13 @@ compiled loop with pre-drawn uniforms, so it is exact and deterministic for a se
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numba
 import numpy as np
 import torch
 
 from readdsp.core.models.synthesis_generator import GO_TOKEN, N_F0_CLASSES
-
-
-@numba.njit(cache=True, fastmath=False)
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
 
 
 @numba.njit(cache=True)
@@ -59,10 +56,10 @@ def _nucleus_sample(logits: np.ndarray, top_p: float, u: float) -> int:
     return int(order[n_keep - 1])
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath=True)
 def _run_loop(
-    gi_context: np.ndarray,  # [B, T, 4H] float32: conditioning part of the input projection (+ both biases)
-    prev_table: np.ndarray,  # [202, 4H] previous-class embedding projected by W_ih (weights are float64)
+    gi_context: np.ndarray,  # [B, T, 4H] conditioning part of the input projection (+ both biases)
+    prev_table: np.ndarray,  # [202, 4H] previous-class embedding projected by W_ih
     w_hh_t: np.ndarray,  # [H, 4H]
     ln_gamma: np.ndarray,
     ln_beta: np.ndarray,
@@ -75,55 +72,72 @@ def _run_loop(
     n_batch, n_frames, four_h = gi_context.shape
     hidden = four_h // 4
     out = np.empty((n_batch, n_frames), np.int64)
-    h = np.zeros((n_batch, hidden), np.float64)
-    c = np.zeros((n_batch, hidden), np.float64)
+    h = np.zeros((n_batch, hidden), np.float32)
+    c = np.zeros((n_batch, hidden), np.float32)
+    normed = np.zeros((n_batch, hidden), np.float32)
     prev = np.full(n_batch, go_token, np.int64)
-    gates = np.empty((n_batch, four_h), np.float64)
-    # All voices/segments advance together so each step is a small matrix product, not B mat-vecs.
+    # All rows advance together, so each step is two small matrix products (BLAS) and fused element loops.
     for t in range(n_frames):
         recurrent = np.dot(h, w_hh_t)
         for b in range(n_batch):
-            gates[b] = gi_context[b, t] + prev_table[prev[b]] + recurrent[b]
-        i = _sigmoid(gates[:, :hidden])  # PyTorch gate order: input, forget, cell, output
-        f = _sigmoid(gates[:, hidden : 2 * hidden])
-        g = np.tanh(gates[:, 2 * hidden : 3 * hidden])
-        o = _sigmoid(gates[:, 3 * hidden :])
-        c = f * c + i * g
-        h = o * np.tanh(c)
-        normed = np.empty_like(h)
+            row_gi = gi_context[b, t]
+            row_prev = prev_table[prev[b]]
+            total = 0.0
+            for j in range(hidden):  # PyTorch gate order: input, forget, cell, output
+                gate_i = 1.0 / (1.0 + np.exp(-(row_gi[j] + row_prev[j] + recurrent[b, j])))
+                k = j + hidden
+                gate_f = 1.0 / (1.0 + np.exp(-(row_gi[k] + row_prev[k] + recurrent[b, k])))
+                k += hidden
+                gate_g = np.tanh(row_gi[k] + row_prev[k] + recurrent[b, k])
+                k += hidden
+                gate_o = 1.0 / (1.0 + np.exp(-(row_gi[k] + row_prev[k] + recurrent[b, k])))
+                c[b, j] = gate_f * c[b, j] + gate_i * gate_g
+                h[b, j] = gate_o * np.tanh(c[b, j])
+                total += h[b, j]
+            mu = total / hidden
+            var = 0.0
+            for j in range(hidden):
+                var += (h[b, j] - mu) ** 2
+            scale = 1.0 / np.sqrt(var / hidden + 1e-5)
+            for j in range(hidden):
+                normed[b, j] = (h[b, j] - mu) * scale * ln_gamma[j] + ln_beta[j]
+        logits = np.dot(normed, w_out_t)
         for b in range(n_batch):
-            mu = h[b].mean()
-            var = ((h[b] - mu) ** 2).mean()
-            normed[b] = (h[b] - mu) / np.sqrt(var + 1e-5) * ln_gamma + ln_beta
-        logits = np.dot(normed, w_out_t) + b_out
-        for b in range(n_batch):
-            prev[b] = _nucleus_sample(logits[b], top_p, uniforms[b, t])
+            prev[b] = _nucleus_sample(logits[b] + b_out, top_p, uniforms[b, t])
             out[b, t] = prev[b]
     return out
 
 
-def _np(t: torch.Tensor, dtype: type = np.float64) -> np.ndarray:
-    return np.ascontiguousarray(t.detach().cpu().numpy().astype(dtype))
+def _np(t: torch.Tensor) -> np.ndarray:
+    return np.ascontiguousarray(t.detach().cpu().numpy().astype(np.float32))
 
 
-def sample_f0_classes(model, context: torch.Tensor, seed: int = 0, top_p: float = 0.95) -> torch.Tensor:
-    """Run the f0 LSTM of `model` (a SynthesisGenerator) over `context` [B, T, D]; returns classes [B, T]."""
+def row_uniforms(seeds: Sequence[int], n_frames: int) -> np.ndarray:
+    """[B, T] uniforms, one independent stream per row, so a row's f0 does not depend on its batch mates."""
+    return np.stack([np.random.default_rng([int(s) & 0xFFFFFFFF, 0xF0]).random(n_frames) for s in seeds])
+
+
+def sample_f0_classes(model, context: torch.Tensor, seed: int | Sequence[int] = 0, top_p: float = 0.95) -> torch.Tensor:
+    """Run the f0 LSTM of `model` (a SynthesisGenerator) over `context` [B, T, D]; returns classes [B, T].
+
+    `seed` is one seed per row (or one int, used for every row).
+    """
     rnn = model.f0_rnn
     d_ctx = context.shape[-1]
     w_ih = rnn.weight_ih_l0
     gi_context = torch.matmul(context, w_ih[:, :d_ctx].T) + rnn.bias_ih_l0 + rnn.bias_hh_l0
     prev_table = model.f0_prev.weight @ w_ih[:, d_ctx:].T
     assert prev_table.shape[0] == N_F0_CLASSES + 1
-    uniforms = np.random.default_rng(seed).random(context.shape[:2]).astype(np.float64)
+    seeds = [seed] * context.shape[0] if isinstance(seed, int) else list(seed)
     classes = _run_loop(
-        _np(gi_context, np.float32),  # the only large array: kept in float32
+        _np(gi_context),
         _np(prev_table),
         _np(rnn.weight_hh_l0.T),
         _np(model.f0_norm.weight),
         _np(model.f0_norm.bias),
         _np(model.f0_out.weight.T),
         _np(model.f0_out.bias),
-        uniforms,
+        row_uniforms(seeds, context.shape[1]),
         float(top_p),
         GO_TOKEN,
     )

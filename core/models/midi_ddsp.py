@@ -83,9 +83,12 @@ class MidiDDSP(nn.Module):
 
     @torch.no_grad()
     def generate_controls(
-        self, segments: list[list[Note]], n_frames: list[int], instrument: str, seed: int
+        self, segments: list[list[Note]], n_frames: list[int], instruments: list[str], seeds: list[int]
     ) -> list[SynthControls]:
-        """Synthesis parameters for several note segments at once (notes timed from each segment's start)."""
+        """Synthesis parameters for several note segments at once (notes timed from each segment's start).
+
+        Rows are independent: each has its own instrument and seed, and padding is packed away in the BiLSTM.
+        """
         longest = max(n_frames)
         cond = np.zeros((len(segments), longest, 10), np.float32)
         base = np.full((len(segments), longest), 60.0, np.float32)
@@ -94,15 +97,13 @@ class MidiDDSP(nn.Module):
             cond[i, :frames] = laid.stacked()
             base[i, :frames] = held_pitch(laid.pitch)
             base[i, frames:] = base[i, frames - 1]
-        inst = torch.full((len(segments),), self.instrument_id(instrument), dtype=torch.long)
+        inst = torch.tensor([self.instrument_id(name) for name in instruments], dtype=torch.long)
         out = self.synthesis_generator.generate(
-            torch.from_numpy(cond), inst, torch.from_numpy(base), seed=seed
+            torch.from_numpy(cond), inst, torch.from_numpy(base), seed=seeds, lengths=torch.tensor(n_frames)
         )
         controls = self.synth.get_controls(out["amplitude"], out["harmonics"], out["noise"], out["f0_hz"])
         return [
-            SynthControls(
-                *(getattr(controls, k)[i : i + 1, :frames] for k in SynthControls.__dataclass_fields__)
-            )
+            SynthControls(*(getattr(controls, k)[i : i + 1, :frames] for k in SynthControls.__dataclass_fields__))
             for i, frames in enumerate(n_frames)
         ]
 

@@ -80,8 +80,14 @@ class SynthesisGenerator(nn.Module):
         inst = self.instrument(instrument_id)[:, None, :].expand(-1, conditioning.shape[1], -1)
         return torch.cat([self.cond(conditioning), inst], dim=-1)
 
-    def f0_context(self, z: torch.Tensor) -> torch.Tensor:
-        return self.f0_encoder(z)[0]
+    def f0_context(self, z: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """BiLSTM over z; with `lengths`, padding after each row's end is packed away (rows stay independent)."""
+        if lengths is None:
+            return self.f0_encoder(z)[0]
+        packed = nn.utils.rnn.pack_padded_sequence(z, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        return nn.utils.rnn.pad_packed_sequence(self.f0_encoder(packed)[0], batch_first=True, total_length=z.shape[1])[
+            0
+        ]
 
     def f0_logits_teacher_forced(self, context: torch.Tensor, target_classes: torch.Tensor) -> torch.Tensor:
         """Training: logits [B, T, 201] given the true previous classes (with 50% input dropout on them)."""
@@ -121,14 +127,18 @@ class SynthesisGenerator(nn.Module):
         conditioning: torch.Tensor,
         instrument_id: torch.Tensor,
         base_pitch: torch.Tensor,
-        seed: int = 0,
+        seed: int | list[int] = 0,
         top_p: float = 0.95,
+        lengths: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
-        """Inference: sample f0 autoregressively (nucleus sampling, compiled loop), then decode parameters."""
+        """Inference: sample f0 autoregressively (nucleus sampling, compiled loop), then decode parameters.
+
+        `seed` may be one int per row; `lengths` (frames per row) keeps padded rows independent of each other.
+        """
         from readdsp.core.models.f0_sampler import sample_f0_classes
 
         z = self.encode(conditioning, instrument_id)
-        classes = sample_f0_classes(self, self.f0_context(z), seed=seed, top_p=top_p)
+        classes = sample_f0_classes(self, self.f0_context(z, lengths), seed=seed, top_p=top_p)
         f0_hz = midi_to_hz(base_pitch + class_to_f0_residual(classes.float()))
         out = self.decode_params(z, f0_hz)
         out.update(f0_hz=f0_hz, f0_classes=classes)
