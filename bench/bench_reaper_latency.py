@@ -36,9 +36,7 @@ def main() -> int:
     renderer = load_test_renderer()
     with tempfile.TemporaryDirectory() as tmp:
         # 8 bars of 4/4 at 120 bpm = 16 s
-        project = write_project(
-            Path(tmp) / "bench.RPP", {"S": [midi_item("quartet", 0.0, 16.0, quartet_events(8))]}
-        )
+        project = write_project(Path(tmp) / "bench.RPP", {"S": [midi_item("quartet", 0.0, 16.0, quartet_events(8))]})
         with ReaperSimulator(project) as sim:
             bridge = ReaperBridge(web_port=sim.web_port)
             performance = bridge.read_selected().midi_items[0].performance
@@ -51,9 +49,7 @@ def main() -> int:
             try:
                 for run in range(args.runs):  # anchor and engine interleaved, so CPU load hits both alike
                     start = time.perf_counter()
-                    renderer.render(
-                        bridge.read_selected().midi_items[0].performance, sample_rate=48000, seed=0
-                    )
+                    renderer.render(bridge.read_selected().midi_items[0].performance, sample_rate=48000, seed=0)
                     anchors.append(time.perf_counter() - start)
                     start = time.perf_counter()
                     sock.sendto(osc_message("/readdsp/render", f"b{run}"), ("127.0.0.1", engine.port))

@@ -23,11 +23,7 @@ def _controls(synth: DDSPSynth, seconds: float):
     n_frames = int(seconds * 250)
     generator = torch.Generator().manual_seed(0)
     t = torch.arange(n_frames) / 250.0
-    f0 = (
-        220.0
-        + 310.0 * t / max(seconds, 1e-9)
-        + 220.0 * (2 ** (30 / 1200 * torch.sin(2 * math.pi * 5.5 * t)) - 1)
-    )
+    f0 = 220.0 + 310.0 * t / max(seconds, 1e-9) + 220.0 * (2 ** (30 / 1200 * torch.sin(2 * math.pi * 5.5 * t)) - 1)
     smooth = torch.nn.functional.avg_pool1d(torch.randn(1, 126, n_frames, generator=generator), 25, 1, 12)
     raw = smooth.transpose(1, 2) * 3.0
     return synth.get_controls(raw[..., :1], raw[..., 1:61], raw[..., 61:], f0[None, :, None])

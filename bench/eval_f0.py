@@ -68,12 +68,8 @@ def collect_sets(root: Path, limit: int) -> dict[str, list[tuple[Path, int]]]:
         "oboe": philharmonia_set(root, "oboe", limit),
         "bass-clarinet": philharmonia_set(root, "bass-clarinet", limit),
         "tinysol": [(p, name_to_midi(p.stem.split("-")[2])) for p in tinysol],
-        "guitar-electric": [
-            (p, name_to_midi(p.stem)) for p in sorted((guitar / "guitar-electric").glob("*.wav"))
-        ],
-        "guitar-acoustic": [
-            (p, name_to_midi(p.stem) + 12) for p in sorted((guitar / "guitar-acoustic").glob("*.wav"))
-        ],
+        "guitar-electric": [(p, name_to_midi(p.stem)) for p in sorted((guitar / "guitar-electric").glob("*.wav"))],
+        "guitar-acoustic": [(p, name_to_midi(p.stem) + 12) for p in sorted((guitar / "guitar-acoustic").glob("*.wav"))],
     }
 
 

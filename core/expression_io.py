@@ -25,9 +25,7 @@ def expression_table(performance: Performance) -> list[dict]:
                 "offset": round(note.offset, 6),
             }
             if note.expression is not None:
-                row.update(
-                    {name: round(float(v), 4) for name, v in zip(CONTROL_NAMES, note.expression, strict=True)}
-                )
+                row.update({name: round(float(v), 4) for name, v in zip(CONTROL_NAMES, note.expression, strict=True)})
             rows.append(row)
     return rows
 
@@ -56,11 +54,7 @@ def load_expression(path: str | Path) -> list[dict]:
     if not isinstance(data, dict) or not isinstance(data.get("notes"), list):
         raise ReaDDSPError('expected an object with a "notes" list', path)
     for i, row in enumerate(data["notes"]):
-        if (
-            not isinstance(row, dict)
-            or not isinstance(row.get("part"), int)
-            or not isinstance(row.get("note"), int)
-        ):
+        if not isinstance(row, dict) or not isinstance(row.get("part"), int) or not isinstance(row.get("note"), int):
             raise ReaDDSPError(f'notes[{i}] needs integer "part" and "note" fields', path)
         for name in CONTROL_NAMES:
             if name in row and not isinstance(row[name], int | float):

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import mido
+
 from readdsp.core.atomic import atomic_path
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.performance import Note, Part, Performance
@@ -200,9 +201,7 @@ class _ChannelState:
     """Per-channel state that spans tracks: program changes and the RPN pitch-bend range."""
 
     def __init__(self) -> None:
-        self.programs: dict[int, list[tuple[int, int, int]]] = defaultdict(
-            list
-        )  # ch -> (tick, track, program)
+        self.programs: dict[int, list[tuple[int, int, int]]] = defaultdict(list)  # ch -> (tick, track, program)
         self.rpn: dict[int, tuple[int, int] | None] = {}
         self.bend_semitones: dict[int, int] = defaultdict(lambda: 2)
         self.bend_cents: dict[int, int] = defaultdict(int)
@@ -293,17 +292,13 @@ def read_midi(path: str | Path) -> Performance:
         name = names.get(ti) or f"Track {ti + 1}"
         if channels_per_track[ti] > 1:
             name = f"{name} (ch {ch + 1})"
-        sources = [(ti, ch)] + [
-            (tj, ch) for tj in range(len(tracks)) if tj != ti and (tj, ch) not in with_notes
-        ]
+        sources = [(ti, ch)] + [(tj, ch) for tj in range(len(tracks)) if tj != ti and (tj, ch) not in with_notes]
         cc: dict[int, list[tuple[float, int]]] = defaultdict(list)
         bends: list[tuple[float, float]] = []
         for tj, cj in sources:
             for tick, controller, value in cc_events.get((tj, cj), []):
                 cc[controller].append((tempo_maps[tj].to_seconds(tick), value))
-            bends.extend(
-                (tempo_maps[tj].to_seconds(tick), semis) for tick, semis in bend_events.get((tj, cj), [])
-            )
+            bends.extend((tempo_maps[tj].to_seconds(tick), semis) for tick, semis in bend_events.get((tj, cj), []))
         parts.append(
             Part(
                 name=name,
@@ -385,9 +380,7 @@ def _part_track(part: Part, channel: int, tempo: TempoMap, path: Path) -> mido.M
             events.append((tempo.to_ticks(seconds), _SETTING, msg))
     for seconds, semitones in part.pitch_bend:
         pitch = min(max(round(semitones / bend_range * 8192), -8192), 8191)
-        events.append(
-            (tempo.to_ticks(seconds), _SETTING, mido.Message("pitchwheel", channel=channel, pitch=pitch))
-        )
+        events.append((tempo.to_ticks(seconds), _SETTING, mido.Message("pitchwheel", channel=channel, pitch=pitch)))
     for note in part.notes:
         if not 0 <= note.pitch < 128:
             raise ReaDDSPError(f"part {part.name!r} has a note with pitch {note.pitch}, outside 0..127", path)
@@ -396,12 +389,8 @@ def _part_track(part: Part, channel: int, tempo: TempoMap, path: Path) -> mido.M
         on = tempo.to_ticks(note.onset)
         off = max(tempo.to_ticks(note.offset), on + 1)
         velocity = min(max(int(note.velocity), 1), 127)
-        events.append(
-            (on, _NOTE_ON, mido.Message("note_on", channel=channel, note=note.pitch, velocity=velocity))
-        )
-        events.append(
-            (off, _NOTE_OFF, mido.Message("note_off", channel=channel, note=note.pitch, velocity=0))
-        )
+        events.append((on, _NOTE_ON, mido.Message("note_on", channel=channel, note=note.pitch, velocity=velocity)))
+        events.append((off, _NOTE_OFF, mido.Message("note_off", channel=channel, note=note.pitch, velocity=0)))
     events.sort(key=lambda e: (e[0], e[1]))
     track = mido.MidiTrack([mido.MetaMessage("track_name", name=part.name)])
     previous = 0

@@ -37,9 +37,7 @@ class Note:
         current = np.full(N_CONTROLS, 0.5) if self.expression is None else np.array(self.expression, float)
         for name, value in values.items():
             if name not in CONTROL_NAMES:
-                raise KeyError(
-                    f"unknown expression control {name!r}; expected one of {', '.join(CONTROL_NAMES)}"
-                )
+                raise KeyError(f"unknown expression control {name!r}; expected one of {', '.join(CONTROL_NAMES)}")
             current[CONTROL_NAMES.index(name)] = float(np.clip(value, 0.0, 1.0))
         self.expression = current
 

@@ -15,9 +15,7 @@ from readdsp.core.atomic import atomic_path  # noqa: E402
 from readdsp.core.performance import CONTROL_NAMES, Performance  # noqa: E402
 
 
-def plot_render(
-    mix: np.ndarray, sample_rate: int, performance: Performance, path: str | Path, title: str = ""
-) -> Path:
+def plot_render(mix: np.ndarray, sample_rate: int, performance: Performance, path: str | Path, title: str = "") -> Path:
     """Save a PNG: the mix's log-mel spectrogram, then per part a step plot of each control over its notes."""
     parts = [p for p in performance.parts if p.notes and any(n.expression is not None for n in p.notes)]
     fig, axes = plt.subplots(

@@ -134,9 +134,7 @@ def _pick_available(chain: tuple[str, ...], available: Collection[str]) -> str |
             return name
     head = INSTRUMENTS.get(chain[0])
     if head is not None:
-        same_family = sorted(
-            n for n in available if n in INSTRUMENTS and INSTRUMENTS[n].family == head.family
-        )
+        same_family = sorted(n for n in available if n in INSTRUMENTS and INSTRUMENTS[n].family == head.family)
         if same_family:
             return same_family[0]
     if DEFAULT_INSTRUMENT in available:
@@ -144,9 +142,7 @@ def _pick_available(chain: tuple[str, ...], available: Collection[str]) -> str |
     return min(available) if available else None
 
 
-def instrument_for_program(
-    program: int, is_drum: bool = False, available: Collection[str] | None = None
-) -> str | None:
+def instrument_for_program(program: int, is_drum: bool = False, available: Collection[str] | None = None) -> str | None:
     """The ReaDDSP instrument for a GM program (0-indexed), following the module's fallback rule.
 
     Returns None for drums, or when `available` is given but empty. Programs outside 0..127 are clamped.
@@ -179,9 +175,7 @@ def instrument_for_part(part: Part, available: Collection[str] | None = None) ->
     pitches = [n.pitch for n in part.notes]
     chosen = INSTRUMENTS[choice]
     family = chosen.family
-    candidates = [
-        INSTRUMENTS[n] for n in sorted(pool) if n in INSTRUMENTS and INSTRUMENTS[n].family == family
-    ]
+    candidates = [INSTRUMENTS[n] for n in sorted(pool) if n in INSTRUMENTS and INSTRUMENTS[n].family == family]
 
     def score(inst: Instrument) -> tuple[float, int, bool, int]:
         coverage = sum(inst.covers(p) for p in pitches) / len(pitches)

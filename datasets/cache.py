@@ -111,13 +111,9 @@ class DatasetWriter:
     ):
         self.out_dir = Path(out_dir)
         if sample_rate % FRAME_RATE:
-            raise ReaDDSPError(
-                f"the dataset sample rate must be a multiple of {FRAME_RATE} Hz, got {sample_rate}"
-            )
+            raise ReaDDSPError(f"the dataset sample rate must be a multiple of {FRAME_RATE} Hz, got {sample_rate}")
         if self.out_dir.exists() and not overwrite and any(self.out_dir.iterdir()):
-            raise ReaDDSPError(
-                "output folder exists and is not empty (use --overwrite to replace it)", self.out_dir
-            )
+            raise ReaDDSPError("output folder exists and is not empty (use --overwrite to replace it)", self.out_dir)
         self.sample_rate = int(sample_rate)
         self.instruments = list(instruments or [])
         self.settings = settings or {}
@@ -160,9 +156,7 @@ class DatasetWriter:
         if not (len(f0_confidence) == len(loudness_db) == n_frames):
             raise ValueError("f0_hz, f0_confidence and loudness_db must have the same number of frames")
         if len(audio) != n_frames * self.sample_rate // FRAME_RATE:
-            raise ValueError(
-                f"audio has {len(audio)} samples, expected {n_frames * self.sample_rate // FRAME_RATE}"
-            )
+            raise ValueError(f"audio has {len(audio)} samples, expected {n_frames * self.sample_rate // FRAME_RATE}")
         notes = np.asarray(notes, np.float64).reshape(-1, 4)
         if instrument not in self.instruments:
             self.instruments.append(instrument)

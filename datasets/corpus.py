@@ -129,9 +129,7 @@ def render_chunk(chunk: PerformedLine, soundfont: Path, sample_rate: int) -> np.
         audio = render_midi(midi_path, soundfont, sample_rate, chunk.midi_seconds)
     audio = audio[: int((chunk.notes[-1, 2] + RELEASE_SECONDS) * sample_rate)]
     if float(np.sqrt(np.mean(audio**2))) < SILENCE_RMS:
-        raise ReaDDSPError(
-            f"FluidSynth rendered silence for {chunk.name} (does the soundfont have the program?)"
-        )
+        raise ReaDDSPError(f"FluidSynth rendered silence for {chunk.name} (does the soundfont have the program?)")
     return audio
 
 
@@ -150,9 +148,7 @@ def render_corpus(out_dir: str | Path, settings: CorpusSettings, overwrite: bool
         **settings.extra,
     }
     # Built first so a bad output folder or sample rate fails before any work.
-    writer = DatasetWriter(
-        out_dir, settings.sample_rate, list(settings.instruments), overwrite, manifest_settings
-    )
+    writer = DatasetWriter(out_dir, settings.sample_rate, list(settings.instruments), overwrite, manifest_settings)
     started = time.monotonic()
     jobs: list[tuple[str, PerformedLine]] = []
     for index, name in enumerate(settings.instruments):
@@ -160,18 +156,14 @@ def render_corpus(out_dir: str | Path, settings: CorpusSettings, overwrite: bool
 
     def work(job: tuple[str, PerformedLine]):
         name, chunk = job
-        return job, compute_features(
-            render_chunk(chunk, soundfont, settings.sample_rate), settings.sample_rate
-        )
+        return job, compute_features(render_chunk(chunk, soundfont, settings.sample_rate), settings.sample_rate)
 
     seconds = dict.fromkeys(settings.instruments, 0.0)
     with writer:
         with ThreadPoolExecutor(max_workers=max(1, settings.jobs)) as pool:
             futures = [pool.submit(work, job) for job in jobs]
             try:
-                for future in tqdm(
-                    as_completed(futures), total=len(futures), desc="render-corpus", unit="line"
-                ):
+                for future in tqdm(as_completed(futures), total=len(futures), desc="render-corpus", unit="line"):
                     (name, chunk), features = future.result()
                     writer.add(
                         f"{name}-{chunk.source}-{chunk.name}",

@@ -67,17 +67,13 @@ def perform_timing(line: SourceLine, rng: np.random.Generator) -> tuple[np.ndarr
         depth, period, phase = rng.uniform(0, 0.06), rng.uniform(8, 16), rng.uniform(0, 2 * np.pi)
 
         def seconds(beats: np.ndarray) -> np.ndarray:
-            wobble = (
-                depth * period / (2 * np.pi) * (np.cos(phase) - np.cos(2 * np.pi * beats / period + phase))
-            )
+            wobble = depth * period / (2 * np.pi) * (np.cos(phase) - np.cos(2 * np.pi * beats / period + phase))
             return 60.0 / bpm * (beats + wobble)
 
         onsets = seconds(starts)
         lengths = seconds(starts + durations) - onsets
         # Fermatas: hold the note longer and breathe after it; everything later moves by the same amount.
-        extra = np.where(
-            line.fermatas, lengths * rng.uniform(0.5, 1.0, len(lengths)) + rng.uniform(0.1, 0.3), 0.0
-        )
+        extra = np.where(line.fermatas, lengths * rng.uniform(0.5, 1.0, len(lengths)) + rng.uniform(0.1, 0.3), 0.0)
         onsets = onsets + np.concatenate([[0.0], np.cumsum(extra)[:-1]])
         lengths = lengths + np.where(line.fermatas, extra * 0.7, 0.0)
     legato = rng.uniform(0.8, 1.0)
@@ -123,9 +119,7 @@ def _velocities(n: int, rng: np.random.Generator) -> np.ndarray:
     return np.clip(np.round(phrase + rng.normal(0, 6, n)), 25, 127).astype(int)
 
 
-def _expression_curve(
-    duration: float, level: float, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
+def _expression_curve(duration: float, level: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """CC11 points (times from note onset, values) for one note: flat, crescendo, decrescendo or swell."""
     if duration < 0.25:
         return np.zeros(1), np.array([level])
@@ -224,19 +218,13 @@ def build_midi(
     return midi, notes, now / TICKS_PER_SECOND
 
 
-def perform_line(
-    line: SourceLine, program: int, low: int, high: int, rng: np.random.Generator
-) -> list[PerformedLine]:
+def perform_line(line: SourceLine, program: int, low: int, high: int, rng: np.random.Generator) -> list[PerformedLine]:
     """Perform a line for one instrument and cut it into 10-60 s chunks, each with its own MIDI file."""
     pitches = fit_range(line.pitches, low, high)
     onsets, offsets = perform_timing(line, rng)
     performed = []
     for index, (a, b) in enumerate(chunk_bounds(onsets, offsets, rng)):
         shift = onsets[a] - LEAD_IN_SECONDS
-        midi, notes, seconds = build_midi(
-            pitches[a:b], onsets[a:b] - shift, offsets[a:b] - shift, program, rng
-        )
-        performed.append(
-            PerformedLine(f"{line.name}_{index}", line.piece_id, line.source, midi, notes, seconds)
-        )
+        midi, notes, seconds = build_midi(pitches[a:b], onsets[a:b] - shift, offsets[a:b] - shift, program, rng)
+        performed.append(PerformedLine(f"{line.name}_{index}", line.piece_id, line.source, midi, notes, seconds))
     return performed

@@ -78,9 +78,7 @@ def render_midi(
         except (RuntimeError, sf.LibsndfileError) as err:
             raise ReaDDSPError(f"FluidSynth wrote an unreadable file ({err})", midi_path) from err
     if rendered_rate != sample_rate:
-        raise ReaDDSPError(
-            f"FluidSynth rendered at {rendered_rate} Hz instead of {sample_rate} Hz", midi_path
-        )
+        raise ReaDDSPError(f"FluidSynth rendered at {rendered_rate} Hz instead of {sample_rate} Hz", midi_path)
     mono = audio.mean(axis=1)
     if len(mono) < int(midi_seconds * sample_rate):
         raise ReaDDSPError(
@@ -90,9 +88,7 @@ def render_midi(
     return np.ascontiguousarray(mono, dtype=np.float32)
 
 
-def _run_capped(
-    command: list[str], wav_path: Path, max_bytes: int, timeout_s: float, midi_path: str | Path
-) -> None:
+def _run_capped(command: list[str], wav_path: Path, max_bytes: int, timeout_s: float, midi_path: str | Path) -> None:
     """Run FluidSynth, killing it on timeout or when its output exceeds `max_bytes`."""
     started = time.monotonic()
     with open(os.devnull, "wb") as devnull:
@@ -100,13 +96,9 @@ def _run_capped(
         try:
             while process.poll() is None:
                 if wav_path.exists() and wav_path.stat().st_size > max_bytes:
-                    raise ReaDDSPError(
-                        "FluidSynth output grew past the MIDI length (stuck note?); killed", midi_path
-                    )
+                    raise ReaDDSPError("FluidSynth output grew past the MIDI length (stuck note?); killed", midi_path)
                 if time.monotonic() - started > timeout_s:
-                    raise ReaDDSPError(
-                        f"FluidSynth did not finish within {timeout_s:.0f} s; killed", midi_path
-                    )
+                    raise ReaDDSPError(f"FluidSynth did not finish within {timeout_s:.0f} s; killed", midi_path)
                 time.sleep(0.02)
         finally:
             if process.poll() is None:

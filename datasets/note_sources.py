@@ -103,12 +103,7 @@ def folk_pieces(seed: int = 0) -> Iterator[list[SourceLine]]:
     from music21 import corpus
 
     files = sorted(p for p in corpus.getPaths(fileExtensions=["abc"]) if "essenFolksong" in str(p))
-    tunes = [
-        (path, number)
-        for path in files
-        if not path.stem.startswith("test")
-        for number in _abc_tune_numbers(path)
-    ]
+    tunes = [(path, number) for path in files if not path.stem.startswith("test") for number in _abc_tune_numbers(path)]
     order = np.random.default_rng(seed).permutation(len(tunes))
     for index in order:
         path, number = tunes[index]

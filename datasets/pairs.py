@@ -55,9 +55,7 @@ def find_pairs(folder: str | Path) -> list[Pair]:
             midi.setdefault(path.stem, []).append(path)
     for stem, paths in (*audio.items(), *midi.items()):
         if len(paths) > 1:
-            raise ReaDDSPError(
-                f"several files share the stem {stem!r}: {', '.join(p.name for p in paths)}", folder
-            )
+            raise ReaDDSPError(f"several files share the stem {stem!r}: {', '.join(p.name for p in paths)}", folder)
     for stem, (path,) in audio.items():
         if stem not in midi:
             raise ReaDDSPError(f"no MIDI partner (expected {stem}.mid next to it)", path)
@@ -95,9 +93,7 @@ def monophonic_notes(midi_path: Path) -> tuple[np.ndarray, Part]:
     merged.notes = [note for part in parts for note in part.notes]
     voices = split_monophonic(merged)
     if len(voices) > 1:
-        raise ReaDDSPError(
-            f"holds {len(voices)} simultaneous voices; a pair must be one monophonic line", midi_path
-        )
+        raise ReaDDSPError(f"holds {len(voices)} simultaneous voices; a pair must be one monophonic line", midi_path)
     notes = sorted(voices[0].notes, key=lambda n: n.onset)
     return np.array([[n.pitch, n.onset, n.offset, n.velocity] for n in notes], np.float64), merged
 
@@ -105,9 +101,7 @@ def monophonic_notes(midi_path: Path) -> tuple[np.ndarray, Part]:
 def _checked_notes(notes: np.ndarray, audio_seconds: float, midi_path: Path) -> np.ndarray:
     overrun = notes[:, 2].max() - audio_seconds
     if overrun > MAX_OVERRUN_SECONDS:
-        raise ReaDDSPError(
-            f"notes run {overrun:.2f} s past the end of the audio ({audio_seconds:.2f} s)", midi_path
-        )
+        raise ReaDDSPError(f"notes run {overrun:.2f} s past the end of the audio ({audio_seconds:.2f} s)", midi_path)
     notes = notes[notes[:, 1] < audio_seconds].copy()
     notes[:, 2] = np.minimum(notes[:, 2], audio_seconds)
     return notes

@@ -42,9 +42,7 @@ class SegmentDataset(Dataset):
         self.segment_frames = int(round(segment_seconds * self.frame_rate))
         self.hop_frames = int(round(hop_seconds * self.frame_rate))
         if self.segment_frames < 1 or self.hop_frames < 1:
-            raise ReaDDSPError(
-                f"segment ({segment_seconds} s) and hop ({hop_seconds} s) must be at least one frame"
-            )
+            raise ReaDDSPError(f"segment ({segment_seconds} s) and hop ({hop_seconds} s) must be at least one frame")
         self.instruments = list(self.dataset.instruments)
         self.examples: list[Example] = list(self.dataset.iter_examples(split))
         self._conditioning = []

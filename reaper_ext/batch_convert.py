@@ -100,9 +100,7 @@ def run_batch_convert(
         raise ReaDDSPError(f"cannot start REAPER ({err})", exe) from err
     if result.returncode != 0:
         tail = (result.stderr or result.stdout or "").strip().splitlines()[-1:] or ["no output"]
-        raise ReaDDSPError(
-            f"REAPER batch convert failed with exit code {result.returncode}: {tail[0]}", list_path
-        )
+        raise ReaDDSPError(f"REAPER batch convert failed with exit code {result.returncode}: {tail[0]}", list_path)
     missing = [str(p) for p in outputs if not Path(p).is_file()]
     if missing:
         raise ReaDDSPError(

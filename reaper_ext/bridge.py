@@ -189,9 +189,7 @@ class ReaperBridge:
     def _read_ext(rpr, take: str) -> dict[str, str]:
         out = {}
         for key in ("instrument", "seed", "expression", "source_take"):
-            ok, _, _, value, _ = rpr.GetSetMediaItemTakeInfo_String(
-                take, f"P_EXT:{EXT_PREFIX}{key}", "", False
-            )
+            ok, _, _, value, _ = rpr.GetSetMediaItemTakeInfo_String(take, f"P_EXT:{EXT_PREFIX}{key}", "", False)
             if ok and value:
                 out[key] = value
         return out
@@ -201,9 +199,7 @@ class ReaperBridge:
         with self._session() as rpr:
             return self._read_ext(rpr, take)
 
-    def set_take_data(
-        self, take: str, values: dict[str, str], undo_name: str = "ReaDDSP: edit take data"
-    ) -> None:
+    def set_take_data(self, take: str, values: dict[str, str], undo_name: str = "ReaDDSP: edit take data") -> None:
         with self._session() as rpr:
             rpr.Undo_BeginBlock2(0)
             try:
@@ -213,9 +209,7 @@ class ReaperBridge:
                 rpr.Undo_EndBlock2(0, undo_name, UNDO_STATE_ITEMS)
 
     # --- writing ------------------------------------------------------------------
-    def add_audio_takes(
-        self, takes: list[tuple[str, Path, str, dict[str, str]]], undo_name: str
-    ) -> list[str]:
+    def add_audio_takes(self, takes: list[tuple[str, Path, str, dict[str, str]]], undo_name: str) -> list[str]:
         """Add `(item, wav, take name, P_EXT data)` takes (made active) in one undo point; returns GUIDs."""
         guids = []
         originals: list[tuple[str, str]] = []
@@ -255,9 +249,7 @@ class ReaperBridge:
                     wanted = self._read_ext(rpr, active).get("source_take")
                     candidates = [rpr.GetTake(item, i) for i in range(rpr.CountTakes(item))]
                     midi_takes = [t for t in candidates if rpr.TakeIsMIDI(t)]
-                    by_guid = {
-                        rpr.GetSetMediaItemTakeInfo_String(t, "GUID", "", False)[3]: t for t in midi_takes
-                    }
+                    by_guid = {rpr.GetSetMediaItemTakeInfo_String(t, "GUID", "", False)[3]: t for t in midi_takes}
                     target = by_guid.get(wanted) or (midi_takes[-1] if midi_takes else None)
                     if target:
                         rpr.SetActiveTake(target)

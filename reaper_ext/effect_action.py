@@ -23,7 +23,5 @@ def build_effect_dataset(bridge: ReaperBridge, output_dir: str = "", minutes: fl
         base / f"{stem}.chain.json",
         {"name": stem, "sample_rate": 48000, "tail_seconds": 1.0, "reaper": {"fxchain": str(fxchain)}},
     )
-    dataset = build_dataset(
-        spec, base / stem, minutes=minutes, backend="reaper", overwrite=True, progress=False
-    )
+    dataset = build_dataset(spec, base / stem, minutes=minutes, backend="reaper", overwrite=True, progress=False)
     return {"dataset": str(dataset), "fxchain": str(fxchain), "spec": str(spec)}

@@ -290,8 +290,7 @@ class Engine:
 def summary_text(command: str, summary: dict) -> str:
     """One console line per result, for REAPER's ReaScript console."""
     lines = [
-        f"ReaDDSP {command}: "
-        + ", ".join(f"{k}={v}" for k, v in summary.items() if k not in ("takes", "messages"))
+        f"ReaDDSP {command}: " + ", ".join(f"{k}={v}" for k, v in summary.items() if k not in ("takes", "messages"))
     ]
     lines += [f"  new take {t['item']} -> {t['file']}" for t in summary.get("takes", [])]
     lines += [f"  {m}" for m in summary.get("messages", [])]

@@ -65,9 +65,7 @@ class OfflineItem:
     job: RenderJob
 
 
-def midi_items(
-    root: Element, tracks: list[str] | None, instrument: str | None
-) -> tuple[list[OfflineItem], list[str]]:
+def midi_items(root: Element, tracks: list[str] | None, instrument: str | None) -> tuple[list[OfflineItem], list[str]]:
     """Every item's active MIDI take (on the named tracks, if given) as a render job, plus skip messages."""
     tempo = project_tempo_map(root)
     found: list[OfflineItem] = []
@@ -77,9 +75,7 @@ def midi_items(
         name = track_name(track) or f"track {t_index + 1}"
         if wanted and name not in wanted:
             continue
-        for i_index, element in enumerate(
-            c for c in track.children if isinstance(c, Element) and c.tag == "ITEM"
-        ):
+        for i_index, element in enumerate(c for c in track.children if isinstance(c, Element) and c.tag == "ITEM"):
             chunk = ItemChunk.parse(element)
             label = f"{name} item {i_index + 1}"
             if chunk.active_index < 0:

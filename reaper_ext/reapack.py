@@ -34,9 +34,7 @@ def build_index(scripts: list[Path], helper: Path, base_url: str, name: str = "R
         tags = read_header(script)
         if "noindex" in tags or "version" not in tags:
             continue
-        package = ET.SubElement(
-            category, "reapack", name=script.name, type="script", desc=tags.get("description", "")
-        )
+        package = ET.SubElement(category, "reapack", name=script.name, type="script", desc=tags.get("description", ""))
         if tags.get("about"):
             metadata = ET.SubElement(package, "metadata")
             ET.SubElement(metadata, "description").text = tags["about"]

@@ -32,15 +32,11 @@ def web_port() -> int:
 
 def _import_reapy():
     with warnings.catch_warnings():
-        warnings.simplefilter(
-            "ignore"
-        )  # reapy warns at import when REAPER is not running; we report it ourselves
+        warnings.simplefilter("ignore")  # reapy warns at import when REAPER is not running; we report it ourselves
         import reapy
         from reapy.tools.network import client, machines, web_interface
     if reapy.is_inside_reaper():
-        raise ReaDDSPError(
-            "this process looks like REAPER to reapy (a global named `obj` in __main__); rename it"
-        )
+        raise ReaDDSPError("this process looks like REAPER to reapy (a global named `obj` in __main__); rename it")
     return reapy, client, machines, web_interface
 
 

@@ -15,9 +15,7 @@ from readdsp.core.errors import ReaDDSPError
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser; each `readdsp.scripts.*_cmd` module adds its subcommands via `register`."""
-    parser = argparse.ArgumentParser(
-        prog="readdsp", description="Expressive neural instruments for REAPER and Python."
-    )
+    parser = argparse.ArgumentParser(prog="readdsp", description="Expressive neural instruments for REAPER and Python.")
     parser.add_argument("--version", action="version", version=f"readdsp {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -32,9 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: returns 0 on success, 2 on bad input (one line on stderr), 130 on Ctrl-C."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(message)s"
-    )
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

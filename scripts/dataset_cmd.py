@@ -23,15 +23,11 @@ def register(subparsers) -> None:
     )
     corpus.add_argument("-o", "--output", required=True, help="dataset folder to create")
     corpus.add_argument("--instruments", default="violin,cello,flute,clarinet,trumpet,saxophone")
-    corpus.add_argument(
-        "--sample-rate", type=int, default=24000, help="audio rate, a multiple of 250 (default 24000)"
-    )
+    corpus.add_argument("--sample-rate", type=int, default=24000, help="audio rate, a multiple of 250 (default 24000)")
     corpus.add_argument("--soundfont", default="fluidr3", help="fluidr3, musescore or a path to an .sf2/.sf3")
     corpus.add_argument("--minutes-per-instrument", type=float, default=7.0)
     corpus.add_argument("--sources", default="bach,folk,jazz", help="comma list of bach, folk, jazz")
-    corpus.add_argument(
-        "--jazz-zip", default=None, help="Weimar Jazz DB score_csv.zip (jazz is skipped without it)"
-    )
+    corpus.add_argument("--jazz-zip", default=None, help="Weimar Jazz DB score_csv.zip (jazz is skipped without it)")
     corpus.add_argument("--seed", type=int, default=0)
     corpus.add_argument("--jobs", type=int, default=1, help="lines rendered in parallel")
     corpus.add_argument("--overwrite", action="store_true", help="replace an existing dataset folder")

@@ -82,9 +82,7 @@ def parse_line(line: str, velocity_base: int) -> list[Note]:
     return notes
 
 
-def expression_lane(
-    start_level: float, peak: float, end_level: float, end_s: float
-) -> list[tuple[float, int]]:
+def expression_lane(start_level: float, peak: float, end_level: float, end_s: float) -> list[tuple[float, int]]:
     """CC11 every 100 ms: swell up to bar 6, then a diminuendo to the end."""
     peak_s = beat_to_seconds(6 * BEATS_PER_BAR)
     lane = []
@@ -108,9 +106,7 @@ def vibrato(notes: list[Note], min_duration: float = 1.0, depth: float = 0.2, ra
         t = note.onset + delay
         while t < note.offset - 0.05:
             grow = min((t - note.onset - delay) / 0.4, 1.0)
-            bend.append(
-                (round(t, 6), round(depth * grow * math.sin(2 * math.pi * rate * (t - note.onset)), 4))
-            )
+            bend.append((round(t, 6), round(depth * grow * math.sin(2 * math.pi * rate * (t - note.onset)), 4)))
             t += 0.02
         bend.append((round(note.offset, 6), 0.0))
     return bend

@@ -32,9 +32,7 @@ def run_engine(args: argparse.Namespace) -> int:
             effect_dataset=build_effect_dataset,
         )
     except OSError as err:
-        raise ReaDDSPError(
-            f"cannot listen on 127.0.0.1:{args.port} ({err}); is an engine already running?"
-        ) from None
+        raise ReaDDSPError(f"cannot listen on 127.0.0.1:{args.port} ({err}); is an engine already running?") from None
     engine.start()
     print(f"readdsp engine listening on 127.0.0.1:{engine.port} (log: {log_file})", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: engine.shutdown())
@@ -79,9 +77,7 @@ def run_render_project(args: argparse.Namespace) -> int:
     from readdsp.reaper_ext.offline_project import load_project, render_project
 
     load_project(Path(args.input))  # bad input is reported before the model loads
-    result = render_project(
-        args.input, args.output, _load_renderer(args.model), args.track or None, args.instrument
-    )
+    result = render_project(args.input, args.output, _load_renderer(args.model), args.track or None, args.instrument)
     for message in result["messages"]:
         print(message)
     print(json.dumps({"output": result["output"], "wavs": result["wavs"]}, indent=2))
@@ -89,9 +85,7 @@ def run_render_project(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    engine = subparsers.add_parser(
-        "engine", help="run the ReaDDSP engine REAPER's actions talk to (OSC, 127.0.0.1)"
-    )
+    engine = subparsers.add_parser("engine", help="run the ReaDDSP engine REAPER's actions talk to (OSC, 127.0.0.1)")
     engine.add_argument("--port", type=int, default=9737, help="OSC port on 127.0.0.1 (default 9737)")
     engine.add_argument("--model", help="instrument bundle path or name (default: the bundled model)")
     engine.add_argument("--reapy-port", type=int, help="REAPER web-interface port reapy uses (default 2307)")
@@ -112,14 +106,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     index.add_argument("--base-url", default="https://example.invalid/readdsp/reaper_ext/actions")
     index.set_defaults(func=run_reapack_index)
 
-    project = subparsers.add_parser(
-        "render-project", help="render a .RPP's MIDI items into new takes of a copy"
-    )
+    project = subparsers.add_parser("render-project", help="render a .RPP's MIDI items into new takes of a copy")
     project.add_argument("input", help="the REAPER project to read (never modified)")
     project.add_argument("-o", "--output", required=True, help="the project to write (WAVs go beside it)")
     project.add_argument("--track", action="append", help="only items on this track (repeatable)")
-    project.add_argument(
-        "--instrument", help="instrument for every item (default: per take / program mapping)"
-    )
+    project.add_argument("--instrument", help="instrument for every item (default: per take / program mapping)")
     project.add_argument("--model", help="instrument bundle path or name (default: the bundled model)")
     project.set_defaults(func=run_render_project)

@@ -17,22 +17,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     render = sub.add_parser("render", help="render a MIDI file with a neural instrument to a WAV file")
     render.add_argument("midi", type=Path, help="input .mid file")
     render.add_argument("-o", "--output", type=Path, required=True, help="output .wav file (the mix)")
-    render.add_argument(
-        "--instrument", help="render every part with this instrument (default: program mapping)"
-    )
+    render.add_argument("--instrument", help="render every part with this instrument (default: program mapping)")
     render.add_argument("--sample-rate", type=int, default=48000, help="output sample rate (default 48000)")
-    render.add_argument(
-        "--expression", type=Path, help="per-note expression overrides (JSON, see --save-expression)"
-    )
-    render.add_argument(
-        "--save-expression", type=Path, help="write the expression every note was rendered with"
-    )
+    render.add_argument("--expression", type=Path, help="per-note expression overrides (JSON, see --save-expression)")
+    render.add_argument("--save-expression", type=Path, help="write the expression every note was rendered with")
     render.add_argument("--stems", type=Path, help="also write one WAV per part into this folder")
     render.add_argument("--plot", type=Path, help="also write a PNG of the spectrogram and expression curves")
     render.add_argument("--seed", type=int, default=0, help="random seed (same seed, same audio)")
-    render.add_argument(
-        "--bundle", help="instrument bundle name or .safetensors path (default: bundled model)"
-    )
+    render.add_argument("--bundle", help="instrument bundle name or .safetensors path (default: bundled model)")
     render.set_defaults(func=run_render)
 
     listing = sub.add_parser("instruments", help="list the bundled instruments and your own")
@@ -58,9 +50,7 @@ def run_render(args: argparse.Namespace) -> int:
     if overrides:
         performance = renderer.generate_expression(performance, args.instrument)
         apply_expression(performance, overrides, args.expression)
-    bar = tqdm(
-        total=0, unit="segment", desc="render", disable=performance.duration < 30 or not sys.stderr.isatty()
-    )
+    bar = tqdm(total=0, unit="segment", desc="render", disable=performance.duration < 30 or not sys.stderr.isatty())
 
     def progress(done: float, total: float) -> None:
         bar.total = int(total)

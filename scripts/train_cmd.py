@@ -26,9 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="one module, 'annotate' (DDSP Inference -> expression targets), the whole 'pipeline', or 'export'",
     )
     parser.add_argument("dataset", type=Path, help="a dataset folder made by `readdsp dataset ...`")
-    parser.add_argument(
-        "--run-dir", type=Path, required=True, help="checkpoints, metrics and annotations go here"
-    )
+    parser.add_argument("--run-dir", type=Path, required=True, help="checkpoints, metrics and annotations go here")
     parser.add_argument("--steps", type=int, help="total steps for the stage (resuming counts what is done)")
     parser.add_argument("--batch-size", type=int)
     parser.add_argument(

@@ -96,9 +96,7 @@ def test_list_refuses_bad_paths_and_missing_chain(tmp_path):
     with pytest.raises(ReaDDSPError, match="tab or newline"):
         batch_list_text([(tmp_path / "a\tb.wav", tmp_path / "o.wav")], BatchConfig())
     with pytest.raises(ReaDDSPError, match="FX chain file not found"):
-        batch_list_text(
-            [(tmp_path / "a.wav", tmp_path / "o.wav")], BatchConfig(fx_chain=tmp_path / "none.RfxChain")
-        )
+        batch_list_text([(tmp_path / "a.wav", tmp_path / "o.wav")], BatchConfig(fx_chain=tmp_path / "none.RfxChain"))
 
 
 def test_driver_runs_standin_end_to_end(tmp_path):
@@ -116,14 +114,10 @@ def test_driver_reports_timeout_failure_and_missing_reaper(tmp_path, monkeypatch
     src, dst = tmp_path / "in.wav", tmp_path / "out.wav"
     sf.write(src, np.zeros(480), 48000)
     exe = _standin(tmp_path)
-    slow = write_batch_list(
-        tmp_path / "slow.txt", [(src, dst)], BatchConfig(fx_chain=_chain(tmp_path, "SLEEP 5\n"))
-    )
+    slow = write_batch_list(tmp_path / "slow.txt", [(src, dst)], BatchConfig(fx_chain=_chain(tmp_path, "SLEEP 5\n")))
     with pytest.raises(ReaDDSPError, match="timed out"):
         run_batch_convert(slow, [dst], reaper=exe, timeout=0.5)
-    failing = write_batch_list(
-        tmp_path / "fail.txt", [(src, dst)], BatchConfig(fx_chain=_chain(tmp_path, "FAIL 1\n"))
-    )
+    failing = write_batch_list(tmp_path / "fail.txt", [(src, dst)], BatchConfig(fx_chain=_chain(tmp_path, "FAIL 1\n")))
     with pytest.raises(ReaDDSPError, match="exit code 3: plugin crashed"):
         run_batch_convert(failing, [dst], reaper=exe, timeout=60)
     monkeypatch.delenv("READDSP_REAPER", raising=False)

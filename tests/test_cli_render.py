@@ -26,9 +26,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 def song(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("midi") / "song.mid"
     notes = [Note(64 + (i % 3), 0.4 * i, 0.4 * i + 0.35, 70 + 5 * i) for i in range(5)]
-    write_midi(
-        Performance([Part("Lead", 40, notes=notes), Part("Low", 42, notes=[Note(45, 0.0, 1.8)])]), path
-    )
+    write_midi(Performance([Part("Lead", 40, notes=notes), Part("Low", 42, notes=[Note(45, 0.0, 1.8)])]), path)
     return path
 
 
@@ -134,14 +132,8 @@ def test_bad_inputs_get_one_line_and_no_output(tmp_path: Path, random_bundle: Pa
     silent = tmp_path / "silent.mid"
     mido.MidiFile(tracks=[mido.MidiTrack([mido.MetaMessage("end_of_track")])]).save(silent)
     _expect_error(["render", str(silent), "-o", str(out), *bundle], "no notes", out)
-    _expect_error(
-        ["render", str(song), "-o", str(out), *bundle, "--instrument", "kazoo"], "unknown instrument", out
-    )
-    _expect_error(
-        ["render", str(song), "-o", str(out), "--bundle", str(tmp_path / "nope.safetensors")], "nope", out
-    )
+    _expect_error(["render", str(song), "-o", str(out), *bundle, "--instrument", "kazoo"], "unknown instrument", out)
+    _expect_error(["render", str(song), "-o", str(out), "--bundle", str(tmp_path / "nope.safetensors")], "nope", out)
     bad_expr = tmp_path / "bad.json"
     bad_expr.write_text("{not json")
-    _expect_error(
-        ["render", str(song), "-o", str(out), *bundle, "--expression", str(bad_expr)], "bad.json", out
-    )
+    _expect_error(["render", str(song), "-o", str(out), *bundle, "--expression", str(bad_expr)], "bad.json", out)

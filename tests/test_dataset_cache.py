@@ -21,9 +21,7 @@ from readdsp.datasets.cache import (
 SR = 16000
 
 
-def add_example(
-    writer: DatasetWriter, example_id: str, piece_id: str, seconds: float = 1.0, seed: int = 0
-) -> None:
+def add_example(writer: DatasetWriter, example_id: str, piece_id: str, seconds: float = 1.0, seed: int = 0) -> None:
     rng = np.random.default_rng(seed)
     n_frames = int(seconds * 250)
     writer.add(

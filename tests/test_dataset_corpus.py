@@ -148,9 +148,7 @@ def test_expression_varies_in_the_rendered_audio() -> None:
 def test_fluidsynth_stuck_note_is_stopped() -> None:
     """A note that never ends on a sustaining organ would run forever; the output cap kills it quickly."""
     midi = mido.MidiFile(ticks_per_beat=480)
-    track = mido.MidiTrack(
-        [mido.Message("program_change", program=19), mido.Message("note_on", note=60, velocity=100)]
-    )
+    track = mido.MidiTrack([mido.Message("program_change", program=19), mido.Message("note_on", note=60, velocity=100)])
     track.append(mido.Message("control_change", control=7, value=100, time=480))
     midi.tracks.append(track)
     with tempfile.TemporaryDirectory() as tmp:

@@ -61,9 +61,7 @@ def test_pairs_become_a_dataset(takes: Path, tmp_path: Path) -> None:
 
 
 def test_instrument_option_overrides_the_program(takes: Path, tmp_path: Path) -> None:
-    assert (
-        run(str(takes), "-o", str(tmp_path / "ds"), "--instrument", "my_viola", "--sample-rate", "16000") == 0
-    )
+    assert run(str(takes), "-o", str(tmp_path / "ds"), "--instrument", "my_viola", "--sample-rate", "16000") == 0
     dataset = open_dataset(tmp_path / "ds")
     assert dataset.instruments == ["my_viola"] and dataset.sample_rate == 16000
     assert len(dataset.load_example("take1").audio) == dataset.load_example("take1").n_frames * 64
@@ -104,9 +102,7 @@ def test_midi_without_notes_or_with_chords(takes: Path, tmp_path: Path, capsys) 
     shutil.copy(takes / "take1.wav", folder / "take1.wav")
     write_midi(Performance(parts=[Part(name="empty", program=40)]), folder / "take1.mid")
     refuse(tmp_path, folder, capsys, "take1.mid", "no notes")
-    chord = Part(
-        name="chords", program=40, notes=[Note(60, 0.2, 1.0), Note(64, 0.2, 1.0), Note(67, 1.2, 2.0)]
-    )
+    chord = Part(name="chords", program=40, notes=[Note(60, 0.2, 1.0), Note(64, 0.2, 1.0), Note(67, 1.2, 2.0)])
     write_midi(Performance(parts=[chord]), folder / "take1.mid")
     refuse(tmp_path, folder, capsys, "take1.mid", "2 simultaneous voices")
 

@@ -42,9 +42,7 @@ def test_seed_signals_are_deterministic_with_gaps_and_varying_levels():
     assert loud.max() / loud.min() > 10  # levels vary by more than 20 dB
     spectrum = np.abs(np.fft.rfft(a)) ** 2
     freqs = np.fft.rfftfreq(len(a), 1 / SR)
-    assert (
-        spectrum[(freqs >= 70) & (freqs <= 1300)].sum() / spectrum.sum() > 0.5
-    )  # fundamentals in 80-1200 Hz
+    assert spectrum[(freqs >= 70) & (freqs <= 1300)].sum() / spectrum.sum() > 0.5  # fundamentals in 80-1200 Hz
 
 
 def test_capture_has_preroll_impulses_and_noise_levels():
@@ -85,9 +83,7 @@ def test_spec_errors_name_the_problem(tmp_path):
 
 
 def test_build_distortion_dataset_matches_pedalboard(tmp_path):
-    spec = _spec(
-        tmp_path, [{"type": "distortion", "drive_db": 25}, {"type": "gain", "gain_db": -12}], tail_seconds=0.1
-    )
+    spec = _spec(tmp_path, [{"type": "distortion", "drive_db": 25}, {"type": "gain", "gain_db": -12}], tail_seconds=0.1)
     out = build_dataset(spec, tmp_path / "ds", minutes=0.1, seed=3, progress=False)
     verify_dataset(out)
     manifest = json.loads((out / "manifest.json").read_text())
@@ -97,9 +93,7 @@ def test_build_distortion_dataset_matches_pedalboard(tmp_path):
     x, y, sr = load_split(out, "val")
     board = pedalboard.Pedalboard([pedalboard.Distortion(25), pedalboard.Gain(-12)])
     np.testing.assert_allclose(y, board(x[None], sr)[0], atol=1e-6)
-    assert (
-        np.max(np.abs(y)) > 0.1 and np.max(np.abs(y)) <= 10 ** (-12 / 20) + 1e-3
-    )  # tanh saturates at -12 dB
+    assert np.max(np.abs(y)) > 0.1 and np.max(np.abs(y)) <= 10 ** (-12 / 20) + 1e-3  # tanh saturates at -12 dB
 
 
 def test_build_is_all_or_nothing(tmp_path):
@@ -114,9 +108,7 @@ def test_build_is_all_or_nothing(tmp_path):
 
 
 def test_nam_export_meets_nam_data_rules(tmp_path):
-    hot = build_dataset(
-        _spec(tmp_path, [{"type": "distortion", "drive_db": 30}]), tmp_path / "hot", minutes=0.05
-    )
+    hot = build_dataset(_spec(tmp_path, [{"type": "distortion", "drive_db": 30}]), tmp_path / "hot", minutes=0.05)
     with pytest.raises(ReaDDSPError, match="would clip"):
         export_nam(hot, tmp_path / "hot_nam")
     chain = [{"type": "distortion", "drive_db": 20}, {"type": "gain", "gain_db": -6}]

@@ -53,9 +53,7 @@ def _project(tmp_path: Path) -> Path:
 def setup(tmp_path: Path, renderer, monkeypatch):
     project = _project(tmp_path)
     with ReaperSimulator(project) as sim:
-        engine = Engine(
-            renderer, ReaperBridge(web_port=sim.web_port), port=0, temp_dir=tmp_path / "tmp"
-        ).start()
+        engine = Engine(renderer, ReaperBridge(web_port=sim.web_port), port=0, temp_dir=tmp_path / "tmp").start()
         monkeypatch.setattr(readdsp_action, "PORT", engine.port)
         try:
             yield sim, engine
@@ -168,9 +166,7 @@ def test_200_queued_renders_no_leaks(tmp_path: Path, renderer, sock) -> None:
         tmp_path / "tiny.RPP", {"T": [midi_item("tiny", 0.0, 0.1, midi_events([(0, 96, 0, 69, 90)]))]}
     )
     with ReaperSimulator(project) as sim:
-        engine = Engine(
-            renderer, ReaperBridge(web_port=sim.web_port), port=0, temp_dir=tmp_path / "tmp"
-        ).start()
+        engine = Engine(renderer, ReaperBridge(web_port=sim.web_port), port=0, temp_dir=tmp_path / "tmp").start()
         threads = threading.active_count()
         try:
             send(engine, "/readdsp/render", "warm", sock=sock)

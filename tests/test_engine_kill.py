@@ -33,9 +33,7 @@ def start_engine(sim: ReaperSimulator, tmp_path: Path, model_args: list[str]) ->
         "--reapy-port",
         str(sim.web_port),
     ]
-    proc = subprocess.Popen(
-        cmd + model_args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+    proc = subprocess.Popen(cmd + model_args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     line, match = "", None
     for _ in range(20):  # log lines may come first
         line = proc.stdout.readline()

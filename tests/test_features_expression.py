@@ -44,9 +44,7 @@ def with_vibrato(n_frames: int, rate_hz: float, depth_semitones: float) -> dict:
 
 def test_constant_note_gives_the_exact_reference_values():
     amplitude, noise_db = 0.05, -70.0
-    out = extract_expression(
-        **params(300, amplitude, 10 ** (noise_db / 20), harmonic=3), notes=[(PITCH, 0, 300)]
-    )
+    out = extract_expression(**params(300, amplitude, 10 ** (noise_db / 20), harmonic=3), notes=[(PITCH, 0, 300)])
     volume_db = 20 * np.log10(amplitude)
     expected = {
         "volume": volume_db / 60 + 1.5,
@@ -63,8 +61,7 @@ def test_constant_note_gives_the_exact_reference_values():
 
 def test_louder_amplitude_gives_higher_volume_and_floor_at_minus_80_db():
     volumes = [
-        control(extract_expression(**params(200, a), notes=[(PITCH, 0, 200)]), "volume")[0]
-        for a in (1e-6, 0.01, 0.3)
+        control(extract_expression(**params(200, a), notes=[(PITCH, 0, 200)]), "volume")[0] for a in (1e-6, 0.01, 0.3)
     ]
     assert volumes[0] == pytest.approx(-80 / 60 + 1.5)  # below the floor: -80 dB
     assert volumes[0] < volumes[1] < volumes[2]
@@ -81,9 +78,7 @@ def test_six_hz_vibrato_is_measured_and_two_hz_is_not():
 
 def test_vibrato_grows_with_depth_and_ignores_short_notes_and_unvoiced_frames():
     deep = control(extract_expression(**with_vibrato(500, 5.0, 0.3), notes=[(PITCH, 0, 500)]), "vibrato")[0]
-    shallow = control(extract_expression(**with_vibrato(500, 5.0, 0.1), notes=[(PITCH, 0, 500)]), "vibrato")[
-        0
-    ]
+    shallow = control(extract_expression(**with_vibrato(500, 5.0, 0.1), notes=[(PITCH, 0, 500)]), "vibrato")[0]
     assert deep == pytest.approx(3 * shallow, rel=0.02)
     short = extract_expression(**with_vibrato(500, 6.0, 0.3), notes=[(PITCH, 0, 45)])  # 180 ms
     assert control(short, "vibrato")[0] == 0.0
@@ -145,14 +140,10 @@ def test_notes_use_only_their_own_frames_and_rests_are_zero():
     p = params(600)
     p["amplitude"][:300] = 0.01
     p["amplitude"][300:] = 0.1
-    out = extract_expression(
-        **p, notes=[(PITCH, 0, 300), (0, 300, 350), (PITCH, 350, 600), (PITCH, 590, 591)]
-    )
+    out = extract_expression(**p, notes=[(PITCH, 0, 300), (0, 300, 350), (PITCH, 350, 600), (PITCH, 590, 591)])
     assert control(out, "volume")[0] == pytest.approx(-40 / 60 + 1.5)
     assert control(out, "volume")[2] == pytest.approx(-20 / 60 + 1.5)
-    assert np.all(out[1] == 0.0) and np.all(
-        out[3] == 0.0
-    )  # a rest, and a one-frame note (the reference drops it)
+    assert np.all(out[1] == 0.0) and np.all(out[3] == 0.0)  # a rest, and a one-frame note (the reference drops it)
 
 
 def test_clip_option_bounds_values_and_default_does_not():
@@ -163,9 +154,7 @@ def test_clip_option_bounds_values_and_default_does_not():
     assert control(clipped, "volume")[0] == 1.0
     assert clipped.min() >= 0.0 and clipped.max() <= 1.0
     # Reference quirk: a mean of exactly 0 dB is treated as "no note" and stays 0.
-    assert (
-        control(extract_expression(**params(200, amplitude=1.0), notes=[(PITCH, 0, 200)]), "volume")[0] == 0.0
-    )
+    assert control(extract_expression(**params(200, amplitude=1.0), notes=[(PITCH, 0, 200)]), "volume")[0] == 0.0
 
 
 def test_mismatched_lengths_are_rejected():

@@ -20,9 +20,7 @@ def _numpy_single_scale(target: np.ndarray, value: np.ndarray, size: int) -> flo
         return np.abs(np.fft.rfft(frames, axis=-1))
 
     t, v = magnitude(target), magnitude(value)
-    return float(
-        np.mean(np.abs(t - v)) + np.mean(np.abs(np.log(np.maximum(t, 1e-5)) - np.log(np.maximum(v, 1e-5))))
-    )
+    return float(np.mean(np.abs(t - v)) + np.mean(np.abs(np.log(np.maximum(t, 1e-5)) - np.log(np.maximum(v, 1e-5)))))
 
 
 def test_loss_matches_an_independent_numpy_computation() -> None:

@@ -10,6 +10,7 @@ import mido
 import numpy as np
 import pytest
 import soundfile as sf
+
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.midi_io import TempoMap, read_midi, require_notes, write_midi
 from readdsp.core.performance import Note, Part, Performance
@@ -17,9 +18,7 @@ from readdsp.core.performance import Note, Part, Performance
 TPB = 480
 
 
-def _track(
-    events: list[tuple[int, mido.Message | mido.MetaMessage]], name: str | None = None
-) -> mido.MidiTrack:
+def _track(events: list[tuple[int, mido.Message | mido.MetaMessage]], name: str | None = None) -> mido.MidiTrack:
     """A track from (absolute tick, message) pairs, kept in the given order for equal ticks."""
     track = mido.MidiTrack()
     if name is not None:
@@ -57,9 +56,7 @@ def notes_of(part: Part) -> list[tuple[int, float, float]]:
 def test_tempo_change_gives_exact_seconds_in_type_1(tmp_path: Path) -> None:
     # 120 bpm for 2 beats (1 s), then 240 bpm: a beat lasts 0.25 s after tick 960.
     conductor = _track([(0, tempo(120)), (960, tempo(240))])
-    music = _track(
-        [(0, on(60)), (480, off(60)), (480, on(62)), (1440, off(62)), (1920, on(64)), (2400, off(64))]
-    )
+    music = _track([(0, on(60)), (480, off(60)), (480, on(62)), (1440, off(62)), (1920, on(64)), (2400, off(64))])
     perf = read_midi(_save(tmp_path / "t1.mid", [conductor, music]))
     assert notes_of(perf.parts[0]) == [(60, 0.0, 0.5), (62, 0.5, 1.25), (64, 1.5, 1.75)]
     assert perf.tempo_map == [(0.0, 120.0), (1.0, 240.0)]
@@ -101,9 +98,7 @@ def test_type_0_and_type_1_files_give_the_same_notes(tmp_path: Path) -> None:
 
 def test_running_status_bytes_are_read(tmp_path: Path) -> None:
     # One note-on status byte, then two more events in running status (the second one a velocity-0 note-off).
-    events = bytes(
-        [0x00, 0x90, 60, 100, 0x83, 0x60, 64, 90, 0x00, 60, 0, 0x83, 0x60, 64, 0, 0x00, 0xFF, 0x2F, 0x00]
-    )
+    events = bytes([0x00, 0x90, 60, 100, 0x83, 0x60, 64, 90, 0x00, 60, 0, 0x83, 0x60, 64, 0, 0x00, 0xFF, 0x2F, 0x00])
     data = b"MThd" + struct.pack(">IHHH", 6, 0, 1, TPB) + b"MTrk" + struct.pack(">I", len(events)) + events
     path = tmp_path / "running.mid"
     path.write_bytes(data)
@@ -143,9 +138,7 @@ def test_repeated_pitch_at_one_tick_in_either_order(tmp_path: Path, order: str) 
 
 def test_note_off_before_its_note_on_at_one_tick_leaves_no_stuck_note(tmp_path: Path) -> None:
     # A music21-style chord export: a zero-length 60 written off-then-on; naive pairing keeps it sounding.
-    music = _track(
-        [(0, on(67)), (480, off(60)), (480, on(60)), (1920, off(67)), (9600, mido.MetaMessage("text"))]
-    )
+    music = _track([(0, on(67)), (480, off(60)), (480, on(60)), (1920, off(67)), (9600, mido.MetaMessage("text"))])
     perf = read_midi(_save(tmp_path / "m21.mid", [music]))
     assert notes_of(perf.parts[0]) == [(67, 0.0, 2.0)]
     assert perf.duration == 2.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+
 from readdsp.core.performance import Note, Part
 from readdsp.core.programs import (
     DEFAULT_INSTRUMENT,

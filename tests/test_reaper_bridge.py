@@ -62,9 +62,7 @@ def test_reads_parts_in_item_seconds_and_reports_skipped_items(sim: ReaperSimula
 
 
 def test_loop_and_source_offset_follow_reaper_timing(sim: ReaperSimulator) -> None:
-    item = next(
-        i for i in ReaperBridge(web_port=sim.web_port).read_selected().midi_items if i.name == "looped"
-    )
+    item = next(i for i in ReaperBridge(web_port=sim.web_port).read_selected().midi_items if i.name == "looped")
     notes = item.performance.parts[0].notes
     # 120 bpm, source = 1920 ticks = 1 s, notes at 0 s (60) and 0.5 s (62) of each pass; the take starts 0.3 s
     # into the source, so pass k plays them at k - 0.3 (the first one is before the item: dropped) and k + 0.2
@@ -73,9 +71,7 @@ def test_loop_and_source_offset_follow_reaper_timing(sim: ReaperSimulator) -> No
     assert notes[0].offset == pytest.approx(0.45)
     assert notes[-1].offset == pytest.approx(2.45)
     part = item.performance.parts[0]
-    assert [t for t, _ in part.cc[11]] == pytest.approx(
-        [0.95, 1.95]
-    )  # tick 480 = 0.25 s - 0.3 s: pass 0 dropped
+    assert [t for t, _ in part.cc[11]] == pytest.approx([0.95, 1.95])  # tick 480 = 0.25 s - 0.3 s: pass 0 dropped
     assert part.pitch_bend[0][0] == pytest.approx(0.7)
     assert part.pitch_bend[0][1] == pytest.approx(((0x60 << 7) - 8192) / 8192 * 2)
 
@@ -97,9 +93,7 @@ def test_audio_take_added_active_in_one_undo_point_and_restored(sim: ReaperSimul
     bridge = ReaperBridge(web_port=sim.web_port)
     item = bridge.read_selected().midi_items[0]
     wav = tmp_path / "x.wav"
-    guids = bridge.add_audio_takes(
-        [(item.item, wav, "ReaDDSP: violin", {"source_take": item.take_guid})], "ReaDDSP: t"
-    )
+    guids = bridge.add_audio_takes([(item.item, wav, "ReaDDSP: violin", {"source_take": item.take_guid})], "ReaDDSP: t")
     from reapy import reascript_api as rpr
 
     assert rpr.Sim_UndoHistory() == ["ReaDDSP: t"]

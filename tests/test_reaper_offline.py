@@ -71,9 +71,7 @@ def test_render_project_adds_takes_to_a_copy(project: Path, tmp_path: Path) -> N
     src_root, out_root = rpp.loads(before.decode()), rpp.loads(out.read_text())
     src_lines, out_lines = _lines(src_root), _lines(out_root)
     remaining = iter(out_lines)
-    assert all(
-        any(line == other for other in remaining) for line in src_lines
-    )  # IN's lines, in order, in OUT
+    assert all(any(line == other for other in remaining) for line in src_lines)  # IN's lines, in order, in OUT
     lead = ItemChunk.parse(out_root.find(".//ITEM"))
     assert len(lead.takes) == 2 and lead.active_index == 1
     assert lead.takes[1].ext()["readdsp_source_take"] == lead.takes[0].guid

@@ -78,9 +78,7 @@ def test_controls_round_trip_and_validation() -> None:
         65,
     )
     again = SynthControls.from_dict(controls.to_dict())
-    assert all(
-        torch.equal(a, b) for a, b in zip(controls.to_dict().values(), again.to_dict().values(), strict=True)
-    )
+    assert all(torch.equal(a, b) for a, b in zip(controls.to_dict().values(), again.to_dict().values(), strict=True))
     with pytest.raises(KeyError):
         SynthControls.from_dict({"f0_hz": controls.f0_hz})
 
@@ -111,9 +109,7 @@ def test_seeded_render_is_deterministic() -> None:
 def test_gradients_flow_through_the_spectral_loss() -> None:
     synth = DDSPSynth(16000)
     n_frames = 100
-    target = synth.get_signal(
-        _random_controls(synth, n_frames, 4), generator=torch.Generator().manual_seed(0)
-    )
+    target = synth.get_signal(_random_controls(synth, n_frames, 4), generator=torch.Generator().manual_seed(0))
     amplitude = torch.zeros(1, n_frames, 1, requires_grad=True)
     distribution = torch.zeros(1, n_frames, 60, requires_grad=True)
     noise = torch.zeros(1, n_frames, 65, requires_grad=True)

@@ -40,9 +40,9 @@ def test_rendered_pitch_matches_f0_within_a_cent(sample_rate: int, fast: bool) -
     n_frames = 250  # 1 s
     f0 = torch.full((1, n_frames), 443.3)
     for harmonic in (1, 3):
-        audio = synth.get_signal(
-            torch.ones(1, n_frames), _one_hot_distribution(n_frames, harmonic), f0, fast=fast
-        )[0].numpy()
+        audio = synth.get_signal(torch.ones(1, n_frames), _one_hot_distribution(n_frames, harmonic), f0, fast=fast)[
+            0
+        ].numpy()
         assert len(audio) == round(n_frames * sample_rate / 250)
         measured = _peak_frequency(audio, sample_rate)
         assert abs(_cents(measured, harmonic * 443.3)) < 1.0
@@ -66,12 +66,8 @@ def test_get_controls_scales_and_removes_harmonics_above_nyquist() -> None:
     controls = synth.get_controls(torch.zeros(1, 2, 1), torch.zeros(1, 2, 60), f0[..., None])
     distribution = controls["harmonic_distribution"]
     assert torch.allclose(distribution.sum(-1), torch.ones(1, 2))
-    assert torch.all(distribution[0, 0, 6:] == 0) and torch.allclose(
-        distribution[0, 0, :6], torch.tensor(1 / 6)
-    )
-    assert torch.all(distribution[0, 1, 15:] == 0) and torch.allclose(
-        distribution[0, 1, :15], torch.tensor(1 / 15)
-    )
+    assert torch.all(distribution[0, 0, 6:] == 0) and torch.allclose(distribution[0, 0, :6], torch.tensor(1 / 6))
+    assert torch.all(distribution[0, 1, 15:] == 0) and torch.allclose(distribution[0, 1, :15], torch.tensor(1 / 15))
     assert torch.allclose(controls["amplitude"], torch.tensor(2.0 * 0.5 ** math.log(10.0) + 1e-7))
 
 
@@ -97,9 +93,7 @@ def test_per_sample_nyquist_mask_during_a_glide() -> None:
     f0 = torch.linspace(1100.0, 1200.0, 500)[None]  # harmonic 7 crosses 8 kHz at f0 = 1142.9 Hz
     controls = synth.get_controls(torch.zeros(1, 500, 1), torch.zeros(1, 500, 60), f0)
     audio = synth.get_signal(controls["amplitude"], controls["harmonic_distribution"], f0)[0].numpy()
-    late = audio[
-        -sample_rate // 2 :
-    ]  # f0 > 1150 Hz: harmonic 7 is above Nyquist; its alias would be < 7950 Hz
+    late = audio[-sample_rate // 2 :]  # f0 > 1150 Hz: harmonic 7 is above Nyquist; its alias would be < 7950 Hz
     spectrum = np.abs(np.fft.rfft(late * np.blackman(len(late)))) ** 2
     freqs = np.fft.rfftfreq(len(late), 1 / sample_rate)
     alias_band = (freqs > 7500) & (freqs < 7950)  # between harmonic 6 (<= 7200 Hz) and Nyquist

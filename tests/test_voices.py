@@ -9,15 +9,14 @@ from pathlib import Path
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from readdsp.core.midi_io import read_midi
 from readdsp.core.performance import Note, Part
 from readdsp.core.voices import LEGATO_TOLERANCE, split_monophonic
 
 
 def _violin(notes: list[Note]) -> Part:
-    return Part(
-        "Violin", 40, 3, notes=notes, cc={11: [(0.0, 64), (1.0, 100)]}, pitch_bend=[(0.0, 0.0), (0.5, 0.25)]
-    )
+    return Part("Violin", 40, 3, notes=notes, cc={11: [(0.0, 64), (1.0, 100)]}, pitch_bend=[(0.0, 0.0), (0.5, 0.25)])
 
 
 def _pitches(part: Part) -> list[int]:

@@ -65,9 +65,7 @@ def _sine_residual(v: np.ndarray, times: np.ndarray, delays: np.ndarray) -> np.n
     return v[2] + v[3] * np.sin(2 * np.pi * v[0] * times + v[1]) - delays
 
 
-def fit_sine(
-    times: np.ndarray, delays: np.ndarray, candidates: int = 24
-) -> tuple[float, float, float, float]:
+def fit_sine(times: np.ndarray, delays: np.ndarray, candidates: int = 24) -> tuple[float, float, float, float]:
     """(rate Hz, phase, centre, swing) of delays ~ centre + swing sin(2 pi rate t + phase).
 
     A rate grid scored by inliers at a loose tolerance (the grid is coarse), then the best candidates refined
@@ -78,9 +76,7 @@ def fit_sine(
     loose = 8 * INLIER_SAMPLES
     scored = []
     for rate in rates:
-        basis = np.stack(
-            [np.ones_like(times), np.sin(2 * np.pi * rate * times), np.cos(2 * np.pi * rate * times)], 1
-        )
+        basis = np.stack([np.ones_like(times), np.sin(2 * np.pi * rate * times), np.cos(2 * np.pi * rate * times)], 1)
         inliers = np.ones(len(times), bool)
         for _ in range(3):
             coef = np.linalg.lstsq(basis[inliers], delays[inliers], rcond=None)[0]

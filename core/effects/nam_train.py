@@ -87,9 +87,7 @@ def nam_user_metadata(spec_nam: dict[str, Any], where: str | Path) -> dict[str, 
     unknown = sorted(set(spec_nam) - set(UserMetadata.model_fields))
     if unknown:
         allowed = ", ".join(UserMetadata.model_fields)
-        raise ReaDDSPError(
-            f"chain spec 'nam' has unknown field(s) {', '.join(unknown)} (allowed: {allowed})", where
-        )
+        raise ReaDDSPError(f"chain spec 'nam' has unknown field(s) {', '.join(unknown)} (allowed: {allowed})", where)
     try:
         checked = UserMetadata(**spec_nam)
     except ValidationError as err:

@@ -32,12 +32,8 @@ def _save_png(fig: plt.Figure, path: Path) -> None:
 def mel_triptych(clean: np.ndarray, target: np.ndarray, model: np.ndarray, sr: int, path: Path) -> None:
     """Three mel spectrograms side by side: clean, target, model."""
     fig, axes = plt.subplots(1, 3, figsize=(15, 4), sharey=True)
-    for ax, (title, audio) in zip(
-        axes, (("clean", clean), ("target", target), ("model", model)), strict=True
-    ):
-        mel = librosa.power_to_db(
-            librosa.feature.melspectrogram(y=audio, sr=sr, n_mels=96), ref=1.0, top_db=90
-        )
+    for ax, (title, audio) in zip(axes, (("clean", clean), ("target", target), ("model", model)), strict=True):
+        mel = librosa.power_to_db(librosa.feature.melspectrogram(y=audio, sr=sr, n_mels=96), ref=1.0, top_db=90)
         ax.imshow(mel, origin="lower", aspect="auto", cmap="magma")
         ax.set_title(title)
         ax.set_xlabel("frame")
@@ -70,9 +66,7 @@ def abx_kit(target: np.ndarray, model: np.ndarray, sr: int, out: Path, seed: int
     return key
 
 
-def write_report(
-    model_path: str | Path, dataset_dir: str | Path, out_dir: str | Path, seed: int = 0
-) -> dict[str, Any]:
+def write_report(model_path: str | Path, dataset_dir: str | Path, out_dir: str | Path, seed: int = 0) -> dict[str, Any]:
     """Write ESR (val/test), PNGs, ABX kit and index.html into `out_dir`; returns the summary."""
     out_dir, dataset_dir = Path(out_dir), Path(dataset_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -92,9 +86,7 @@ def write_report(
     (out_dir / "abx").mkdir(exist_ok=True)
     abx_kit(y[body], pred[body], sr, out_dir / "abx", seed)
     write_json(out_dir / "summary.json", summary)
-    rows = "".join(
-        f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>" for k, v in summary.items()
-    )
+    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>" for k, v in summary.items())
     page = (
         "<!doctype html><html><head><meta charset='utf-8'><title>ReaDDSP effect report</title></head><body>"
         f"<h1>Effect model report</h1><table>{rows}</table>"

@@ -133,13 +133,10 @@ def extract_expression(
     noise = np.asarray(noise_magnitudes, dtype=np.float64)
     n_frames = f0.size
     if amp.ndim != 1 or hd.ndim != 2 or noise.ndim != 2:
-        raise ReaDDSPError(
-            "expected f0 [T], amplitude [T], harmonic_distribution [T, K], noise_magnitudes [T, B]"
-        )
+        raise ReaDDSPError("expected f0 [T], amplitude [T], harmonic_distribution [T, K], noise_magnitudes [T, B]")
     if not (amp.size == hd.shape[0] == noise.shape[0] == n_frames):
         raise ReaDDSPError(
-            f"frame counts differ: f0 {n_frames}, amplitude {amp.size}, "
-            f"harmonics {hd.shape[0]}, noise {noise.shape[0]}"
+            f"frame counts differ: f0 {n_frames}, amplitude {amp.size}, harmonics {hd.shape[0]}, noise {noise.shape[0]}"
         )
     table = _as_notes(notes)
     features = frame_features(amp, hd, noise)

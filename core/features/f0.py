@@ -29,9 +29,7 @@ def _mono_float(audio: np.ndarray) -> np.ndarray:
     if signal.ndim == 2:
         signal = signal.mean(axis=1)
     if signal.ndim != 1:
-        raise ReaDDSPError(
-            f"f0 tracking needs mono audio ([samples] or [samples, channels]), got {signal.shape}"
-        )
+        raise ReaDDSPError(f"f0 tracking needs mono audio ([samples] or [samples, channels]), got {signal.shape}")
     if not np.all(np.isfinite(signal)):
         raise ReaDDSPError("audio contains NaN or infinite samples")
     return signal
@@ -66,9 +64,7 @@ def track_f0(
         raise ReaDDSPError(f"sample_rate ({sample_rate}) and frame_rate ({frame_rate}) must be positive")
     low, high = max(float(fmin), TRACKER_FMIN), min(float(fmax), TRACKER_FMAX)
     if not low < high:
-        raise ReaDDSPError(
-            f"f0 range {fmin}..{fmax} Hz lies outside what the tracker covers ({FMIN}..{FMAX} Hz)"
-        )
+        raise ReaDDSPError(f"f0 range {fmin}..{fmax} Hz lies outside what the tracker covers ({FMIN}..{FMAX} Hz)")
     n_frames = loudness_n_frames(signal.size, sample_rate, frame_rate)
     if n_frames == 0:
         return np.zeros(0, np.float32), np.zeros(0, np.float32)

@@ -109,17 +109,13 @@ def a_weighted_loudness_torch(
 ) -> torch.Tensor:
     """Differentiable twin of `a_weighted_loudness`: [samples] or [batch, samples] -> [..., frames]."""
     if audio.dim() not in (1, 2):
-        raise ReaDDSPError(
-            f"loudness needs a [samples] or [batch, samples] tensor, got shape {tuple(audio.shape)}"
-        )
+        raise ReaDDSPError(f"loudness needs a [samples] or [batch, samples] tensor, got shape {tuple(audio.shape)}")
     window = _check_args(audio.shape[-1], sample_rate, frame_rate, n_fft)
     n_frames = loudness_n_frames(audio.shape[-1], sample_rate, frame_rate)
     padded = torch.nn.functional.pad(audio, (window // 2, window // 2 + window))
     starts = torch.from_numpy(_frame_starts(n_frames, sample_rate, frame_rate)).to(audio.device)
     index = starts[:, None] + torch.arange(window, device=audio.device)[None, :]
-    hann, a_weight = (
-        torch.as_tensor(w, dtype=audio.dtype, device=audio.device) for w in _weights(sample_rate, window)
-    )
+    hann, a_weight = (torch.as_tensor(w, dtype=audio.dtype, device=audio.device) for w in _weights(sample_rate, window))
     spectrum = torch.fft.rfft(padded[..., index] * hann, n=_fft_size(window), dim=-1)
     power = spectrum.real**2 + spectrum.imag**2
     mean_power = (power * a_weight).mean(dim=-1) * (REFERENCE_SAMPLE_RATE / sample_rate)

@@ -15,17 +15,13 @@ class LogMel(nn.Module):
         super().__init__()
         self.hop = sample_rate // frame_rate
         self.n_fft = int(2 ** np.ceil(np.log2(4 * self.hop)))
-        fb = librosa.filters.mel(
-            sr=sample_rate, n_fft=self.n_fft, n_mels=n_mels, fmin=fmin, fmax=sample_rate / 2
-        )
+        fb = librosa.filters.mel(sr=sample_rate, n_fft=self.n_fft, n_mels=n_mels, fmin=fmin, fmax=sample_rate / 2)
         self.register_buffer("filterbank", torch.from_numpy(fb).float(), persistent=False)
         self.register_buffer("window", torch.hann_window(self.n_fft), persistent=False)
 
     def forward(self, audio: torch.Tensor, n_frames: int) -> torch.Tensor:
         """[B, n_samples] -> [B, n_frames, n_mels] log-mel (log(mel + 1e-5))."""
-        spec = torch.stft(
-            audio, self.n_fft, self.hop, window=self.window, center=True, return_complex=True
-        ).abs()
+        spec = torch.stft(audio, self.n_fft, self.hop, window=self.window, center=True, return_complex=True).abs()
         mel = torch.einsum("mf,bft->btm", self.filterbank, spec)
         mel = torch.log(mel + 1e-5)
         if mel.shape[1] < n_frames:
@@ -58,8 +54,7 @@ class DilatedConvStack(nn.Module):
         super().__init__()
         self.inp = nn.Linear(in_dim, channels)
         self.convs = nn.ModuleList(
-            nn.Conv1d(channels, channels, kernel, dilation=d, padding=d * (kernel - 1) // 2)
-            for d in dilations
+            nn.Conv1d(channels, channels, kernel, dilation=d, padding=d * (kernel - 1) // 2) for d in dilations
         )
         self.norms = nn.ModuleList(nn.LayerNorm(channels) for _ in dilations)
         self.out = nn.Linear(channels, out_dim)

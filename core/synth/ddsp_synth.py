@@ -35,9 +35,7 @@ class DDSPSynth(nn.Module):
         self.frame_rate = float(frame_rate)
         self.harmonic = HarmonicSynth(sample_rate, n_harmonics, frame_rate, amplitude_method)
         self.noise = FilteredNoise(sample_rate, n_noise_bands, frame_rate, window_size=noise_window_size)
-        self.reverb = (
-            Reverb(sample_rate, reverb_length_s, n_instruments) if reverb_length_s is not None else None
-        )
+        self.reverb = Reverb(sample_rate, reverb_length_s, n_instruments) if reverb_length_s is not None else None
 
     def n_samples_for(self, n_frames: int) -> int:
         """round(T * sample_rate / frame_rate)."""
@@ -77,12 +75,7 @@ class DDSPSynth(nn.Module):
             controls.amplitude, controls.harmonic_distribution, controls.f0_hz, n_samples, fast=fast
         )
         noise = self.noise.get_signal(controls.noise_magnitudes, n_samples, generator, fast=fast)
-        if (
-            audio.requires_grad
-            or noise.requires_grad
-            or audio.device.type != "cpu"
-            or audio.shape != noise.shape
-        ):
+        if audio.requires_grad or noise.requires_grad or audio.device.type != "cpu" or audio.shape != noise.shape:
             audio = audio + noise
         else:  # in place, in numpy: a torch add hands off to a second thread, 10x slower on a busy machine
             np.add(audio.numpy(), noise.numpy(), out=audio.numpy())

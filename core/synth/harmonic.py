@@ -78,8 +78,7 @@ class HarmonicSynth(nn.Module):
         n_samples = self.n_samples_for(f0_hz.shape[1]) if n_samples is None else int(n_samples)
         if fast is None:
             fast = not (
-                torch.is_grad_enabled()
-                and any(x.requires_grad for x in (amplitude, harmonic_distribution, f0_hz))
+                torch.is_grad_enabled() and any(x.requires_grad for x in (amplitude, harmonic_distribution, f0_hz))
             )
         if fast:
             return self._render_fast(amplitude, harmonic_distribution, f0_hz, n_samples)

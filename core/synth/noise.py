@@ -70,9 +70,7 @@ class FilteredNoise(nn.Module):
         self.fft_size = self.n_overlap * self.block
         # magnitudes -> IR -> spectrum is linear, so it is one real matmul with this [n_bands, 2 * bins] basis
         basis = torch.fft.rfft(self.impulse_responses(torch.eye(self.n_bands)), n=self.fft_size)
-        self.register_buffer(
-            "spectrum_basis", torch.view_as_real(basis).reshape(self.n_bands, -1), persistent=False
-        )
+        self.register_buffer("spectrum_basis", torch.view_as_real(basis).reshape(self.n_bands, -1), persistent=False)
 
     def n_samples_for(self, n_frames: int) -> int:
         return int(round(n_frames * self.hop))
@@ -132,9 +130,7 @@ class FilteredNoise(nn.Module):
             return self._render_fast(magnitudes, n_samples, generator)
         return self._render_differentiable(magnitudes, n_samples, generator)
 
-    def _render_fast(
-        self, magnitudes: torch.Tensor, n_samples: int, generator: torch.Generator | None
-    ) -> torch.Tensor:
+    def _render_fast(self, magnitudes: torch.Tensor, n_samples: int, generator: torch.Generator | None) -> torch.Tensor:
         """`_render` without autograd, FFTs in L2-sized batches of `fast_blocks` blocks, one intra-op thread.
 
         These ops are too small to gain from a second thread, and on a busy machine every parallel region
@@ -175,9 +171,7 @@ class FilteredNoise(nn.Module):
         """
         batch, q = audio.shape[0], self.n_overlap
         block_magnitudes = self._block_magnitudes(magnitudes, first, count).float()
-        ir_spectrum = torch.view_as_complex(
-            (block_magnitudes @ self.spectrum_basis).reshape(batch, count, -1, 2)
-        )
+        ir_spectrum = torch.view_as_complex((block_magnitudes @ self.spectrum_basis).reshape(batch, count, -1, 2))
         spectrum = torch.fft.rfft(noise, n=self.fft_size) * ir_spectrum
         filtered = torch.fft.irfft(spectrum, n=self.fft_size).reshape(batch, count, q, self.block)
         # block i's r-th output slice lands on row i + r

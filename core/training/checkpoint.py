@@ -21,9 +21,7 @@ def save_checkpoint(
     """Write `ckpt-<step>.safetensors` + `optim-<step>.pt`, point `latest.json` at them, keep the newest `keep`."""
     run_dir.mkdir(parents=True, exist_ok=True)
     tensors = {
-        f"{name}.{k}": v.detach().contiguous().cpu()
-        for name, m in models.items()
-        for k, v in m.state_dict().items()
+        f"{name}.{k}": v.detach().contiguous().cpu() for name, m in models.items() for k, v in m.state_dict().items()
     }
     with atomic_path(run_dir / f"ckpt-{step}.safetensors") as tmp:
         save_file(tensors, str(tmp))

@@ -80,9 +80,7 @@ def prepare(example: Example, instrument_id: int, annotation: Annotation | None 
     )
 
 
-def load_prepared(
-    dataset_dir: Path, split: str, annotations_dir: Path | None = None
-) -> list[PreparedExample]:
+def load_prepared(dataset_dir: Path, split: str, annotations_dir: Path | None = None) -> list[PreparedExample]:
     """All examples of a split, prepared; with annotations when `annotations_dir` is given."""
     dataset = open_dataset(dataset_dir)
     out = []

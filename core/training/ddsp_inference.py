@@ -83,16 +83,12 @@ def train_ddsp_inference(
         optimizer.step()
         return {"spectral": loss.item()}
 
-    result = run_loop(
-        "ddsp-inference", run_dir, {"ddsp_inference": model}, {"adam": optimizer}, step, loop, ctx
-    )
+    result = run_loop("ddsp-inference", run_dir, {"ddsp_inference": model}, {"adam": optimizer}, step, loop, ctx)
     return unwrap(model_ddp), result
 
 
 @torch.no_grad()
-def annotate_dataset(
-    model: DDSPInference, dataset_dir: Path, out_dir: Path, chunk_frames: int = 2500
-) -> None:
+def annotate_dataset(model: DDSPInference, dataset_dir: Path, out_dir: Path, chunk_frames: int = 2500) -> None:
     """Run DDSP Inference over every example; save its scaled parameters and the notes' extracted expression."""
     model.eval()
     dataset = open_dataset(dataset_dir)

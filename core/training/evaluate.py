@@ -55,9 +55,7 @@ def held_out_windows(dataset_dir: Path, annotations: Path, split: str, seconds: 
     size = int(seconds * FRAME_RATE)
     for prepared in load_prepared(dataset_dir, split, annotations):
         n = len(prepared.example.f0_hz)
-        windows += [
-            Window(prepared, s, min(s + size, n)) for s in range(0, n, size) if min(s + size, n) - s > 100
-        ]
+        windows += [Window(prepared, s, min(s + size, n)) for s in range(0, n, size) if min(s + size, n) - s > 100]
     return windows
 
 

@@ -46,15 +46,11 @@ class RunLayout:
 
 def _finish(stage_dir: Path, result: LoopResult, extra: dict | None = None) -> dict:
     """Record wall time over all resumed runs and write the stage's metrics JSON."""
-    history = (
-        json.loads((stage_dir / "history.json").read_text()) if (stage_dir / "history.json").is_file() else []
-    )
+    history = json.loads((stage_dir / "history.json").read_text()) if (stage_dir / "history.json").is_file() else []
     metrics = {
         "steps": result.end_step,
         "wall_time_s": round(total_wall_time(stage_dir, result.wall_time_s), 1),
-        "final_losses": {
-            k: v for k, v in (history[-1] if history else {}).items() if k not in ("step", "elapsed_s")
-        },
+        "final_losses": {k: v for k, v in (history[-1] if history else {}).items() if k not in ("step", "elapsed_s")},
         **(extra or {}),
     }
     write_json(stage_dir / "metrics.json", metrics)
@@ -65,9 +61,7 @@ def load_ddsp_inference(run: RunLayout, sample_rate: int) -> DDSPInference:
     """DDSP Inference restored from the run's latest checkpoint."""
     model = DDSPInference(DDSPInferenceConfig(sample_rate=sample_rate))
     if load_latest(run.stage("ddsp-inference"), {"ddsp_inference": model}) == 0:
-        raise FileNotFoundError(
-            f"{run.stage('ddsp-inference')}: no DDSP Inference checkpoint; train it first"
-        )
+        raise FileNotFoundError(f"{run.stage('ddsp-inference')}: no DDSP Inference checkpoint; train it first")
     return model
 
 
@@ -92,22 +86,16 @@ def run_stage(
         return {"annotations": str(run.annotations)}
     if name == "expression-generator":
         train = ExpressionGeneratorTrainConfig(**({"batch_size": batch_size} if batch_size else {}))
-        _, result = train_expression_generator(
-            dataset_dir, run.annotations, run.stage(name), loop, train, ctx
-        )
+        _, result = train_expression_generator(dataset_dir, run.annotations, run.stage(name), loop, train, ctx)
         return _finish(run.stage(name), result) if ctx.is_main else {}
     if name == "synthesis-generator":
         train = SynthesisGeneratorTrainConfig(**({"batch_size": batch_size} if batch_size else {}))
-        _, _, result = train_synthesis_generator(
-            dataset_dir, run.annotations, run.stage(name), loop, train, ctx
-        )
+        _, _, result = train_synthesis_generator(dataset_dir, run.annotations, run.stage(name), loop, train, ctx)
         return _finish(run.stage(name), result) if ctx.is_main else {}
     raise ValueError(f"unknown stage {name!r}; expected one of {', '.join(STAGES)}")
 
 
-def export_bundle(
-    dataset_dir: Path, run: RunLayout, out: Path, name: str, metrics: dict | None = None
-) -> Path:
+def export_bundle(dataset_dir: Path, run: RunLayout, out: Path, name: str, metrics: dict | None = None) -> Path:
     """Assemble the trained modules of a run into one instrument bundle."""
     from readdsp.core.models.expression_generator import ExpressionGenerator, ExpressionGeneratorConfig
     from readdsp.core.models.synthesis_generator import SynthesisGenerator, SynthesisGeneratorConfig

@@ -74,9 +74,7 @@ def compare_with_fluidsynth(renderer: Renderer, data_root: Path, soundfont: str 
         notes = transcribe(real, RATE)
         if not notes:
             continue
-        perf = Performance(
-            [Part(instrument, INSTRUMENTS[instrument].program, instrument=instrument, notes=notes)]
-        )
+        perf = Performance([Part(instrument, INSTRUMENTS[instrument].program, instrument=instrument, notes=notes)])
         ours = renderer.render(perf, sample_rate=RATE, seed=0).mix
         with tempfile.TemporaryDirectory() as tmp:
             midi = Path(tmp) / "clip.mid"
@@ -91,8 +89,6 @@ def compare_with_fluidsynth(renderer: Renderer, data_root: Path, soundfont: str 
     if rows:
         rows["mean"] = {
             "ours_db": round(float(np.mean([r["ours_db"] for r in rows.values()])), 3),
-            "fluidsynth_db": round(
-                float(np.mean([r["fluidsynth_db"] for k, r in rows.items() if k != "mean"])), 3
-            ),
+            "fluidsynth_db": round(float(np.mean([r["fluidsynth_db"] for k, r in rows.items() if k != "mean"])), 3),
         }
     return rows

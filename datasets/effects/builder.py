@@ -40,9 +40,7 @@ def split_input(spec: ChainSpec, split_index: int, seconds: float, seed: int, au
     return audio, capture.impulse_positions, len(capture.audio)
 
 
-def _render(
-    spec: ChainSpec, inputs: dict[str, np.ndarray], backend: str, work: Path
-) -> dict[str, np.ndarray]:
+def _render(spec: ChainSpec, inputs: dict[str, np.ndarray], backend: str, work: Path) -> dict[str, np.ndarray]:
     if backend == "builtin":
         return {name: process(spec, audio) for name, audio in inputs.items()}
     from readdsp.datasets.effects.reaper_backend import process_with_reaper

@@ -78,9 +78,7 @@ def _check_effect(index: int, effect: Any, base: Path, path: Path) -> dict[str, 
         raise ReaDDSPError(f"chain[{index}] must be an object with a 'type'", path)
     kind = effect["type"]
     if kind not in EFFECT_PARAMS:
-        raise ReaDDSPError(
-            f"chain[{index}]: unknown effect type {kind!r} (known: {', '.join(EFFECT_PARAMS)})", path
-        )
+        raise ReaDDSPError(f"chain[{index}]: unknown effect type {kind!r} (known: {', '.join(EFFECT_PARAMS)})", path)
     params = {k: v for k, v in effect.items() if k != "type"}
     unknown = sorted(set(params) - set(EFFECT_PARAMS[kind]))
     if unknown:

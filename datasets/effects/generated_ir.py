@@ -6,9 +6,7 @@ import numpy as np
 from scipy import signal as sps
 
 
-def generated_ir(
-    sr: int, seconds: float = 1.0, rt60: float = 0.6, seed: int = 0, band_hz=(80.0, 8000.0)
-) -> np.ndarray:
+def generated_ir(sr: int, seconds: float = 1.0, rt60: float = 0.6, seed: int = 0, band_hz=(80.0, 8000.0)) -> np.ndarray:
     """Band-limited exponentially decaying noise (decay by 60 dB over `rt60` s), unit energy, float32."""
     rng = np.random.default_rng(seed)
     n = max(1, int(seconds * sr))

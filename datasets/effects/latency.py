@@ -23,9 +23,7 @@ def impulse_onsets(output: np.ndarray, impulse_positions: list[int], max_latency
     return lags
 
 
-def measure_latency(
-    output: np.ndarray, impulse_positions: list[int], max_latency: int
-) -> tuple[int, list[int]]:
+def measure_latency(output: np.ndarray, impulse_positions: list[int], max_latency: int) -> tuple[int, list[int]]:
     """(median lag, per-impulse lags); 0 when no impulse produced a clear onset."""
     lags = impulse_onsets(output, impulse_positions, max_latency)
     return (int(np.median(lags)) if lags else 0), lags
@@ -34,9 +32,7 @@ def measure_latency(
 def align(output: np.ndarray, latency: int, length: int, where: str | None = None) -> np.ndarray:
     """Shift the output earlier by `latency` samples, cut/pad to `length`; refuse short output."""
     if len(output) < length:
-        problem = (
-            f"processed audio has {len(output)} samples, fewer than the input's {length} (mismatched lengths)"
-        )
+        problem = f"processed audio has {len(output)} samples, fewer than the input's {length} (mismatched lengths)"
         raise ReaDDSPError(problem, where)
     shifted = output[latency:]
     out = np.zeros(length, np.float32)

@@ -16,9 +16,7 @@ NAM_PRE_SILENCE_SECONDS = 0.4
 SILENCE_SECONDS = 0.5
 
 
-def nam_data_config(
-    input_path: Path, output_path: Path, train_start: float, val_start: float
-) -> dict[str, Any]:
+def nam_data_config(input_path: Path, output_path: Path, train_start: float, val_start: float) -> dict[str, Any]:
     """A `nam.train.full` data config for our export: train [train_start, val_start - silence), val after."""
     return {
         "train": {"start_seconds": train_start, "stop_seconds": val_start - SILENCE_SECONDS, "ny": 8192},

@@ -19,9 +19,7 @@ def process_with_reaper(
 ) -> dict[str, np.ndarray]:
     """Render every split through REAPER in one batch; returns mono float32 outputs by split name."""
     if spec.reaper_fxchain is None:
-        raise ReaDDSPError(
-            "the REAPER backend needs 'reaper': {'fxchain': 'file.RfxChain'} in the spec", spec.path
-        )
+        raise ReaDDSPError("the REAPER backend needs 'reaper': {'fxchain': 'file.RfxChain'} in the spec", spec.path)
     if not spec.reaper_fxchain.is_file():
         raise ReaDDSPError(f"FX chain file not found: {spec.reaper_fxchain}", spec.path)
     work_dir.mkdir(parents=True, exist_ok=True)

@@ -33,9 +33,7 @@ def validate_audio_file(path: str | Path) -> sf._SoundFileInfo:
         raise ReaDDSPError(f"cannot read audio ({err})", path) from err
     validate_sample_rate(info.samplerate, path)
     if info.subtype not in GOOD_SUBTYPES:
-        raise ReaDDSPError(
-            f"unsupported sample format {info.subtype} (need 16-bit or better PCM, float or MP3)", path
-        )
+        raise ReaDDSPError(f"unsupported sample format {info.subtype} (need 16-bit or better PCM, float or MP3)", path)
     return info
 
 

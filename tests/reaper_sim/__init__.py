@@ -60,9 +60,7 @@ class ReaperSimulator:
         ready = Path(self._dir.name) / "ready.json"
         cmd = [sys.executable, "-m", "reaper_sim.server", str(self.project), "--ready", str(ready)]
         cmd += ["--device-rate", str(device_rate)] + ([] if reapy_enabled else ["--no-reapy"])
-        env = dict(
-            os.environ, PYTHONPATH=os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")])
-        )
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")]))
         self.process = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while not ready.exists():

@@ -287,9 +287,7 @@ def build_module(sim: SimReaper) -> types.ModuleType:
     @api
     def GetTrackName(track, buf, buf_sz):
         element = sim.obj(track, rpp.Element)
-        name = next(
-            (c[1] for c in element.children if isinstance(c, list) and c[:1] == ["NAME"] and len(c) > 1), ""
-        )
+        name = next((c[1] for c in element.children if isinstance(c, list) and c[:1] == ["NAME"] and len(c) > 1), "")
         return True, track, name, buf_sz
 
     @api
@@ -310,9 +308,7 @@ def build_module(sim: SimReaper) -> types.ModuleType:
     def GetMediaItem(proj, idx):
         items = sim.all_items()
         return (
-            sim.ptr("MediaItem*", items[int(idx)])
-            if 0 <= int(idx) < len(items)
-            else "(MediaItem*)0x0000000000000000"
+            sim.ptr("MediaItem*", items[int(idx)]) if 0 <= int(idx) < len(items) else "(MediaItem*)0x0000000000000000"
         )
 
     @api
@@ -491,9 +487,7 @@ def build_module(sim: SimReaper) -> types.ModuleType:
     @api
     def GetMediaSourceFileName(source, buf, buf_sz):
         element = sim.obj(source, rpp.Element)
-        name = next(
-            (c[1] for c in element.children if isinstance(c, list) and c[:1] == ["FILE"] and len(c) > 1), ""
-        )
+        name = next((c[1] for c in element.children if isinstance(c, list) and c[:1] == ["FILE"] and len(c) > 1), "")
         return source, name, buf_sz
 
     @api
@@ -502,9 +496,7 @@ def build_module(sim: SimReaper) -> types.ModuleType:
         if element.attrib and element.attrib[0] == "MIDI":
             midi = parse_midi_source(element)
             return midi.source_length_ppq / ticks_per_qn(element), source, True
-        name = next(
-            (c[1] for c in element.children if isinstance(c, list) and c[:1] == ["FILE"] and len(c) > 1), ""
-        )
+        name = next((c[1] for c in element.children if isinstance(c, list) and c[:1] == ["FILE"] and len(c) > 1), "")
         try:
             import soundfile
 
@@ -521,9 +513,7 @@ def build_module(sim: SimReaper) -> types.ModuleType:
     def SetMediaItemTake_Source(tk, source):
         target = take(tk)
         element = sim.obj(source, rpp.Element)
-        target.children = [
-            c for c in target.children if not (isinstance(c, rpp.Element) and c.tag == "SOURCE")
-        ]
+        target.children = [c for c in target.children if not (isinstance(c, rpp.Element) and c.tag == "SOURCE")]
         target.children.append(element)
         return True
 

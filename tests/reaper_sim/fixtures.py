@@ -16,9 +16,7 @@ HEADER = """<REAPER_PROJECT 0.1 "7.0/linux-x86_64" 1700000000
 """
 
 
-def midi_events(
-    notes: list[tuple[int, int, int, int, int]], ccs=(), end_tick: int | None = None
-) -> list[str]:
+def midi_events(notes: list[tuple[int, int, int, int, int]], ccs=(), end_tick: int | None = None) -> list[str]:
     """`E` lines from (start, end, channel, pitch, velocity) notes and (tick, status, d1, d2) events."""
     events = []
     for start, end, channel, pitch, velocity in notes:
@@ -142,7 +140,5 @@ def engine_model_args(folder: Path) -> list[str]:
         return []
     except ReaDDSPError:
         renderer = load_test_renderer()
-        path = save_bundle(
-            folder / "untrained.safetensors", renderer.model.config, renderer.model.bundle_modules()
-        )
+        path = save_bundle(folder / "untrained.safetensors", renderer.model.config, renderer.model.bundle_modules())
         return ["--model", str(path)]

@@ -24,9 +24,7 @@ class SimProject:
     def __init__(self, path: str | Path):
         self.path = Path(path).resolve()
         self.root: Element = rpp.loads(self.path.read_text(encoding="utf-8", errors="replace"))
-        self.tracks: list[Element] = [
-            c for c in self.root.children if isinstance(c, Element) and c.tag == "TRACK"
-        ]
+        self.tracks: list[Element] = [c for c in self.root.children if isinstance(c, Element) and c.tag == "TRACK"]
         self.items: dict[int, list[ItemChunk]] = {}
         for index, track in enumerate(self.tracks):
             self.items[index] = [
@@ -53,9 +51,7 @@ class SimProject:
         points: list[tuple[float, float]] = []
         env = next((c for c in self.root.children if isinstance(c, Element) and c.tag == "TEMPOENVEX"), None)
         if env is not None:
-            points = [
-                (float(p[1]), float(p[2])) for p in env.children if isinstance(p, list) and p and p[0] == "PT"
-            ]
+            points = [(float(p[1]), float(p[2])) for p in env.children if isinstance(p, list) and p and p[0] == "PT"]
         return TempoMap.from_points(points or [(0.0, bpm)], default_bpm=bpm)
 
     # --- saving -----------------------------------------------------------------------------------------

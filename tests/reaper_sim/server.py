@@ -81,17 +81,13 @@ def main(argv: list[str] | None = None) -> int:
     server_port = _free_port()
     server = LoopbackServer(server_port)
     sim.ext_state[("reapy", "server_port")] = json.dumps(server_port)
-    web = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", args.web_port), _web_handler(sim.ext_state, not args.no_reapy)
-    )
+    web = http.server.ThreadingHTTPServer(("127.0.0.1", args.web_port), _web_handler(sim.ext_state, not args.no_reapy))
     threading.Thread(target=web.serve_forever, daemon=True).start()
 
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     ready = Path(args.ready)
-    ready.with_suffix(".tmp").write_text(
-        json.dumps({"web_port": web.server_address[1], "server_port": server_port})
-    )
+    ready.with_suffix(".tmp").write_text(json.dumps({"web_port": web.server_address[1], "server_port": server_port}))
     ready.with_suffix(".tmp").replace(ready)
     while not stopping.is_set():
         server.accept()
