@@ -26,7 +26,7 @@ SEGMENT_GAP_S = 0.25  # a rest at least this long starts a new segment
 SEGMENT_MAX_S = 8.0  # segments are cut at a note boundary past this length (training used 2-4 s windows)
 LEAD_S = 0.05  # frames rendered before a segment's first onset
 TAIL_S = 0.5  # frames rendered after its last offset, for the release
-SEGMENT_BATCH = 64
+SEGMENT_BATCH = 32
 
 
 @dataclass
@@ -55,11 +55,23 @@ def split_segments(notes: list[Note]) -> list[list[Note]]:
     return segments
 
 
-def _resample(audio: np.ndarray, source_rate: int, target_rate: int) -> np.ndarray:
+def _resample(audio: np.ndarray, source_rate: int, target_rate: int, block_s: float = 30.0) -> np.ndarray:
+    """Polyphase resampling in float32, block by block (with overlap) so long renders need no float64 copy."""
     if source_rate == target_rate:
         return audio.astype(np.float32)
     g = gcd(source_rate, target_rate)
-    return resample_poly(audio, target_rate // g, source_rate // g).astype(np.float32)
+    up, down = target_rate // g, source_rate // g
+    block = int(block_s * source_rate) // down * down
+    pad = 64 * down  # samples of context on each side of a block: longer than the filter's half-length
+    out = np.empty(int(np.ceil(len(audio) * up / down)), np.float32)
+    for start in range(0, len(audio), block):
+        lo, hi = max(start - pad, 0), min(start + block + pad, len(audio))
+        piece = resample_poly(audio[lo:hi], up, down)
+        first = (start - lo) * up // down
+        begin = start * up // down
+        count = min(block * up // down, len(out) - begin)
+        out[begin : begin + count] = piece[first : first + count]
+    return out
 
 
 class Renderer:
@@ -214,11 +226,15 @@ class Renderer:
         self.render_jobs(self.segment_jobs(plans, seed), dry, tick)
         stems: dict[str, np.ndarray] = {}
         used: dict[str, str] = {}
-        for plan, part_dry in zip(plans, dry, strict=True):
-            wet = part_dry + oaconvolve(part_dry, self.model.reverb_ir(plan.instrument))[:n_samples].astype(np.float32)
+        for i, plan in enumerate(plans):
+            part_dry, dry[i] = dry[i], None  # free each part's buffer as soon as it is used: memory stays bounded
+            wet = oaconvolve(part_dry, self.model.reverb_ir(plan.instrument))[:n_samples].astype(np.float32)
+            wet += part_dry
+            del part_dry
             key = plan.label if plan.label not in stems else f"{plan.label} ({len(stems) + 1})"
             stems[key] = _resample(wet, sr, sample_rate)
             used[key] = plan.instrument
+            del wet
         for message in warnings:
             log.warning(message)
         length = int(np.ceil((perf.duration + TAIL_S) * sample_rate))

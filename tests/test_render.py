@@ -118,3 +118,19 @@ def test_polyphonic_part_renders_every_voice(renderer: Renderer) -> None:
     single = renderer.render(one, seed=0)
     assert three.performance.parts[0].notes[0].expression is not None
     assert np.sqrt(np.mean(three.mix**2)) > np.sqrt(np.mean(single.mix**2))
+
+
+def test_blockwise_resampling_equals_one_shot_polyphase() -> None:
+    from math import gcd
+
+    from scipy.signal import resample_poly
+
+    from readdsp.core.render import _resample
+
+    audio = np.random.default_rng(0).standard_normal(24000 * 31 + 7).astype(np.float32)
+    for rate in (48000, 44100, 16000):
+        g = gcd(24000, rate)
+        expected = resample_poly(audio, rate // g, 24000 // g)
+        got = _resample(audio, 24000, rate, block_s=10.0)
+        assert got.dtype == np.float32 and len(got) == len(expected)
+        assert np.max(np.abs(got - expected)) < 1e-5
