@@ -199,12 +199,13 @@ class Engine:
                 summary = self._run(job)
                 summary["seconds"] = round(time.perf_counter() - started, 3)
                 log.info("%s %s done: %s", job.command, job.request_id, summary)
-                self.send(job.reply_to, "/readdsp/done", job.request_id, json.dumps(summary))
+                # REAPER is told first, so that when the reply arrives the engine no longer talks to REAPER
                 self._tell_reaper(summary_text(job.command, summary))
+                self.send(job.reply_to, "/readdsp/done", job.request_id, json.dumps(summary))
             except ReaDDSPError as err:
                 log.warning("%s %s failed: %s", job.command, job.request_id, err)
-                self.send(job.reply_to, "/readdsp/error", job.request_id, str(err))
                 self._tell_reaper(f"ReaDDSP {job.command} failed: {err}")
+                self.send(job.reply_to, "/readdsp/error", job.request_id, str(err))
             except Exception as err:  # a bug must not kill the engine; it is logged with its traceback
                 log.exception("%s %s crashed", job.command, job.request_id)
                 self.send(job.reply_to, "/readdsp/error", job.request_id, f"internal error: {err!r}")
