@@ -16,7 +16,7 @@ from readdsp.core.note_frames import FRAME_RATE, note_spans
 from readdsp.core.synth import DDSPSynth
 from readdsp.core.training.data import Annotation, crop_batch, load_prepared
 from readdsp.core.training.distributed import DistContext, unwrap, wrap_ddp
-from readdsp.core.training.loop import LoopConfig, LoopResult, run_loop
+from readdsp.core.training.loop import LoopConfig, LoopResult, decay_learning_rate, run_loop
 from readdsp.datasets.cache import open_dataset
 
 
@@ -70,8 +70,7 @@ def train_ddsp_inference(
     segment_frames = int(train.segment_seconds * FRAME_RATE)
 
     def step(step_index: int) -> dict[str, float]:
-        for group in optimizer.param_groups:
-            group["lr"] = train.learning_rate * (0.98 ** (step_index / 1000))
+        decay_learning_rate(optimizer, train.learning_rate, step_index)
         batch = crop_batch(examples, train.batch_size, segment_frames, rng)
         raw = model_ddp(batch["audio"], batch["f0_hz"], batch["loudness_db"], batch["instrument_id"])
         controls = synth.get_controls(raw["amplitude"], raw["harmonics"], raw["noise"], batch["f0_hz"])

@@ -16,7 +16,7 @@ from readdsp.core.models.expression_generator import (
 from readdsp.core.performance import N_CONTROLS
 from readdsp.core.training.data import Annotation
 from readdsp.core.training.distributed import DistContext, unwrap, wrap_ddp
-from readdsp.core.training.loop import LoopConfig, LoopResult, run_loop
+from readdsp.core.training.loop import LoopConfig, LoopResult, decay_learning_rate, run_loop
 from readdsp.datasets.cache import open_dataset
 
 STRETCHES = (0.9, 0.95, 1.0, 1.05, 1.1)
@@ -117,8 +117,7 @@ def train_expression_generator(
     rng = np.random.default_rng(train.seed + 1000 * ctx.rank)
 
     def step(step_index: int) -> dict[str, float]:
-        for group in optimizer.param_groups:
-            group["lr"] = train.learning_rate * (0.98 ** (step_index / 1000))
+        decay_learning_rate(optimizer, train.learning_rate, step_index)
         b = sequence_batch(sequences, train.batch_size, train.window_notes, rng, transpose=train.transpose)
         pred = model_ddp(b["pitch"], b["length_s"], b["velocity"], b["instrument_id"], b["target"])
         mask = b["mask"].unsqueeze(-1).float()

@@ -79,6 +79,12 @@ def run_loop(
     return LoopResult(start, step, time.monotonic() - began, history)
 
 
+def decay_learning_rate(optimizer: torch.optim.Optimizer, base: float, step: int, rate: float = 0.98) -> None:
+    """The reference schedule: the learning rate falls by `rate` every 1000 steps (smoothly)."""
+    for group in optimizer.param_groups:
+        group["lr"] = base * rate ** (step / 1000)
+
+
 def _append_history(path: Path, new: list[dict]) -> None:
     import json
 

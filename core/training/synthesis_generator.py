@@ -26,7 +26,7 @@ from readdsp.core.synth.ops import amplitude_to_db
 from readdsp.core.training.data import crop_batch, load_prepared
 from readdsp.core.training.ddsp_inference import make_synth
 from readdsp.core.training.distributed import DistContext, average_gradients, unwrap, wrap_ddp
-from readdsp.core.training.loop import LoopConfig, LoopResult, run_loop
+from readdsp.core.training.loop import LoopConfig, LoopResult, decay_learning_rate, run_loop
 from readdsp.datasets.cache import open_dataset
 
 
@@ -96,8 +96,7 @@ def train_synthesis_generator(
     segment_frames = int(train.segment_seconds * FRAME_RATE)
 
     def step(step_index: int) -> dict[str, float]:
-        for group in opt_g.param_groups:
-            group["lr"] = train.learning_rate * (0.98 ** (step_index / 1000))
+        decay_learning_rate(opt_g, train.learning_rate, step_index)
         b = crop_batch(examples, train.batch_size, segment_frames, rng)
         out = model_ddp(b["conditioning"], b["instrument_id"], b["base_pitch"], b["f0_hz"])
         controls = synth.get_controls(out["amplitude"], out["harmonics"], out["noise"], b["f0_hz"])
