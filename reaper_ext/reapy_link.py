@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import warnings
 
@@ -50,11 +49,21 @@ def _timed_client_class(client_module):
 
         def recv(self, timeout=None):
             self._socket.settimeout(TIMEOUT_S)
-            header = self._socket.recv(8, socket.MSG_WAITALL)
-            length = int.from_bytes(header, "little")
+            length = int.from_bytes(self._recv_exactly(8), "little")
             if length == 0:
                 raise ConnectionAbortedError
-            return self._socket.recv(length, socket.MSG_WAITALL)
+            return self._recv_exactly(length)
+
+        def _recv_exactly(self, n: int) -> bytes:
+            # A socket with a timeout is non-blocking underneath, so MSG_WAITALL may return a partial message.
+            chunks, remaining = [], n
+            while remaining:
+                chunk = self._socket.recv(remaining)
+                if not chunk:
+                    raise ConnectionAbortedError
+                chunks.append(chunk)
+                remaining -= len(chunk)
+            return b"".join(chunks)
 
     return TimedClient
 
