@@ -118,6 +118,13 @@ class Renderer:
                 if needs:
                     note.expression = np.clip(row, 0.0, 1.0)
 
+    def _fill_plans(self, plans: list[_PartPlan]) -> None:
+        """Generate missing expression for every voice, and copy it back onto the parts' notes."""
+        for plan in plans:
+            for voice in plan.voices:
+                self.fill_expression(voice, plan.instrument)
+            _copy_expression_back(plan.part, plan.voices)
+
     def segment_jobs(self, plans: list[_PartPlan], seed: int) -> list[_SegmentJob]:
         """Every segment of every voice, as an independent job with its own stable seed."""
         jobs = []
@@ -188,10 +195,7 @@ class Renderer:
         """
         perf = performance.copy()
         plans, _ = self.plan(perf, instrument)
-        for plan in plans:
-            for voice in plan.voices:
-                self.fill_expression(voice, plan.instrument)
-            _copy_expression_back(plan.part, plan.voices)
+        self._fill_plans(plans)
         return perf
 
     def render(
@@ -218,10 +222,7 @@ class Renderer:
             if progress:
                 progress(done, total)
 
-        for plan in plans:
-            for voice in plan.voices:
-                self.fill_expression(voice, plan.instrument)
-            _copy_expression_back(plan.part, plan.voices)
+        self._fill_plans(plans)
         dry = [np.zeros(n_samples, np.float32) for _ in plans]
         self.render_jobs(self.segment_jobs(plans, seed), dry, tick)
         stems: dict[str, np.ndarray] = {}

@@ -60,44 +60,20 @@ def test_render_writes_mix_stems_plot_and_expression(song: Path, random_bundle: 
     assert table["format"] == "readdsp-expression/1" and len(table["notes"]) == 6
     assert all(0.0 <= table["notes"][0][k] <= 1.0 for k in table["controls"])
 
+    def render_with_expression(out: Path) -> subprocess.CompletedProcess:
+        args = ["--bundle", str(random_bundle), "--expression", str(expr), "--sample-rate", "44100"]
+        return run_cli("render", str(song), "-o", str(out), *args)
+
     # feed an edit back: only the edited part changes
     table["notes"][1]["vibrato"] = 1.0
     table["notes"][1]["volume"] = 1.0
     expr.write_text(json.dumps(table))
     edited = tmp_path / "edited.wav"
     again = tmp_path / "again.wav"
-    assert (
-        run_cli(
-            "render",
-            str(song),
-            "-o",
-            str(again),
-            "--bundle",
-            str(random_bundle),
-            "--expression",
-            str(expr),
-            "--sample-rate",
-            "44100",
-        ).returncode
-        == 0
-    )
+    assert render_with_expression(again).returncode == 0
     table["notes"][1]["vibrato"] = 0.0
     expr.write_text(json.dumps(table))
-    assert (
-        run_cli(
-            "render",
-            str(song),
-            "-o",
-            str(edited),
-            "--bundle",
-            str(random_bundle),
-            "--expression",
-            str(expr),
-            "--sample-rate",
-            "44100",
-        ).returncode
-        == 0
-    )
+    assert render_with_expression(edited).returncode == 0
     assert not np.array_equal(sf.read(again)[0], sf.read(edited)[0])
 
 

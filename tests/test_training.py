@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,13 @@ from readdsp.core.performance import Note, Part, Performance
 from readdsp.core.render import Renderer
 
 CLI = [sys.executable, "-m", "readdsp.scripts.cli"]
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1, so two test runs on one machine never collide."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -88,7 +96,7 @@ def test_training_runs_unchanged_under_torchrun_ddp(corpus: Path, tmp_path: Path
         "--master_addr",
         "127.0.0.1",
         "--master_port",
-        "29533",
+        str(free_port()),
         "-m",
         "readdsp.scripts.cli",
         "train",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -86,16 +87,12 @@ def decay_learning_rate(optimizer: torch.optim.Optimizer, base: float, step: int
 
 
 def _append_history(path: Path, new: list[dict]) -> None:
-    import json
-
     old = json.loads(path.read_text()) if path.is_file() else []
     write_json(path, old + new)
 
 
 def total_wall_time(run_dir: Path, this_run_s: float) -> float:
     """Training wall time over all resumed runs (kept in `wall_time.json`)."""
-    import json
-
     path = run_dir / "wall_time.json"
     before = json.loads(path.read_text())["seconds"] if path.is_file() else 0.0
     write_json(path, {"seconds": before + this_run_s})

@@ -6,8 +6,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
 from readdsp.core.atomic import write_json
 from readdsp.core.bundle import save_bundle
 from readdsp.core.models.ddsp_inference import DDSPInference, DDSPInferenceConfig
@@ -105,9 +103,8 @@ def export_bundle(dataset_dir: Path, run: RunLayout, out: Path, name: str, metri
     eg = ExpressionGenerator(ExpressionGeneratorConfig())
     sg = SynthesisGenerator(SynthesisGeneratorConfig())
     reverb = Reverb(dataset.sample_rate, REVERB_SECONDS, sg.config.n_instruments)
-    discriminator_free = {"synthesis_generator": sg, "reverb": reverb}
     eg_step = load_latest(run.stage("expression-generator"), {"expression_generator": eg})
-    sg_step = _load_without(run.stage("synthesis-generator"), discriminator_free)
+    sg_step = load_latest(run.stage("synthesis-generator"), {"synthesis_generator": sg, "reverb": reverb})
     training = {}
     for stage in ("ddsp-inference", "expression-generator", "synthesis-generator"):
         path = run.stage(stage) / "metrics.json"
@@ -126,8 +123,3 @@ def export_bundle(dataset_dir: Path, run: RunLayout, out: Path, name: str, metri
         "metrics": metrics or {},
     }
     return save_bundle(out, config, {"expression_generator": eg, "synthesis_generator": sg, "reverb": reverb})
-
-
-def _load_without(stage_dir: Path, models: dict[str, torch.nn.Module]) -> int:
-    """Load a checkpoint's named modules, ignoring others in the file (the discriminator)."""
-    return load_latest(stage_dir, models)
