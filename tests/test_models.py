@@ -22,6 +22,12 @@ from readdsp.core.models.synthesis_generator import (
 from readdsp.core.performance import Note
 
 
+@pytest.fixture(autouse=True)
+def exact_float32(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests compare the compiled loops with torch's float32 modules, so no bfloat16 products."""
+    monkeypatch.setenv("READDSP_PRECISION", "float32")
+
+
 @pytest.fixture(scope="module")
 def generator() -> SynthesisGenerator:
     torch.manual_seed(1)
@@ -94,3 +100,54 @@ def test_expression_generator_outputs_controls_in_range_and_zero_on_rests() -> N
     assert out.shape == (len(seq["pitch"]), 6)
     assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0
     assert torch.all(out[torch.from_numpy(seq["pitch"]) == 0] == 0)
+
+
+def test_compiled_bilstm_matches_torch_on_packed_rows(generator: SynthesisGenerator) -> None:
+    lengths = torch.tensor([70, 150, 3, 1, 90])
+    z = torch.randn(len(lengths), int(lengths.max()), 160)
+    mask = torch.arange(z.shape[1])[None] < lengths[:, None]
+    with torch.no_grad():
+        expected = generator.f0_context(z, lengths)[mask]
+        got = generator.f0_context_packed(z[mask], lengths)
+    assert torch.allclose(got, expected, atol=1e-5)
+
+
+def test_packed_conv_stack_keeps_rows_apart_and_matches_the_batched_stack(generator: SynthesisGenerator) -> None:
+    stack = generator.params
+    lengths = torch.tensor([300, 180, 400])
+    x = torch.randn(int(lengths.sum()), stack.inp.in_features)
+    with torch.no_grad():
+        packed = torch.split(stack.infer_packed(x, lengths), lengths.tolist())
+        rows = torch.split(x, lengths.tolist())
+        for row, out in zip(rows, packed, strict=True):
+            alone = stack.infer_packed(row, torch.tensor([len(row)]))
+            assert torch.equal(alone, out)  # no other row changes a row's output
+            reach = stack.reach
+            batched = stack(row[None])[0]  # the training path; edges differ only within `reach` of the ends
+            assert torch.allclose(out[reach:-reach], batched[reach:-reach], atol=1e-4)
+
+
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_generated_rows_do_not_depend_on_their_batch_mates(
+    generator: SynthesisGenerator, monkeypatch: pytest.MonkeyPatch, precision: str
+) -> None:
+    monkeypatch.setenv("READDSP_PRECISION", precision)
+    torch.manual_seed(3)
+    cond = torch.rand(3, 120, 10)
+    base = torch.full((3, 120), 64.0)
+    lengths = torch.tensor([120, 40, 75])
+    together = generator.generate(cond, torch.tensor([0, 1, 2]), base, seed=[7, 8, 9], lengths=lengths)
+    alone = generator.generate(cond[1:2, :40], torch.tensor([1]), base[1:2, :40], seed=[8])
+    for key in ("f0_classes", "amplitude", "harmonics", "noise"):
+        assert torch.equal(together[key][1, :40], alone[key][0]), key
+    assert torch.all(together["amplitude"][1, 40:] == 0)  # past the row's end
+
+
+def test_precision_setting_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    from readdsp.core.models.precision import inference_dtype
+
+    monkeypatch.setenv("READDSP_PRECISION", "float32")
+    assert inference_dtype() == torch.float32
+    monkeypatch.setenv("READDSP_PRECISION", "float16")
+    with pytest.raises(ValueError, match="READDSP_PRECISION"):
+        inference_dtype()

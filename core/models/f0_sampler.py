@@ -2,8 +2,9 @@
 
 The reference steps an eager TensorFlow GRU once per 4 ms frame (slower than real time). Here the part of the
 recurrent input projection that depends on the conditioning is precomputed for all frames in one matrix product, the
-previous-output embedding is folded into a 202-row table, and the per-frame work is three small mat-vecs in a
-compiled loop with pre-drawn uniforms, so it is exact and deterministic for a seed.
+previous-output embedding is folded into a 202-row table, and each row (one note segment) runs its whole sequence in
+a compiled loop with pre-drawn uniforms. Rows are independent, so they run in parallel on all cores, padding costs
+nothing, and the result is exact and deterministic for a seed whatever the thread count.
 """
 
 from __future__ import annotations
@@ -14,131 +15,216 @@ import numba
 import numpy as np
 import torch
 
+from readdsp.core.models.packed_lstm import (
+    SLOTS,
+    accumulate_products,
+    float_bits,
+    lane_split,
+    lstm_cell,
+    row_starts,
+    widen_row,
+)
+from readdsp.core.models.precision import inference_dtype
 from readdsp.core.models.synthesis_generator import GO_TOKEN, N_F0_CLASSES
 
+NEGLIGIBLE_LOGIT = 20.0  # classes this far below the best have probability < 2e-9: left out of the nucleus
 
-@numba.njit(cache=True)
-def _nucleus_sample(logits: np.ndarray, top_p: float, u: float) -> int:
-    m = logits.max()
-    probs = np.exp(logits - m)
-    probs /= probs.sum()
+
+@numba.njit(cache=True, fastmath=True, error_model="numpy")
+def _nucleus_sample(logits: np.ndarray, top_p: float, u: float, probs: np.ndarray, order: np.ndarray) -> int:
+    """Draw from the smallest set of classes holding `top_p` of the probability (argmax when top_p <= 0)."""
+    best = 0
+    for i in range(logits.shape[0]):
+        if logits[i] > logits[best]:
+            best = i
     if top_p <= 0.0:
-        return int(np.argmax(probs))
-    # The nucleus is usually a handful of classes: pick them largest-first instead of sorting all 201.
-    taken = np.zeros(probs.shape[0], np.bool_)
-    order = np.empty(probs.shape[0], np.int64)
+        return best
+    floor = logits[best] - NEGLIGIBLE_LOGIT
+    n_live = 0
     total = 0.0
+    for i in range(logits.shape[0]):
+        if logits[i] > floor:
+            p = np.exp(logits[i] - logits[best])
+            probs[n_live] = p
+            order[n_live] = i
+            total += p
+            n_live += 1
+    # Selection sort of the live classes, largest first, stopping once the nucleus is complete.
+    target = top_p * total
+    kept = 0.0
     n_keep = 0
-    while total < top_p:
-        if n_keep == 16:  # a flat distribution: sorting is cheaper from here on
-            order = np.argsort(-probs)
-            total = 0.0
-            n_keep = 0
-            while total < top_p and n_keep < probs.shape[0]:
-                total += probs[order[n_keep]]
-                n_keep += 1
-            break
-        best = -1
-        best_p = -1.0
-        for i in range(probs.shape[0]):
-            if not taken[i] and probs[i] > best_p:
-                best, best_p = i, probs[i]
-        taken[best] = True
-        order[n_keep] = best
+    while n_keep < n_live and kept < target:
+        top = n_keep
+        for k in range(n_keep + 1, n_live):
+            if probs[k] > probs[top]:
+                top = k
+        probs[n_keep], probs[top] = probs[top], probs[n_keep]
+        order[n_keep], order[top] = order[top], order[n_keep]
+        kept += probs[n_keep]
         n_keep += 1
-        total += best_p
-    target = u * total
+    pick = u * kept
     acc = 0.0
-    for i in range(n_keep):
-        acc += probs[order[i]]
-        if acc >= target:
-            return int(order[i])
-    return int(order[n_keep - 1])
+    for k in range(n_keep):
+        acc += probs[k]
+        if acc >= pick:
+            return order[k]
+    return order[n_keep - 1]
 
 
-@numba.njit(cache=True, fastmath=True)
-def _run_loop(
-    gi_context: np.ndarray,  # [B, T, 4H] conditioning part of the input projection (+ both biases)
+@numba.njit(cache=True, fastmath=True, error_model="numpy")
+def _run_lane(
+    gi_context: np.ndarray,  # [N, 4H] conditioning part of the input projection (+ both biases), as `float_bits`
+    shift: int,
+    starts: np.ndarray,  # [R] first packed frame of each row
+    lengths: np.ndarray,  # [R]
+    rows: np.ndarray,  # the rows this lane runs, in order
     prev_table: np.ndarray,  # [202, 4H] previous-class embedding projected by W_ih
     w_hh_t: np.ndarray,  # [H, 4H]
     ln_gamma: np.ndarray,
     ln_beta: np.ndarray,
     w_out_t: np.ndarray,  # [H, 201]
     b_out: np.ndarray,
-    uniforms: np.ndarray,  # [B, T]
+    uniforms: np.ndarray,  # [N]
     top_p: float,
     go_token: int,
-) -> np.ndarray:
-    n_batch, n_frames, four_h = gi_context.shape
-    hidden = four_h // 4
-    out = np.empty((n_batch, n_frames), np.int64)
-    h = np.zeros((n_batch, hidden), np.float32)
-    c = np.zeros((n_batch, hidden), np.float32)
-    normed = np.zeros((n_batch, hidden), np.float32)
-    prev = np.full(n_batch, go_token, np.int64)
-    # All rows advance together, so each step is two small matrix products (BLAS) and fused element loops.
-    for t in range(n_frames):
-        recurrent = np.dot(h, w_hh_t)
-        for b in range(n_batch):
-            row_gi = gi_context[b, t]
-            row_prev = prev_table[prev[b]]
-            total = 0.0
-            for j in range(hidden):  # PyTorch gate order: input, forget, cell, output
-                gate_i = 1.0 / (1.0 + np.exp(-(row_gi[j] + row_prev[j] + recurrent[b, j])))
-                k = j + hidden
-                gate_f = 1.0 / (1.0 + np.exp(-(row_gi[k] + row_prev[k] + recurrent[b, k])))
-                k += hidden
-                gate_g = np.tanh(row_gi[k] + row_prev[k] + recurrent[b, k])
-                k += hidden
-                gate_o = 1.0 / (1.0 + np.exp(-(row_gi[k] + row_prev[k] + recurrent[b, k])))
-                c[b, j] = gate_f * c[b, j] + gate_i * gate_g
-                h[b, j] = gate_o * np.tanh(c[b, j])
-                total += h[b, j]
-            mu = total / hidden
-            var = 0.0
+    out: np.ndarray,  # [N] classes, written
+) -> None:
+    """Rows through `SLOTS` slots in lock step (see packed_lstm); each frame's class feeds the row's next step."""
+    hidden = w_hh_t.shape[0]
+    n_classes = w_out_t.shape[1]
+    h = np.zeros((SLOTS, hidden), np.float32)
+    c = np.zeros((SLOTS, hidden), np.float32)
+    normed = np.empty((SLOTS, hidden), np.float32)
+    gates = np.empty((SLOTS, 4 * hidden), np.float32)
+    logits = np.empty((SLOTS, n_classes), np.float32)
+    probs = np.empty(n_classes, np.float32)
+    order = np.empty(n_classes, np.int64)
+    frame = np.zeros(SLOTS, np.int64)  # packed index of the slot's next frame
+    left = np.zeros(SLOTS, np.int64)
+    prev = np.full(SLOTS, go_token, np.int64)
+    active = np.empty(SLOTS, np.int64)
+    widened = np.empty(4 * hidden, np.uint32)
+    widened_float = widened.view(np.float32)
+    next_row = 0
+    while True:
+        n_active = 0
+        for s in range(SLOTS):
+            while left[s] == 0 and next_row < rows.shape[0]:
+                r = rows[next_row]
+                next_row += 1
+                frame[s] = starts[r]
+                left[s] = lengths[r]
+                prev[s] = go_token
+                h[s] = 0.0
+                c[s] = 0.0
+            if left[s] > 0:
+                active[n_active] = s
+                n_active += 1
+        if n_active == 0:
+            return
+        for a in range(n_active):
+            s = active[a]
+            widen_row(gi_context[frame[s]], shift, widened)
+            for j in range(4 * hidden):
+                gates[s, j] = widened_float[j] + prev_table[prev[s], j]
+        lstm_cell(gates, h, c, w_hh_t, active, n_active)
+        for a in range(n_active):  # LayerNorm, then the output layer's bias
+            s = active[a]
+            mu = np.float32(0.0)
             for j in range(hidden):
-                var += (h[b, j] - mu) ** 2
+                mu += h[s, j]
+            mu /= hidden
+            var = np.float32(0.0)
+            for j in range(hidden):
+                var += (h[s, j] - mu) ** 2
             scale = 1.0 / np.sqrt(var / hidden + 1e-5)
             for j in range(hidden):
-                normed[b, j] = (h[b, j] - mu) * scale * ln_gamma[j] + ln_beta[j]
-        logits = np.dot(normed, w_out_t)
-        for b in range(n_batch):
-            prev[b] = _nucleus_sample(logits[b] + b_out, top_p, uniforms[b, t])
-            out[b, t] = prev[b]
+                normed[s, j] = (h[s, j] - mu) * scale * ln_gamma[j] + ln_beta[j]
+            logits[s] = b_out
+        accumulate_products(logits, normed, w_out_t, active, n_active)
+        for a in range(n_active):
+            s = active[a]
+            prev[s] = _nucleus_sample(logits[s], top_p, uniforms[frame[s]], probs, order)
+            out[frame[s]] = prev[s]
+            frame[s] += 1
+            left[s] -= 1
+
+
+@numba.njit(cache=True, parallel=True)
+def _run_lanes(
+    gi_context, shift, starts, lengths, lanes, lane_bounds, prev_table, w_hh_t, ln_gamma, ln_beta, w_out_t, b_out,
+    uniforms, top_p, go_token,
+) -> np.ndarray:  # fmt: skip
+    out = np.empty(gi_context.shape[0], np.int64)
+    for lane in numba.prange(lane_bounds.shape[0] - 1):
+        _run_lane(
+            gi_context, shift, starts, lengths, lanes[lane_bounds[lane] : lane_bounds[lane + 1]], prev_table, w_hh_t,
+            ln_gamma, ln_beta, w_out_t, b_out, uniforms, top_p, go_token, out,
+        )  # fmt: skip
     return out
 
 
 def _np(t: torch.Tensor) -> np.ndarray:
-    return np.ascontiguousarray(t.detach().cpu().numpy().astype(np.float32))
+    return np.ascontiguousarray(t.detach().float().cpu().numpy())
 
 
-def row_uniforms(seeds: Sequence[int], n_frames: int) -> np.ndarray:
-    """[B, T] uniforms, one independent stream per row, so a row's f0 does not depend on its batch mates."""
-    return np.stack([np.random.default_rng([int(s) & 0xFFFFFFFF, 0xF0]).random(n_frames) for s in seeds])
+def packed_uniforms(seeds: Sequence[int], lengths: Sequence[int]) -> np.ndarray:
+    """One independent uniform stream per row, packed like the frames, so no row depends on another."""
+    return np.concatenate(
+        [np.random.default_rng([int(s) & 0xFFFFFFFF, 0xF0]).random(int(n)) for s, n in zip(seeds, lengths, strict=True)]
+    ).astype(np.float32)
 
 
-def sample_f0_classes(model, context: torch.Tensor, seed: int | Sequence[int] = 0, top_p: float = 0.95) -> torch.Tensor:
-    """Run the f0 LSTM of `model` (a SynthesisGenerator) over `context` [B, T, D]; returns classes [B, T].
-
-    `seed` is one seed per row (or one int, used for every row).
-    """
+def sample_f0_packed(
+    model, context: torch.Tensor, lengths: Sequence[int], seeds: Sequence[int], top_p: float = 0.95
+) -> np.ndarray:
+    """f0 classes [N] for rows packed end to end in `context` [N, D] (row i has lengths[i] frames)."""
     rnn = model.f0_rnn
     d_ctx = context.shape[-1]
     w_ih = rnn.weight_ih_l0
-    gi_context = torch.matmul(context, w_ih[:, :d_ctx].T) + rnn.bias_ih_l0 + rnn.bias_hh_l0
+    dtype = inference_dtype()
+    gi_context = torch.addmm(
+        (rnn.bias_ih_l0 + rnn.bias_hh_l0).to(dtype), context.to(dtype), w_ih[:, :d_ctx].T.to(dtype)
+    )
     prev_table = model.f0_prev.weight @ w_ih[:, d_ctx:].T
     assert prev_table.shape[0] == N_F0_CLASSES + 1
-    seeds = [seed] * context.shape[0] if isinstance(seed, int) else list(seed)
-    classes = _run_loop(
-        _np(gi_context),
+    lengths_np = np.asarray(lengths, np.int64)
+    starts = row_starts(lengths_np)
+    lanes, bounds = lane_split(lengths_np)
+    return _run_lanes(
+        *float_bits(gi_context),
+        starts,
+        lengths_np,
+        lanes,
+        bounds,
         _np(prev_table),
         _np(rnn.weight_hh_l0.T),
         _np(model.f0_norm.weight),
         _np(model.f0_norm.bias),
         _np(model.f0_out.weight.T),
         _np(model.f0_out.bias),
-        row_uniforms(seeds, context.shape[1]),
+        packed_uniforms(seeds, lengths_np),
         float(top_p),
         GO_TOKEN,
     )
-    return torch.from_numpy(classes)
+
+
+def sample_f0_classes(
+    model,
+    context: torch.Tensor,
+    seed: int | Sequence[int] = 0,
+    top_p: float = 0.95,
+    lengths: Sequence[int] | None = None,
+) -> torch.Tensor:
+    """Run the f0 LSTM of `model` (a SynthesisGenerator) over padded `context` [B, T, D]; returns classes [B, T].
+
+    `seed` is one seed per row (or one int, used for every row); frames past a row's length get class 100 (no bend).
+    """
+    n_rows, n_frames = context.shape[:2]
+    seeds = [seed] * n_rows if isinstance(seed, int) else list(seed)
+    lengths = [n_frames] * n_rows if lengths is None else [int(n) for n in lengths]
+    mask = torch.arange(n_frames)[None, :] < torch.tensor(lengths)[:, None]
+    packed = sample_f0_packed(model, context[mask], lengths, seeds, top_p)
+    classes = torch.full((n_rows, n_frames), N_F0_CLASSES // 2, dtype=torch.long)
+    classes[mask] = torch.from_numpy(packed)
+    return classes

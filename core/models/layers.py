@@ -29,6 +29,17 @@ class LogMel(nn.Module):
         return mel[:, :n_frames]
 
 
+def cast_linear(x: torch.Tensor, layer: nn.Linear) -> torch.Tensor:
+    """`layer(x)` in x's dtype (the weights are cast, the module is not)."""
+    bias = None if layer.bias is None else layer.bias.to(x.dtype)
+    return nn.functional.linear(x, layer.weight.to(x.dtype), bias)
+
+
+def cast_layer_norm(x: torch.Tensor, norm: nn.LayerNorm) -> torch.Tensor:
+    """`norm(x)` in x's dtype."""
+    return nn.functional.layer_norm(x, norm.normalized_shape, norm.weight.to(x.dtype), norm.bias.to(x.dtype), norm.eps)
+
+
 class FcStack(nn.Module):
     """Dense -> LayerNorm -> LeakyReLU, repeated."""
 
@@ -45,6 +56,17 @@ class FcStack(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
+
+    def infer(self, x: torch.Tensor) -> torch.Tensor:
+        """`forward` computed in x's dtype (e.g. bfloat16 at inference)."""
+        for layer in self.net:
+            if isinstance(layer, nn.Linear):
+                x = cast_linear(x, layer)
+            elif isinstance(layer, nn.LayerNorm):
+                x = cast_layer_norm(x, layer)
+            else:
+                x = layer(x)
+        return x
 
 
 class DilatedConvStack(nn.Module):
@@ -64,3 +86,53 @@ class DilatedConvStack(nn.Module):
         for conv, norm in zip(self.convs, self.norms, strict=True):
             h = h + nn.functional.leaky_relu(norm(conv(h.transpose(1, 2)).transpose(1, 2)), 0.2)
         return self.out(h)
+
+    @property
+    def reach(self) -> int:
+        """How many frames on each side of a frame its output depends on."""
+        return sum(conv.dilation[0] * (conv.kernel_size[0] - 1) // 2 for conv in self.convs)
+
+    def infer_packed(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """[N, in] rows packed end to end -> [N, out], in x's dtype.
+
+        The rows are laid in one long sequence, `reach` zero frames apart, so no output sees another row, and the
+        convolutions become single matrix products over all frames (no batch padding, no transposes).
+        """
+        gap = self.reach
+        n_frames = int(lengths.sum())
+        row_starts = torch.cumsum(lengths + gap, 0) - lengths  # each row begins after `gap` zero frames
+        index = torch.arange(n_frames) + torch.repeat_interleave(
+            row_starts - (torch.cumsum(lengths, 0) - lengths), lengths
+        )
+        h = cast_linear(x.new_zeros(n_frames + gap * (len(lengths) + 1), x.shape[1]).index_copy_(0, index, x), self.inp)
+        for conv, norm in zip(self.convs, self.norms, strict=True):
+            h = self._residual_layer_time_major(h, conv, norm)
+        return cast_linear(h[index], self.out)
+
+    @staticmethod
+    def _residual_layer_time_major(
+        h: torch.Tensor, conv: nn.Conv1d, norm: nn.LayerNorm, chunk: int = 8192
+    ) -> torch.Tensor:
+        """h + leaky_relu(norm(conv(h))) on [L, C], in chunks of time that stay in cache.
+
+        The kernel-3 convolution is three matrix products, the outer taps accumulated in place into rows shifted by
+        the dilation (frames outside [0, L) are the convolution's zero padding).
+        """
+        d = conv.dilation[0]
+        weight = conv.weight.to(h.dtype)
+        past, centre, future = weight[:, :, 0].T, weight[:, :, 1].T, weight[:, :, 2].T
+        bias = conv.bias.to(h.dtype)
+        length = h.shape[0]
+        out = torch.empty_like(h)
+        for lo in range(0, length, chunk):
+            hi = min(lo + chunk, length)
+            y = torch.addmm(bias, h[lo:hi], centre)
+            past_from = max(lo, d)
+            if past_from < hi:
+                y[past_from - lo :].addmm_(h[past_from - d : hi - d], past)
+            future_to = min(hi, length - d)
+            if future_to > lo:
+                y[: future_to - lo].addmm_(h[lo + d : future_to + d], future)
+            y = cast_layer_norm(y, norm)
+            torch.add(nn.functional.leaky_relu_(y, 0.2), h[lo:hi], out=out[lo:hi])
+        return out

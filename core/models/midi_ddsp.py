@@ -89,23 +89,23 @@ class MidiDDSP(nn.Module):
 
         Rows are independent: each has its own instrument and seed, and padding is packed away in the BiLSTM.
         """
-        longest = max(n_frames)
-        cond = np.zeros((len(segments), longest, 10), np.float32)
-        base = np.full((len(segments), longest), 60.0, np.float32)
-        for i, (notes, frames) in enumerate(zip(segments, n_frames, strict=True)):
+        cond, base = [], []
+        for notes, frames in zip(segments, n_frames, strict=True):
             laid = notes_to_frames(notes, frames, FRAME_RATE)
-            cond[i, :frames] = laid.stacked()
-            base[i, :frames] = held_pitch(laid.pitch)
-            base[i, frames:] = base[i, frames - 1]
-        inst = torch.tensor([self.instrument_id(name) for name in instruments], dtype=torch.long)
-        out = self.synthesis_generator.generate(
-            torch.from_numpy(cond), inst, torch.from_numpy(base), seed=seeds, lengths=torch.tensor(n_frames)
+            cond.append(laid.stacked())
+            base.append(held_pitch(laid.pitch).astype(np.float32))
+        out = self.synthesis_generator.generate_packed(
+            torch.from_numpy(np.concatenate(cond)),
+            torch.tensor([self.instrument_id(name) for name in instruments], dtype=torch.long),
+            torch.from_numpy(np.concatenate(base)),
+            torch.tensor(n_frames),
+            list(seeds),
         )
-        controls = self.synth.get_controls(out["amplitude"], out["harmonics"], out["noise"], out["f0_hz"])
-        return [
-            SynthControls(*(getattr(controls, k)[i : i + 1, :frames] for k in SynthControls.__dataclass_fields__))
-            for i, frames in enumerate(n_frames)
-        ]
+        controls = self.synth.get_controls(
+            out["amplitude"][None], out["harmonics"][None], out["noise"][None], out["f0_hz"][None]
+        )
+        rows = {k: torch.split(getattr(controls, k), list(n_frames), dim=1) for k in SynthControls.__dataclass_fields__}
+        return [SynthControls(**{k: rows[k][i] for k in rows}) for i in range(len(n_frames))]
 
     @torch.no_grad()
     def synthesize(self, controls: SynthControls, seed: int) -> np.ndarray:

@@ -8,7 +8,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from readdsp.core.models.layers import DilatedConvStack, FcStack
+from readdsp.core.models.layers import DilatedConvStack, FcStack, cast_linear
+from readdsp.core.models.packed_lstm import lstm_packed
+from readdsp.core.models.precision import inference_dtype
 
 N_F0_CLASSES = 201  # f0 residual vs the note pitch in [-1, +1] semitone, 1-cent bins
 GO_TOKEN = N_F0_CLASSES  # "previous output" at the first frame
@@ -89,6 +91,18 @@ class SynthesisGenerator(nn.Module):
             0
         ]
 
+    def f0_context_packed(self, z: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """`f0_context` for rows packed end to end in z [N, D]: the input projections as products in z's dtype, then
+        the compiled recurrences. Returns float32 [N, 2 * hidden]."""
+        rnn = self.f0_encoder
+        rows = lengths.numpy()
+        directions = []
+        for suffix, reverse in (("", False), ("_reverse", True)):
+            bias = getattr(rnn, f"bias_ih_l0{suffix}") + getattr(rnn, f"bias_hh_l0{suffix}")
+            projected = torch.addmm(bias.to(z.dtype), z, getattr(rnn, f"weight_ih_l0{suffix}").T.to(z.dtype))
+            directions.append(lstm_packed(projected, rows, getattr(rnn, f"weight_hh_l0{suffix}").T.numpy(), reverse))
+        return torch.from_numpy(np.concatenate(directions, axis=1))
+
     def f0_logits_teacher_forced(self, context: torch.Tensor, target_classes: torch.Tensor) -> torch.Tensor:
         """Training: logits [B, T, 201] given the true previous classes (with 50% input dropout on them)."""
         prev = torch.cat([torch.full_like(target_classes[:, :1], GO_TOKEN), target_classes[:, :-1]], dim=1)
@@ -121,6 +135,11 @@ class SynthesisGenerator(nn.Module):
         out.update(f0_logits=logits, f0_target=target, z=z)
         return out
 
+    def encode_packed(self, conditioning: torch.Tensor, instrument_id: torch.Tensor) -> torch.Tensor:
+        """`encode` for frames packed as [N, 10] with one instrument id per frame, in conditioning's dtype."""
+        inst = self.instrument.weight.to(conditioning.dtype)[instrument_id]
+        return torch.cat([self.cond.infer(conditioning), inst], dim=-1)
+
     @torch.no_grad()
     def generate(
         self,
@@ -131,15 +150,51 @@ class SynthesisGenerator(nn.Module):
         top_p: float = 0.95,
         lengths: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
-        """Inference: sample f0 autoregressively (nucleus sampling, compiled loop), then decode parameters.
+        """`generate_packed` for padded rows [B, T, ...]; outputs past a row's length (`lengths`) are zero."""
+        n_rows, n_frames = conditioning.shape[:2]
+        lengths = torch.full((n_rows,), n_frames) if lengths is None else torch.as_tensor(lengths).long()
+        seeds = [seed] * n_rows if isinstance(seed, int) else list(seed)
+        mask = torch.arange(n_frames)[None, :] < lengths[:, None]
+        out = self.generate_packed(conditioning[mask], instrument_id, base_pitch[mask], lengths, seeds, top_p)
+        return {name: _unpack(value, mask) for name, value in out.items()}
 
-        `seed` may be one int per row; `lengths` (frames per row) keeps padded rows independent of each other.
+    @torch.no_grad()
+    def generate_packed(
+        self,
+        conditioning: torch.Tensor,
+        instrument_id: torch.Tensor,
+        base_pitch: torch.Tensor,
+        lengths: torch.Tensor,
+        seeds: list[int],
+        top_p: float = 0.95,
+    ) -> dict[str, torch.Tensor]:
+        """Inference over rows packed end to end: conditioning [N, 10] and base_pitch [N] hold every row's frames in
+        turn (row i has lengths[i] frames, instrument_id[i] and seeds[i]).
+
+        f0 is sampled autoregressively (nucleus sampling, compiled loop), then the parameters are decoded. Rows are
+        independent of each other, and large products run in `inference_dtype()`. Returns [N, ...] tensors.
         """
-        from readdsp.core.models.f0_sampler import sample_f0_classes
+        from readdsp.core.models.f0_sampler import sample_f0_packed
 
-        z = self.encode(conditioning, instrument_id)
-        classes = sample_f0_classes(self, self.f0_context(z, lengths), seed=seed, top_p=top_p)
+        dtype = inference_dtype()
+        z = self.encode_packed(conditioning.to(dtype), torch.repeat_interleave(instrument_id, lengths))
+        context = self.f0_context_packed(z, lengths)
+        classes = torch.from_numpy(sample_f0_packed(self, context, lengths.tolist(), seeds, top_p))
         f0_hz = midi_to_hz(base_pitch + class_to_f0_residual(classes.float()))
-        out = self.decode_params(z, f0_hz)
-        out.update(f0_hz=f0_hz, f0_classes=classes)
-        return out
+        f0_feat = cast_linear((hz_to_midi(f0_hz) / 127.0).unsqueeze(-1).to(dtype), self.f0_feature)
+        params = self.params.infer_packed(torch.cat([z, f0_feat], dim=-1), lengths).float()
+        k = self.config.n_harmonics
+        return {
+            "amplitude": params[:, :1],
+            "harmonics": params[:, 1 : 1 + k],
+            "noise": params[:, 1 + k :],
+            "f0_hz": f0_hz,
+            "f0_classes": classes,
+        }
+
+
+def _unpack(packed: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """[N, ...] frames back to [B, T, ...] rows, zero past each row's end."""
+    out = packed.new_zeros(*mask.shape, *packed.shape[1:])
+    out[mask] = packed
+    return out
