@@ -5,6 +5,9 @@ Targets (MIDI-DDSP issue, section K):
   * the same multi-part MIDI: our time <= 3x FluidSynth's time at the same sample rate;
   * a 10-minute, 4-part piece renders with peak memory <= 1.5 GB.
 
+Large matrix products run in bfloat16 where the CPU has native bfloat16 (AMX/AVX512-BF16), else float32; the run
+prints which, and also times the 60-s part in float32 and reports how far its audio is from the bfloat16 render.
+
 Usage: .venv/bin/python bench/bench_render.py [--bundle NAME] [--sample-rate 48000] [--threads N] [--skip-memory]
 """
 
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -47,6 +51,17 @@ def quartet(seconds: float, seed: int = 0):
             melody(seconds, 42, 36, 55, seed + 3, "Cello"),
         ]
     )
+
+
+def log_mel_distance(a: np.ndarray, b: np.ndarray, sample_rate: int) -> float:
+    """Mean absolute difference of two signals' log-mel spectrograms, in dB."""
+    import librosa
+
+    mels = [
+        librosa.power_to_db(librosa.feature.melspectrogram(y=x, sr=sample_rate, n_fft=2048, hop_length=512), top_db=80)
+        for x in (a, b)
+    ]
+    return float(np.mean(np.abs(mels[0] - mels[1])))
 
 
 def best_of(fn, repeats: int) -> float:
@@ -106,23 +121,39 @@ def main() -> None:
         memory_child(args.bundle, args.sample_rate, args.threads)
         return
 
+    import numba
     import torch
 
     from readdsp.core.midi_io import write_midi
+    from readdsp.core.models.precision import PRECISION_ENV, inference_dtype
     from readdsp.core.performance import Performance
     from readdsp.core.render import Renderer
 
     torch.set_num_threads(args.threads)
+    numba.set_num_threads(args.threads)
     renderer = Renderer.load(args.bundle)
     sr = args.sample_rate
+    precision = str(inference_dtype()).removeprefix("torch.")
+    print(f"{args.threads} thread(s); large products in {precision}")
     mono = Performance([melody(60.0, 40, 60, 84, 1, "Violin")])
     renderer.render(mono, sample_rate=sr)  # warm-up: numba compile, allocator
     mono_s = best_of(lambda: renderer.render(mono, sample_rate=sr, seed=1), args.repeats)
     print(
-        f"60-s monophonic part, full hierarchy, {args.threads} thread(s): {mono_s:.3f} s = "
-        f"{60.0 / mono_s:.0f}x real time "
+        f"60-s monophonic part, full hierarchy: {mono_s:.3f} s = {60.0 / mono_s:.0f}x real time "
         f"(target >= 100x: ratio {60.0 / mono_s / 100:.2f})"
     )
+    if precision != "float32":
+        fast = renderer.render(mono, sample_rate=sr, seed=1).mix
+        os.environ[PRECISION_ENV] = "float32"
+        exact_s = best_of(lambda: renderer.render(mono, sample_rate=sr, seed=1), args.repeats)
+        exact = renderer.render(mono, sample_rate=sr, seed=1).mix
+        other_seed = renderer.render(mono, sample_rate=sr, seed=2).mix
+        del os.environ[PRECISION_ENV]
+        print(
+            f"  same part in float32: {exact_s:.3f} s = {60.0 / exact_s:.0f}x real time; log-mel distance "
+            f"{precision} vs float32 {log_mel_distance(fast, exact, sr):.2f} dB "
+            f"(yardstick: float32 seed 1 vs seed 2 {log_mel_distance(exact, other_seed, sr):.2f} dB)"
+        )
 
     piece = quartet(60.0)
     with tempfile.TemporaryDirectory() as tmp:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from math import gcd
 from pathlib import Path
 
 import numpy as np
+import scipy.fft
+import torch
 from scipy.signal import oaconvolve, resample_poly
 
 from readdsp.core.bundle import load_bundle, resolve_bundle
 from readdsp.core.errors import ReaDDSPError
+from readdsp.core.memory import SOFT_LIMIT_MB, trim_heap_above
 from readdsp.core.models.midi_ddsp import MidiDDSP
 from readdsp.core.note_frames import n_frames_for
 from readdsp.core.performance import Note, Part, Performance
@@ -26,7 +29,7 @@ SEGMENT_GAP_S = 0.25  # a rest at least this long starts a new segment
 SEGMENT_MAX_S = 8.0  # segments are cut at a note boundary past this length (training used 2-4 s windows)
 LEAD_S = 0.05  # frames rendered before a segment's first onset
 TAIL_S = 0.5  # frames rendered after its last offset, for the release
-SEGMENT_BATCH = 32
+BATCH_FRAMES = 32768  # frames generated together: packed rows need no padding, and this bounds memory
 
 
 @dataclass
@@ -34,7 +37,7 @@ class RenderResult:
     """Audio and what produced it; `performance` carries the expression every note was rendered with."""
 
     mix: np.ndarray
-    stems: dict[str, np.ndarray]
+    stems: Mapping[str, np.ndarray]  # label -> audio, resampled on first read
     sample_rate: int
     performance: Performance
     instruments: dict[str, str] = field(default_factory=dict)  # stem label -> instrument
@@ -142,11 +145,11 @@ class Renderer:
         return jobs
 
     def render_jobs(self, jobs: list[_SegmentJob], dry: list[np.ndarray], progress=None) -> None:
-        """Generate and synthesize all segments, batched by length across voices and parts; add into `dry`."""
+        """Generate and synthesize all segments, batched across voices and parts; add into `dry`."""
         sr = self.model.sample_rate
-        ordered = sorted(jobs, key=lambda j: j.n_frames)
-        for first in range(0, len(ordered), SEGMENT_BATCH):
-            batch = ordered[first : first + SEGMENT_BATCH]
+        for index, batch in enumerate(_batches(jobs, BATCH_FRAMES)):
+            if index:
+                trim_heap_above(SOFT_LIMIT_MB)
             controls = self.model.generate_controls(
                 [j.notes for j in batch],
                 [j.n_frames for j in batch],
@@ -225,25 +228,45 @@ class Renderer:
         self._fill_plans(plans)
         dry = [np.zeros(n_samples, np.float32) for _ in plans]
         self.render_jobs(self.segment_jobs(plans, seed), dry, tick)
-        stems: dict[str, np.ndarray] = {}
+        wet: dict[str, np.ndarray] = {}
         used: dict[str, str] = {}
-        for i, plan in enumerate(plans):
-            part_dry, dry[i] = dry[i], None  # free each part's buffer as soon as it is used: memory stays bounded
-            wet = oaconvolve(part_dry, self.model.reverb_ir(plan.instrument))[:n_samples].astype(np.float32)
-            wet += part_dry
-            del part_dry
-            key = plan.label if plan.label not in stems else f"{plan.label} ({len(stems) + 1})"
-            stems[key] = _resample(wet, sr, sample_rate)
-            used[key] = plan.instrument
-            del wet
+        with scipy.fft.set_workers(torch.get_num_threads()):
+            for i, plan in enumerate(plans):
+                part_dry, dry[i] = dry[i], None  # free each part's buffer as soon as it is used: memory stays bounded
+                part_wet = oaconvolve(part_dry, self.model.reverb_ir(plan.instrument))[:n_samples].astype(np.float32)
+                part_wet += part_dry
+                del part_dry
+                key = plan.label if plan.label not in wet else f"{plan.label} ({len(wet) + 1})"
+                wet[key] = part_wet
+                used[key] = plan.instrument
         for message in warnings:
             log.warning(message)
         length = int(np.ceil((perf.duration + TAIL_S) * sample_rate))
-        mix = np.zeros(length, np.float32)
-        for key in stems:
-            stems[key] = _fit_length(stems[key], length)
-            mix += stems[key]
+        mix = _fit_length(_resample(sum(wet.values(), np.zeros(n_samples, np.float32)), sr, sample_rate), length)
+        stems = ResampledStems(wet, sr, sample_rate, length)
         return RenderResult(mix, stems, sample_rate, perf, used, warnings)
+
+
+class ResampledStems(Mapping[str, np.ndarray]):
+    """Per-part audio, kept at the model's rate and resampled only when a stem is read (resampling is linear, so
+    the mix is resampled once instead of once per part)."""
+
+    def __init__(self, parts: dict[str, np.ndarray], source_rate: int, target_rate: int, length: int):
+        self._parts = parts
+        self._rates = (source_rate, target_rate)
+        self._length = length
+        self._done: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        if key not in self._done:
+            self._done[key] = _fit_length(_resample(self._parts[key], *self._rates), self._length)
+        return self._done[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parts)
+
+    def __len__(self) -> int:
+        return len(self._parts)
 
 
 @dataclass
@@ -262,6 +285,20 @@ class _PartPlan:
     part: Part
     instrument: str
     voices: list[Part]
+
+
+def _batches(jobs: list[_SegmentJob], max_frames: int) -> Iterator[list[_SegmentJob]]:
+    """Consecutive jobs in groups of at most `max_frames` frames (a longer job goes alone)."""
+    batch: list[_SegmentJob] = []
+    frames = 0
+    for job in jobs:
+        if batch and frames + job.n_frames > max_frames:
+            yield batch
+            batch, frames = [], 0
+        batch.append(job)
+        frames += job.n_frames
+    if batch:
+        yield batch
 
 
 def _copy_expression_back(part: Part, voices: list[Part]) -> None:
