@@ -113,19 +113,71 @@ def chunk_bounds(
     return bounds
 
 
-def _velocities(n: int, rng: np.random.Generator) -> np.ndarray:
-    base, swing, period = rng.uniform(55, 105), rng.uniform(0, 20), rng.uniform(6, 16)
-    phrase = base + swing * np.sin(2 * np.pi * np.arange(n) / period + rng.uniform(0, 2 * np.pi))
-    return np.clip(np.round(phrase + rng.normal(0, 6, n)), 25, 127).astype(int)
+PHRASE_GAP_SECONDS = 0.25  # a rest or breath at least this long ends a phrase
+FREE_CHOICE = 0.15  # share of notes shaped at random instead of by the rules: performers are not machines
 
 
-def _expression_curve(duration: float, level: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+@dataclass
+class LineContext:
+    """What a performer knows about each note of a line: where its phrase goes, and where the melody goes next."""
+
+    phrase_position: np.ndarray  # 0 at a phrase's first note, 1 at its last
+    phrase_end: np.ndarray  # True on a phrase's last note
+    direction: np.ndarray  # +1 if the next note is higher, -1 if lower, 0 if the same or none
+    pitch_offset: np.ndarray  # semitones above the phrase's mean pitch
+
+
+def line_context(pitches: np.ndarray, onsets: np.ndarray, offsets: np.ndarray) -> LineContext:
+    """Split a line into phrases at rests of PHRASE_GAP_SECONDS or more, and describe each note's place in them."""
+    n = len(pitches)
+    gaps = np.append(onsets[1:] - offsets[:-1], np.inf)
+    phrase_end = gaps >= PHRASE_GAP_SECONDS
+    phrase_id = np.concatenate([[0], np.cumsum(phrase_end[:-1])])
+    position = np.zeros(n)
+    offset = np.zeros(n)
+    for phrase in np.unique(phrase_id):
+        members = np.flatnonzero(phrase_id == phrase)
+        position[members] = np.linspace(0.0, 1.0, len(members)) if len(members) > 1 else 1.0
+        offset[members] = pitches[members] - pitches[members].mean()
+    direction = np.append(np.sign(np.diff(pitches.astype(float))), 0.0)
+    direction[phrase_end] = 0.0
+    return LineContext(position, phrase_end, direction, offset)
+
+
+def _velocities(context: LineContext, rng: np.random.Generator) -> np.ndarray:
+    """Phrase arch (louder towards the middle of a phrase) plus melodic charge (higher notes louder), with jitter."""
+    base, arch = rng.uniform(55, 100), rng.uniform(10, 25)
+    phrase = base + arch * np.sin(np.pi * context.phrase_position) + 1.0 * context.pitch_offset
+    return np.clip(np.round(phrase + rng.normal(0, 3, len(phrase))), 25, 127).astype(int)
+
+
+def _note_shape(duration: float, direction: float, phrase_end: bool, rng: np.random.Generator) -> tuple[str, float]:
+    """A note's CC11 shape and swell peak position, from its length and where the melody goes next.
+
+    Phrase ends die away; a note leading up grows into the next, one leading down falls; long notes swell, peaking
+    towards the side the melody moves to; short level notes stay flat. FREE_CHOICE of the notes are shaped at random.
+    """
+    if rng.random() < FREE_CHOICE:
+        return str(rng.choice(["flat", "crescendo", "decrescendo", "swell"])), rng.uniform(0.3, 0.7)
+    if phrase_end:
+        return "decrescendo", 0.5
+    if duration >= 1.2 or (direction == 0 and duration >= 0.6):
+        return "swell", 0.5 + 0.2 * direction + rng.uniform(-0.05, 0.05)
+    if direction > 0:
+        return "crescendo", 0.5
+    if direction < 0:
+        return "decrescendo", 0.5
+    return "flat", 0.5
+
+
+def _expression_curve(
+    duration: float, level: float, shape: str, peak: float, depth: float
+) -> tuple[np.ndarray, np.ndarray]:
     """CC11 points (times from note onset, values) for one note: flat, crescendo, decrescendo or swell."""
     if duration < 0.25:
         return np.zeros(1), np.array([level])
     times = np.arange(0.0, duration, CC_STEP_SECONDS)
-    drop = rng.uniform(20, 60)
-    shape = rng.choice(["flat", "crescendo", "decrescendo", "swell"], p=[0.4, 0.2, 0.2, 0.2])
+    drop = depth * min(1.0, 0.4 + duration / 1.5)  # longer notes carry deeper shapes
     u = times / duration
     if shape == "flat":
         values = np.full_like(times, level)
@@ -134,15 +186,15 @@ def _expression_curve(duration: float, level: float, rng: np.random.Generator) -
     elif shape == "decrescendo":
         values = level - drop * u
     else:
-        peak = rng.uniform(0.3, 0.7)
         values = level - drop * np.where(u < peak, 1 - u / peak, (u - peak) / (1 - peak))
     return times, values
 
 
-def _vibrato_bend(duration: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _vibrato_bend(
+    duration: float, rate: float, depth: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Pitch-bend points (times from onset, semitones): a delayed sine LFO fading in over 0.2 s."""
-    rate, depth = rng.uniform(4.5, 7.0), rng.uniform(0.08, 0.45)
-    delay = rng.uniform(0.05, 0.3)
+    delay = rng.uniform(0.05, 0.2)
     times = np.arange(delay, duration - 0.01, BEND_STEP_SECONDS)
     fade = np.clip((times - delay) / 0.2, 0.0, 1.0)
     return times, depth * fade * np.sin(2 * np.pi * rate * (times - delay))
@@ -156,9 +208,13 @@ def build_midi(
     off_ticks = np.round(np.asarray(offsets) * TICKS_PER_SECOND).astype(np.int64)
     off_ticks[:-1] = np.minimum(off_ticks[:-1], on_ticks[1:])  # strictly monophonic after rounding
     off_ticks = np.maximum(off_ticks, on_ticks + 1)
-    velocities = _velocities(len(pitches), rng)
-    level = rng.uniform(85, 125)
-    cc1_probability, bend_probability = rng.uniform(0.0, 0.7), rng.uniform(0.0, 0.6)
+    context = line_context(np.asarray(pitches), on_ticks / TICKS_PER_SECOND, off_ticks / TICKS_PER_SECOND)
+    velocities = _velocities(context, rng)
+    level, depth = rng.uniform(85, 125), rng.uniform(25, 70)  # this performer's CC11 level and shaping depth
+    # Vibrato habit: on long notes nearly always, sometimes on middling ones, never on short ones; by mod wheel
+    # (the soundfont's own LFO) or by a pitch-bend LFO of the performer's rate and depth.
+    use_bend = rng.random() < 0.5
+    cc1_depth, vibrato_rate, vibrato_depth = int(rng.uniform(40, 127)), rng.uniform(4.5, 7.0), rng.uniform(0.08, 0.45)
 
     events: list[tuple[int, int, mido.Message]] = [
         (0, _CONTROL, mido.Message("program_change", program=program)),
@@ -171,11 +227,12 @@ def build_midi(
     def tick(seconds: float) -> int:
         return int(round(seconds * TICKS_PER_SECOND))
 
-    for pitch, on, off, velocity in zip(pitches, on_ticks, off_ticks, velocities, strict=True):
+    for i, (pitch, on, off, velocity) in enumerate(zip(pitches, on_ticks, off_ticks, velocities, strict=True)):
         duration = (off - on) / TICKS_PER_SECOND
         start = on / TICKS_PER_SECOND
         events.append((int(on), _CONTROL, mido.Message("pitchwheel", pitch=0)))
-        times, values = _expression_curve(duration, level + rng.normal(0, 5), rng)
+        shape, peak = _note_shape(duration, context.direction[i], bool(context.phrase_end[i]), rng)
+        times, values = _expression_curve(duration, level + rng.normal(0, 3), shape, peak, depth)
         last = -1
         for t, v in zip(times, np.clip(np.round(values), 0, 127).astype(int), strict=True):
             if v != last:
@@ -187,10 +244,11 @@ def build_midi(
                     )
                 )
                 last = v
-        vibrato = int(rng.uniform(40, 127)) if duration > 0.25 and rng.random() < cc1_probability else 0
-        events.append((int(on), _CONTROL, mido.Message("control_change", control=1, value=vibrato)))
-        if duration > 0.3 and rng.random() < bend_probability:
-            bend_times, semitones = _vibrato_bend(duration, rng)
+        vibrato = rng.random() < (0.9 if duration >= 0.45 else 0.3 if duration >= 0.3 else 0.0)
+        cc1 = cc1_depth if vibrato and not use_bend else 0
+        events.append((int(on), _CONTROL, mido.Message("control_change", control=1, value=cc1)))
+        if vibrato and use_bend:
+            bend_times, semitones = _vibrato_bend(duration, vibrato_rate, vibrato_depth * rng.uniform(0.8, 1.2), rng)
             for t, s in zip(bend_times, semitones, strict=True):
                 value = int(np.clip(round(s / PITCH_BEND_RANGE * 8191), -8192, 8191))
                 events.append((tick(start + t), _CONTROL, mido.Message("pitchwheel", pitch=value)))

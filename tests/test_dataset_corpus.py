@@ -126,23 +126,43 @@ def test_stored_notes_are_the_midi_notes() -> None:
     assert np.all((chunk.notes[:, 0] >= 55) & (chunk.notes[:, 0] <= 103))
 
 
-def test_expression_varies_in_the_rendered_audio() -> None:
-    """A crescendo written as CC11 inside one long note makes the note louder from start to end."""
+def test_a_note_leading_up_grows_in_the_rendered_audio() -> None:
+    """A note that leads up to a higher one gets a CC11 crescendo, and the audio grows louder through it."""
     rng = np.random.default_rng(5)
-    for _ in range(50):  # find a seed whose single long note got a crescendo
-        midi, notes, seconds = build_midi(np.array([69]), np.array([0.3]), np.array([3.3]), 40, rng)
-        values = [m.value for m in midi.tracks[0] if m.type == "control_change" and m.control == 11]
-        if len(values) > 10 and values[-1] - values[0] > 25:
+    for _ in range(20):  # the rule applies to all but FREE_CHOICE of the notes
+        midi, notes, seconds = build_midi(np.array([69, 74]), np.array([0.3, 1.45]), np.array([1.4, 2.0]), 40, rng)
+        first_note = [m for m in midi.tracks[0] if m.type == "control_change" and m.control == 11][:30]
+        values = [m.value for m in first_note]
+        if values[-1] - values[0] > 25:
             break
     else:
-        pytest.fail("no crescendo drawn")
+        pytest.fail("the rising note never got a crescendo")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "cresc.mid"
         midi.save(path)
         audio = render_midi(path, resolve_soundfont("fluidr3"), SAMPLE_RATE, seconds)
-    early = np.sqrt(np.mean(audio[int(0.6 * SAMPLE_RATE) : int(1.0 * SAMPLE_RATE)] ** 2))
-    late = np.sqrt(np.mean(audio[int(2.8 * SAMPLE_RATE) : int(3.2 * SAMPLE_RATE)] ** 2))
+    early = np.sqrt(np.mean(audio[int(0.45 * SAMPLE_RATE) : int(0.65 * SAMPLE_RATE)] ** 2))
+    late = np.sqrt(np.mean(audio[int(1.1 * SAMPLE_RATE) : int(1.35 * SAMPLE_RATE)] ** 2))
     assert 20 * np.log10(late / early) > 6.0
+
+
+def test_the_performer_follows_the_phrase() -> None:
+    """Phrases split at rests; velocities arch over each phrase; long notes get vibrato, short ones never."""
+    from readdsp.datasets.expressive_midi import line_context
+
+    pitches = np.array([60, 62, 64, 65, 67, 65, 64, 62, 60, 72])
+    onsets = np.array([0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0])
+    offsets = onsets + 0.45
+    context = line_context(pitches, onsets, offsets)
+    assert context.phrase_end.tolist() == [False] * 8 + [True, True]  # the 0.55 s rest ends the first phrase
+    assert context.direction[:4].tolist() == [1, 1, 1, 1] and context.direction[8] == 0
+    velocities = np.mean(
+        [build_midi(pitches, onsets, offsets, 40, np.random.default_rng(s))[1][:9, 3] for s in range(20)], axis=0
+    )
+    assert velocities[4] > velocities[0] + 8 and velocities[4] > velocities[8] + 8  # louder mid-phrase
+    short = build_midi(np.array([60, 62]), np.array([0.0, 0.2]), np.array([0.2, 0.4]), 40, np.random.default_rng(1))
+    assert all(m.pitch == 0 for m in short[0].tracks[0] if m.type == "pitchwheel")
+    assert all(m.value == 0 for m in short[0].tracks[0] if m.type == "control_change" and m.control == 1)
 
 
 def test_fluidsynth_stuck_note_is_stopped() -> None:
