@@ -134,3 +134,21 @@ def test_blockwise_resampling_equals_one_shot_polyphase() -> None:
         got = _resample(audio, 24000, rate, block_s=10.0)
         assert got.dtype == np.float32 and len(got) == len(expected)
         assert np.max(np.abs(got - expected)) < 1e-5
+
+
+def test_render_batches_stay_under_the_frame_budget_and_keep_every_job() -> None:
+    from readdsp.core.render import _batches, _SegmentJob
+
+    jobs = [_SegmentJob(0, "violin", float(i), [], n, i) for i, n in enumerate([900, 300, 2000, 50, 1200, 700])]
+    batches = list(_batches(jobs, 2100))
+    assert [j for b in batches for j in b] == jobs  # in order, none lost
+    assert all(sum(j.n_frames for j in b) <= 2100 for b in batches)
+    assert [len(b) for b in batches] == [2, 2, 2]
+
+
+def test_heap_trim_only_above_the_limit() -> None:
+    from readdsp.core.memory import resident_mb, trim_heap_above
+
+    assert resident_mb() > 10
+    assert trim_heap_above(limit_mb=1e9) is False
+    trim_heap_above(limit_mb=0)  # trims where glibc has malloc_trim; a no-op elsewhere, never an error
