@@ -21,6 +21,7 @@ from readdsp.core.models.packed_lstm import (
     float_bits,
     lane_split,
     lstm_cell,
+    refill_slots,
     row_starts,
     widen_row,
 )
@@ -103,27 +104,19 @@ def _run_lane(
     probs = np.empty(n_classes, np.float32)
     frame = np.zeros(SLOTS, np.int64)  # packed index of the slot's next frame
     left = np.zeros(SLOTS, np.int64)
-    prev = np.full(SLOTS, go_token, np.int64)
+    prev = np.empty(SLOTS, np.int64)
     active = np.empty(SLOTS, np.int64)
+    fresh = np.zeros(SLOTS, np.bool_)
     widened = np.empty(4 * hidden, np.uint32)
     widened_float = widened.view(np.float32)
     next_row = 0
     while True:
-        n_active = 0
-        for s in range(SLOTS):
-            while left[s] == 0 and next_row < rows.shape[0]:
-                r = rows[next_row]
-                next_row += 1
-                frame[s] = starts[r]
-                left[s] = lengths[r]
-                prev[s] = go_token
-                h[s] = 0.0
-                c[s] = 0.0
-            if left[s] > 0:
-                active[n_active] = s
-                n_active += 1
+        next_row, n_active = refill_slots(rows, next_row, starts, lengths, False, frame, left, h, c, fresh, active)
         if n_active == 0:
             return
+        for s in range(SLOTS):
+            if fresh[s]:
+                prev[s] = go_token
         for a in range(n_active):
             s = active[a]
             widen_row(gi_context[frame[s]], shift, widened)

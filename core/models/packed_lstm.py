@@ -94,6 +94,38 @@ def widen_row(bits: np.ndarray, shift: int, widened: np.ndarray) -> None:
 
 
 @numba.njit(cache=True, fastmath=True, error_model="numpy")
+def refill_slots(
+    rows: np.ndarray,
+    next_row: int,
+    starts: np.ndarray,
+    lengths: np.ndarray,
+    reverse: bool,
+    frame: np.ndarray,  # [SLOTS] packed index of each slot's next frame
+    left: np.ndarray,  # [SLOTS] frames its row has left
+    h: np.ndarray,
+    c: np.ndarray,
+    fresh: np.ndarray,  # [SLOTS] set True where a slot took a new row
+    active: np.ndarray,  # [SLOTS] the active slots, first n_active
+) -> tuple[int, int]:
+    """Give each finished slot the lane's next row (state zeroed) and list the active slots: (next_row, n_active)."""
+    n_active = 0
+    for s in range(SLOTS):
+        fresh[s] = False
+        while left[s] == 0 and next_row < rows.shape[0]:
+            r = rows[next_row]
+            next_row += 1
+            left[s] = lengths[r]
+            frame[s] = starts[r] + lengths[r] - 1 if reverse else starts[r]
+            h[s] = 0.0
+            c[s] = 0.0
+            fresh[s] = True
+        if left[s] > 0:
+            active[n_active] = s
+            n_active += 1
+    return next_row, n_active
+
+
+@numba.njit(cache=True, fastmath=True, error_model="numpy")
 def _lstm_lane(
     gi: np.ndarray,  # [N, 4H] input projection (+ both biases), rows packed, as `float_bits`
     shift: int,
@@ -111,23 +143,13 @@ def _lstm_lane(
     frame = np.zeros(SLOTS, np.int64)
     left = np.zeros(SLOTS, np.int64)
     active = np.empty(SLOTS, np.int64)
+    fresh = np.zeros(SLOTS, np.bool_)
     widened = np.empty(4 * hidden, np.uint32)
     widened_float = widened.view(np.float32)
     step = -1 if reverse else 1
     next_row = 0
     while True:
-        n_active = 0
-        for s in range(SLOTS):
-            while left[s] == 0 and next_row < rows.shape[0]:
-                r = rows[next_row]
-                next_row += 1
-                left[s] = lengths[r]
-                frame[s] = starts[r] + lengths[r] - 1 if reverse else starts[r]
-                h[s] = 0.0
-                c[s] = 0.0
-            if left[s] > 0:
-                active[n_active] = s
-                n_active += 1
+        next_row, n_active = refill_slots(rows, next_row, starts, lengths, reverse, frame, left, h, c, fresh, active)
         if n_active == 0:
             return
         for a in range(n_active):
