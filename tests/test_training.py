@@ -112,3 +112,29 @@ def test_training_runs_unchanged_under_torchrun_ddp(corpus: Path, tmp_path: Path
 
     weights = load_file(str(run_dir / "expression-generator" / "ckpt-2.safetensors"))
     assert weights and all(torch.isfinite(t).all() for t in weights.values())
+
+
+def test_ctrl_c_checkpoints_and_returns_like_a_spent_budget(tmp_path: Path) -> None:
+    import signal
+
+    from readdsp.core.training.checkpoint import load_latest
+    from readdsp.core.training.distributed import DistContext
+    from readdsp.core.training.loop import LoopConfig, run_loop
+
+    model = torch.nn.Linear(2, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(index: int) -> dict[str, float]:
+        if index == 3:
+            os.kill(os.getpid(), signal.SIGINT)  # as if the user pressed Ctrl-C during step 4
+        optimizer.zero_grad()
+        loss = model(torch.ones(1, 2)).pow(2).mean()
+        loss.backward()
+        optimizer.step()
+        return {"loss": loss.item()}
+
+    before = signal.getsignal(signal.SIGINT)
+    result = run_loop("toy", tmp_path, {"model": model}, {"opt": optimizer}, step, LoopConfig(steps=100), DistContext())
+    assert result.end_step == 4
+    assert signal.getsignal(signal.SIGINT) is before  # the caller's handler is back
+    assert load_latest(tmp_path, {"model": torch.nn.Linear(2, 1)}, {}) == 4  # resumable from the stop

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,7 +48,15 @@ def run_loop(
     config: LoopConfig,
     ctx: DistContext,
 ) -> LoopResult:
-    """Resume from `run_dir`, call `step_fn(step)` until `config.steps`, checkpointing along the way."""
+    """Resume from `run_dir`, call `step_fn(step)` until `config.steps`, checkpointing along the way.
+
+    Ctrl-C or SIGTERM (single process) finishes the current step, checkpoints and returns, like a spent time budget.
+    """
+    with _stop_on_signal(enabled=ctx.world_size == 1) as stop:
+        return _run(name, run_dir, models, optimizers, step_fn, config, ctx, stop)
+
+
+def _run(name, run_dir, models, optimizers, step_fn, config: LoopConfig, ctx: DistContext, stop) -> LoopResult:
     start = load_latest(run_dir, models, optimizers)
     began = time.monotonic()
     history: list[dict] = []
@@ -68,6 +79,7 @@ def run_loop(
             history.append({"step": step, "elapsed_s": round(time.monotonic() - began, 1), **means})
             running, counts = {}, {}
         out_of_time = config.time_budget_s is not None and time.monotonic() - began > config.time_budget_s
+        out_of_time = out_of_time or stop.is_set()
         if step % config.checkpoint_every == 0 or step == config.steps or out_of_time:
             if ctx.is_main:
                 save_checkpoint(run_dir, step, models, optimizers)
@@ -84,6 +96,23 @@ def decay_learning_rate(optimizer: torch.optim.Optimizer, base: float, step: int
     """The reference schedule: the learning rate falls by `rate` every 1000 steps (smoothly)."""
     for group in optimizer.param_groups:
         group["lr"] = base * rate ** (step / 1000)
+
+
+@contextlib.contextmanager
+def _stop_on_signal(enabled: bool):
+    """An Event set by SIGINT/SIGTERM while the block runs (the previous handlers come back after it)."""
+    stop = threading.Event()
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _append_history(path: Path, new: list[dict]) -> None:
