@@ -151,3 +151,16 @@ def test_precision_setting_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("READDSP_PRECISION", "float16")
     with pytest.raises(ValueError, match="READDSP_PRECISION"):
         inference_dtype()
+
+
+def test_compiled_tanh_is_accurate_everywhere() -> None:
+    import numba
+
+    from readdsp.core.models.packed_lstm import _tanh
+
+    @numba.njit
+    def apply(x: np.ndarray) -> np.ndarray:
+        return np.array([_tanh(v) for v in x], np.float32)
+
+    x = np.concatenate([np.linspace(-30, 30, 200001), [0.0, 1e-8, -1e-8]]).astype(np.float32)
+    assert np.max(np.abs(apply(x) - np.tanh(x.astype(np.float64)))) < 5e-7
