@@ -190,6 +190,33 @@ def _expression_curve(
     return times, values
 
 
+@dataclass(frozen=True)
+class VibratoHabit:
+    """How a family of instruments is played: the chance of vibrato on a long note, its rate and depth ranges."""
+
+    probability: float
+    rate_hz: tuple[float, float]
+    depth_semitones: tuple[float, float]
+
+
+# By GM program, after common practice: strings and saxophones sing with a wide vibrato, flutes and double reeds a
+# moderate one, brass a light one on long notes, and the classical clarinet almost none.
+_HABITS = {
+    range(40, 48): VibratoHabit(0.95, (5.5, 6.5), (0.20, 0.40)),  # strings
+    range(56, 64): VibratoHabit(0.6, (5.0, 6.0), (0.08, 0.15)),  # brass
+    range(64, 68): VibratoHabit(0.9, (5.0, 6.0), (0.18, 0.30)),  # saxophones
+    range(68, 71): VibratoHabit(0.85, (5.0, 6.0), (0.10, 0.18)),  # oboe, english horn, bassoon
+    range(71, 72): VibratoHabit(0.1, (5.0, 6.0), (0.04, 0.08)),  # clarinet
+    range(72, 80): VibratoHabit(0.9, (4.5, 5.5), (0.12, 0.20)),  # flutes and pipes
+}
+_DEFAULT_HABIT = VibratoHabit(0.7, (5.0, 6.0), (0.10, 0.25))
+
+
+def vibrato_habit(program: int) -> VibratoHabit:
+    """The vibrato habit of the instrument family a GM program belongs to."""
+    return next((habit for programs, habit in _HABITS.items() if program in programs), _DEFAULT_HABIT)
+
+
 def _vibrato_bend(
     duration: float, rate: float, depth: float, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -211,10 +238,9 @@ def build_midi(
     context = line_context(np.asarray(pitches), on_ticks / TICKS_PER_SECOND, off_ticks / TICKS_PER_SECOND)
     velocities = _velocities(context, rng)
     level, depth = rng.uniform(85, 125), rng.uniform(25, 70)  # this performer's CC11 level and shaping depth
-    # Vibrato habit: on long notes nearly always, sometimes on middling ones, never on short ones; by mod wheel
-    # (the soundfont's own LFO) or by a pitch-bend LFO of the performer's rate and depth.
-    use_bend = rng.random() < 0.5
-    cc1_depth, vibrato_rate, vibrato_depth = int(rng.uniform(40, 127)), rng.uniform(4.5, 7.0), rng.uniform(0.08, 0.45)
+    habit = vibrato_habit(program)
+    vibrato_rate = rng.uniform(*habit.rate_hz)
+    vibrato_depth = rng.uniform(*habit.depth_semitones)
 
     events: list[tuple[int, int, mido.Message]] = [
         (0, _CONTROL, mido.Message("program_change", program=program)),
@@ -244,10 +270,9 @@ def build_midi(
                     )
                 )
                 last = v
-        vibrato = rng.random() < (0.9 if duration >= 0.45 else 0.3 if duration >= 0.3 else 0.0)
-        cc1 = cc1_depth if vibrato and not use_bend else 0
-        events.append((int(on), _CONTROL, mido.Message("control_change", control=1, value=cc1)))
-        if vibrato and use_bend:
+        vibrato = rng.random() < habit.probability * (1.0 if duration >= 0.45 else 0.3 if duration >= 0.3 else 0.0)
+        events.append((int(on), _CONTROL, mido.Message("control_change", control=1, value=0)))  # no soundfont LFO
+        if vibrato:
             bend_times, semitones = _vibrato_bend(duration, vibrato_rate, vibrato_depth * rng.uniform(0.8, 1.2), rng)
             for t, s in zip(bend_times, semitones, strict=True):
                 value = int(np.clip(round(s / PITCH_BEND_RANGE * 8191), -8192, 8191))
