@@ -48,7 +48,8 @@ def start_engine(sim: ReaperSimulator, tmp_path: Path, model_args: list[str]) ->
 
 @pytest.mark.slow
 def test_kill_mid_render_then_restart_cleans_up(tmp_path: Path, monkeypatch) -> None:
-    project = write_project(tmp_path / "song.RPP", {"S": [midi_item("long", 0.0, 16.0, quartet_events(8))]})
+    # Over three minutes of quartet: seconds of rendering even on a fast machine, so the kill lands mid-render.
+    project = write_project(tmp_path / "song.RPP", {"S": [midi_item("long", 0.0, 192.0, quartet_events(96))]})
     temp_dir = tmp_path / "cache" / "readdsp" / "engine-tmp"
     model_args = engine_model_args(tmp_path)
     with ReaperSimulator(project) as sim:
