@@ -23,6 +23,7 @@ from readdsp.core.models.packed_lstm import (
     lstm_cell,
     refill_slots,
     row_starts,
+    slot_state,
     widen_row,
 )
 from readdsp.core.models.precision import inference_dtype
@@ -96,19 +97,11 @@ def _run_lane(
     """Rows through `SLOTS` slots in lock step (see packed_lstm); each frame's class feeds the row's next step."""
     hidden = w_hh_t.shape[0]
     n_classes = w_out_t.shape[1]
-    h = np.zeros((SLOTS, hidden), np.float32)
-    c = np.zeros((SLOTS, hidden), np.float32)
+    h, c, gates, frame, left, active, fresh, widened, widened_float = slot_state(hidden)
     normed = np.empty((SLOTS, hidden), np.float32)
-    gates = np.empty((SLOTS, 4 * hidden), np.float32)
     logits = np.empty((SLOTS, n_classes), np.float32)
     probs = np.empty(n_classes, np.float32)
-    frame = np.zeros(SLOTS, np.int64)  # packed index of the slot's next frame
-    left = np.zeros(SLOTS, np.int64)
-    prev = np.empty(SLOTS, np.int64)
-    active = np.empty(SLOTS, np.int64)
-    fresh = np.zeros(SLOTS, np.bool_)
-    widened = np.empty(4 * hidden, np.uint32)
-    widened_float = widened.view(np.float32)
+    prev = np.empty(SLOTS, np.int64)  # each slot's previous class
     next_row = 0
     while True:
         next_row, n_active = refill_slots(rows, next_row, starts, lengths, False, frame, left, h, c, fresh, active)

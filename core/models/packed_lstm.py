@@ -94,6 +94,24 @@ def widen_row(bits: np.ndarray, shift: int, widened: np.ndarray) -> None:
 
 
 @numba.njit(cache=True, fastmath=True, error_model="numpy")
+def slot_state(hidden: int):
+    """A lane's buffers: h, c, gates, frame, left, active, fresh, and the float32 row `widen_row` writes (as bits
+    and as floats)."""
+    widened = np.empty(4 * hidden, np.uint32)
+    return (
+        np.zeros((SLOTS, hidden), np.float32),
+        np.zeros((SLOTS, hidden), np.float32),
+        np.empty((SLOTS, 4 * hidden), np.float32),
+        np.zeros(SLOTS, np.int64),
+        np.zeros(SLOTS, np.int64),
+        np.empty(SLOTS, np.int64),
+        np.zeros(SLOTS, np.bool_),
+        widened,
+        widened.view(np.float32),
+    )
+
+
+@numba.njit(cache=True, fastmath=True, error_model="numpy")
 def refill_slots(
     rows: np.ndarray,
     next_row: int,
@@ -136,16 +154,7 @@ def _lstm_lane(
     reverse: bool,
     out: np.ndarray,  # [N, H] hidden states, written
 ) -> None:
-    hidden = w_hh_t.shape[0]
-    h = np.zeros((SLOTS, hidden), np.float32)
-    c = np.zeros((SLOTS, hidden), np.float32)
-    gates = np.empty((SLOTS, 4 * hidden), np.float32)
-    frame = np.zeros(SLOTS, np.int64)
-    left = np.zeros(SLOTS, np.int64)
-    active = np.empty(SLOTS, np.int64)
-    fresh = np.zeros(SLOTS, np.bool_)
-    widened = np.empty(4 * hidden, np.uint32)
-    widened_float = widened.view(np.float32)
+    h, c, gates, frame, left, active, fresh, widened, widened_float = slot_state(w_hh_t.shape[0])
     step = -1 if reverse else 1
     next_row = 0
     while True:
