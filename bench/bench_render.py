@@ -53,17 +53,6 @@ def quartet(seconds: float, seed: int = 0):
     )
 
 
-def log_mel_distance(a: np.ndarray, b: np.ndarray, sample_rate: int) -> float:
-    """Mean absolute difference of two signals' log-mel spectrograms, in dB."""
-    import librosa
-
-    mels = [
-        librosa.power_to_db(librosa.feature.melspectrogram(y=x, sr=sample_rate, n_fft=2048, hop_length=512), top_db=80)
-        for x in (a, b)
-    ]
-    return float(np.mean(np.abs(mels[0] - mels[1])))
-
-
 def best_of(fn, repeats: int) -> float:
     times = []
     for _ in range(repeats):
@@ -128,6 +117,7 @@ def main() -> None:
     from readdsp.core.models.precision import PRECISION_ENV, inference_dtype
     from readdsp.core.performance import Performance
     from readdsp.core.render import Renderer
+    from readdsp.core.training.real_excerpts import mel_distance
 
     torch.set_num_threads(args.threads)
     numba.set_num_threads(args.threads)
@@ -151,8 +141,8 @@ def main() -> None:
         del os.environ[PRECISION_ENV]
         print(
             f"  same part in float32: {exact_s:.3f} s = {60.0 / exact_s:.0f}x real time; log-mel distance "
-            f"{precision} vs float32 {log_mel_distance(fast, exact, sr):.2f} dB "
-            f"(yardstick: float32 seed 1 vs seed 2 {log_mel_distance(exact, other_seed, sr):.2f} dB)"
+            f"{precision} vs float32 {mel_distance(exact, fast, sr):.2f} dB "
+            f"(yardstick: float32 seed 1 vs seed 2 {mel_distance(exact, other_seed, sr):.2f} dB)"
         )
 
     piece = quartet(60.0)

@@ -216,18 +216,18 @@ class Renderer:
         sr = self.model.sample_rate
         n_samples = int(np.ceil((perf.duration + TAIL_S + 2.0) * sr))
         plans, warnings = self.plan(perf, instrument)
-        total = sum(len(split_segments(v.notes)) for plan in plans for v in plan.voices)
+        self._fill_plans(plans)
+        jobs = self.segment_jobs(plans, seed)
         done = 0
 
         def tick(count: int) -> None:
             nonlocal done
             done += count
             if progress:
-                progress(done, total)
+                progress(done, len(jobs))
 
-        self._fill_plans(plans)
         dry = [np.zeros(n_samples, np.float32) for _ in plans]
-        self.render_jobs(self.segment_jobs(plans, seed), dry, tick)
+        self.render_jobs(jobs, dry, tick)
         wet: dict[str, np.ndarray] = {}
         used: dict[str, str] = {}
         with scipy.fft.set_workers(torch.get_num_threads()):

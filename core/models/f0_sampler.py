@@ -195,24 +195,3 @@ def sample_f0_packed(
         float(top_p),
         GO_TOKEN,
     )
-
-
-def sample_f0_classes(
-    model,
-    context: torch.Tensor,
-    seed: int | Sequence[int] = 0,
-    top_p: float = 0.95,
-    lengths: Sequence[int] | None = None,
-) -> torch.Tensor:
-    """Run the f0 LSTM of `model` (a SynthesisGenerator) over padded `context` [B, T, D]; returns classes [B, T].
-
-    `seed` is one seed per row (or one int, used for every row); frames past a row's length get class 100 (no bend).
-    """
-    n_rows, n_frames = context.shape[:2]
-    seeds = [seed] * n_rows if isinstance(seed, int) else list(seed)
-    lengths = [n_frames] * n_rows if lengths is None else [int(n) for n in lengths]
-    mask = torch.arange(n_frames)[None, :] < torch.tensor(lengths)[:, None]
-    packed = sample_f0_packed(model, context[mask], lengths, seeds, top_p)
-    classes = torch.full((n_rows, n_frames), N_F0_CLASSES // 2, dtype=torch.long)
-    classes[mask] = torch.from_numpy(packed)
-    return classes

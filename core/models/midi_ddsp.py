@@ -87,7 +87,7 @@ class MidiDDSP(nn.Module):
     ) -> list[SynthControls]:
         """Synthesis parameters for several note segments at once (notes timed from each segment's start).
 
-        Rows are independent: each has its own instrument and seed, and padding is packed away in the BiLSTM.
+        Rows are independent: each has its own instrument and seed, and they run packed end to end (no padding).
         """
         cond, base = [], []
         for notes, frames in zip(segments, n_frames, strict=True):

@@ -82,14 +82,9 @@ class SynthesisGenerator(nn.Module):
         inst = self.instrument(instrument_id)[:, None, :].expand(-1, conditioning.shape[1], -1)
         return torch.cat([self.cond(conditioning), inst], dim=-1)
 
-    def f0_context(self, z: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        """BiLSTM over z; with `lengths`, padding after each row's end is packed away (rows stay independent)."""
-        if lengths is None:
-            return self.f0_encoder(z)[0]
-        packed = nn.utils.rnn.pack_padded_sequence(z, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        return nn.utils.rnn.pad_packed_sequence(self.f0_encoder(packed)[0], batch_first=True, total_length=z.shape[1])[
-            0
-        ]
+    def f0_context(self, z: torch.Tensor) -> torch.Tensor:
+        """BiLSTM over z [B, T, D] (training; inference runs `f0_context_packed`)."""
+        return self.f0_encoder(z)[0]
 
     def f0_context_packed(self, z: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """`f0_context` for rows packed end to end in z [N, D]: the input projections as products in z's dtype, then
@@ -115,8 +110,11 @@ class SynthesisGenerator(nn.Module):
 
     def decode_params(self, z: torch.Tensor, f0_hz: torch.Tensor) -> dict[str, torch.Tensor]:
         """Raw (pre-exp_sigmoid) amplitude / harmonics / noise given z and f0 [B, T]."""
-        f0_feat = self.f0_feature((hz_to_midi(f0_hz) / 127.0).unsqueeze(-1))
-        out = self.params(torch.cat([z, f0_feat], dim=-1))
+        f0_feat = self.f0_feature(_f0_feature_input(f0_hz))
+        return self._split_params(self.params(torch.cat([z, f0_feat], dim=-1)))
+
+    def _split_params(self, out: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The conv stack's last axis as raw amplitude [.., 1], harmonics [.., K] and noise bands."""
         k = self.config.n_harmonics
         return {"amplitude": out[..., :1], "harmonics": out[..., 1 : 1 + k], "noise": out[..., 1 + k :]}
 
@@ -181,16 +179,14 @@ class SynthesisGenerator(nn.Module):
         context = self.f0_context_packed(z, lengths)
         classes = torch.from_numpy(sample_f0_packed(self, context, lengths.tolist(), seeds, top_p))
         f0_hz = midi_to_hz(base_pitch + class_to_f0_residual(classes.float()))
-        f0_feat = cast_linear((hz_to_midi(f0_hz) / 127.0).unsqueeze(-1).to(dtype), self.f0_feature)
+        f0_feat = cast_linear(_f0_feature_input(f0_hz).to(dtype), self.f0_feature)
         params = self.params.infer_packed(torch.cat([z, f0_feat], dim=-1), lengths).float()
-        k = self.config.n_harmonics
-        return {
-            "amplitude": params[:, :1],
-            "harmonics": params[:, 1 : 1 + k],
-            "noise": params[:, 1 + k :],
-            "f0_hz": f0_hz,
-            "f0_classes": classes,
-        }
+        return self._split_params(params) | {"f0_hz": f0_hz, "f0_classes": classes}
+
+
+def _f0_feature_input(f0_hz: torch.Tensor) -> torch.Tensor:
+    """f0 as the parameter decoder reads it: MIDI pitch / 127, with a trailing channel axis."""
+    return (hz_to_midi(f0_hz) / 127.0).unsqueeze(-1)
 
 
 def _unpack(packed: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -46,17 +46,21 @@ def transcribe(audio: np.ndarray, sample_rate: int, min_frames: int = 10) -> lis
     return notes
 
 
-def log_mel(audio: np.ndarray) -> np.ndarray:
-    """64-band log-mel (dB) at 24 kHz, on audio normalised to unit RMS (levels differ between systems)."""
+def log_mel(audio: np.ndarray, sample_rate: int = RATE) -> np.ndarray:
+    """64-band log-mel (dB) on audio normalised to unit RMS (levels differ between systems); ~43 ms windows, 10 ms
+    hops at any rate."""
     audio = audio / max(float(np.sqrt(np.mean(audio**2))), 1e-9)
-    mel = librosa.feature.melspectrogram(y=audio, sr=RATE, n_fft=1024, hop_length=240, n_mels=64, fmin=40)
+    scale = sample_rate / RATE
+    mel = librosa.feature.melspectrogram(
+        y=audio, sr=sample_rate, n_fft=int(1024 * scale), hop_length=int(240 * scale), n_mels=64, fmin=40
+    )
     return librosa.power_to_db(mel + 1e-10)
 
 
-def mel_distance(reference: np.ndarray, candidate: np.ndarray) -> float:
+def mel_distance(reference: np.ndarray, candidate: np.ndarray, sample_rate: int = RATE) -> float:
     """Mean absolute log-mel difference (dB) over the reference's length."""
     candidate = np.pad(candidate, (0, max(0, len(reference) - len(candidate))))[: len(reference)]
-    return float(np.mean(np.abs(log_mel(reference) - log_mel(candidate))))
+    return float(np.mean(np.abs(log_mel(reference, sample_rate) - log_mel(candidate, sample_rate))))
 
 
 def compare_with_fluidsynth(renderer: Renderer, data_root: Path, soundfont: str = "fluidr3") -> dict:
