@@ -152,12 +152,13 @@ def test_generated_rows_do_not_depend_on_their_batch_mates(
 
 
 def test_precision_setting_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    from readdsp.core.errors import ReaDDSPError
     from readdsp.core.models.precision import inference_dtype
 
     monkeypatch.setenv("READDSP_PRECISION", "float32")
     assert inference_dtype() == torch.float32
     monkeypatch.setenv("READDSP_PRECISION", "float16")
-    with pytest.raises(ValueError, match="READDSP_PRECISION"):
+    with pytest.raises(ReaDDSPError, match="READDSP_PRECISION must be auto, float32 or bfloat16, not 'float16'"):
         inference_dtype()
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import torch
 
+from readdsp.core.errors import ReaDDSPError
+
 PRECISION_ENV = "READDSP_PRECISION"  # "auto" (default), "float32" or "bfloat16"
 
 
@@ -29,5 +31,5 @@ def inference_dtype() -> torch.dtype:
     if choice == "bfloat16":
         return torch.bfloat16
     if choice != "auto":
-        raise ValueError(f"{PRECISION_ENV} must be auto, float32 or bfloat16, not {choice!r}")
+        raise ReaDDSPError(f"{PRECISION_ENV} must be auto, float32 or bfloat16, not {choice!r}")
     return torch.bfloat16 if cpu_has_native_bfloat16() else torch.float32
