@@ -20,6 +20,7 @@ LEAD_IN_SECONDS = 0.3
 PITCH_BEND_RANGE = 2  # semitones, set explicitly with RPN 0
 MIN_NOTE_SECONDS = 0.06
 CC_STEP_SECONDS = 0.025
+MIN_SHAPED_SECONDS = 0.06  # below this a note is one CC11 value
 BEND_STEP_SECONDS = 0.01
 
 # Event order inside one tick: release the old note, set controllers, then start the new note.
@@ -173,10 +174,14 @@ def _note_shape(duration: float, direction: float, phrase_end: bool, rng: np.ran
 def _expression_curve(
     duration: float, level: float, shape: str, peak: float, depth: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """CC11 points (times from note onset, values) for one note: flat, crescendo, decrescendo or swell."""
-    if duration < 0.25:
+    """CC11 points (times from note onset, values) for one note: flat, crescendo, decrescendo or swell.
+
+    Short notes are shaped too, more shallowly: a quick note leans into the next one or falls away from it. Left
+    flat, their loudest frame would fall wherever the sample's envelope put it, which no score can predict.
+    """
+    if duration < MIN_SHAPED_SECONDS:
         return np.zeros(1), np.array([level])
-    times = np.arange(0.0, duration, CC_STEP_SECONDS)
+    times = np.arange(0.0, duration, min(CC_STEP_SECONDS, duration / 4))
     drop = depth * min(1.0, 0.4 + duration / 1.5)  # longer notes carry deeper shapes
     u = times / duration
     if shape == "flat":

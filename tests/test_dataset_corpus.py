@@ -146,6 +146,27 @@ def test_a_note_leading_up_grows_in_the_rendered_audio() -> None:
     assert 20 * np.log10(late / early) > 6.0
 
 
+def test_short_notes_lean_towards_the_next_one() -> None:
+    """A quick note rising to the next one swells into it; one falling away fades: its CC11 moves within the note."""
+    slopes = {1: [], -1: []}
+    for seed in range(20):
+        for second in (64, 55):
+            midi, _, _ = build_midi(
+                np.array([60, second, 60]),
+                np.array([0.0, 0.15, 0.5]),
+                np.array([0.15, 0.3, 0.9]),
+                40,
+                np.random.default_rng(seed),
+            )
+            values, now = [], 0
+            for message in midi.tracks[0]:
+                now += message.time
+                if message.type == "control_change" and message.control == 11 and now < 0.15 * TICKS_PER_SECOND:
+                    values.append(message.value)
+            slopes[int(np.sign(second - 60))].append(values[-1] - values[0])
+    assert np.median(slopes[1]) > 5 and np.median(slopes[-1]) < -5
+
+
 def test_the_performer_follows_the_phrase() -> None:
     """Phrases split at rests; velocities arch over each phrase; long notes get vibrato, short ones never."""
     from readdsp.datasets.expressive_midi import line_context

@@ -72,6 +72,16 @@ def test_pipeline_trains_resumes_and_exports_a_renderable_bundle(corpus: Path, t
     assert [row["step"] for row in history][-1] == 4
     assert json.loads((run_dir / "expression-generator" / "metrics.json").read_text())["steps"] == 4
 
+    # held-out evaluation: Table 1 and Table 2 analogues, and the model card written from them
+    metrics_path, card = tmp_path / "metrics.json", tmp_path / "card.md"
+    run(*CLI, "evaluate", str(bundle), str(corpus), "--run-dir", str(run_dir), "--max-windows", "2",
+        "-o", str(metrics_path), "--card", str(card))  # fmt: skip
+    metrics = json.loads(metrics_path.read_text())
+    eg = metrics["table1"]["expression_generator"]
+    assert eg["notes"] > 0 and 0 < eg["rmse"] < 1 and 0 < eg["rmse_free_running"] < 1
+    assert set(metrics["table2"]) == {"volume", "vol_fluc", "vibrato", "brightness", "attack", "vol_peak_pos"}
+    assert "teacher-forced" in card.read_text() and "running free" in card.read_text()
+
     renderer = Renderer.load(bundle)
     assert renderer.instruments == ["flute", "violin"] or renderer.instruments == ["violin", "flute"]
     result = renderer.render(Performance([Part("x", 73, notes=[Note(72, 0.0, 0.5)])]), sample_rate=16000)
@@ -138,3 +148,28 @@ def test_ctrl_c_checkpoints_and_returns_like_a_spent_budget(tmp_path: Path) -> N
     assert result.end_step == 4
     assert signal.getsignal(signal.SIGINT) is before  # the caller's handler is back
     assert load_latest(tmp_path, {"model": torch.nn.Linear(2, 1)}, {}) == 4  # resumable from the stop
+
+
+def test_validation_keeps_the_best_weights_apart_from_the_latest(tmp_path: Path) -> None:
+    from readdsp.core.training.checkpoint import load_best, load_latest
+    from readdsp.core.training.distributed import DistContext
+    from readdsp.core.training.loop import LoopConfig, run_loop
+
+    model = torch.nn.Linear(1, 1, bias=False)
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+
+    def step(index: int) -> dict[str, float]:
+        with torch.no_grad():
+            model.weight.fill_(float(index + 1))  # the weight counts steps
+        return {"loss": 0.0}
+
+    def validate() -> float:
+        return abs(model.weight.item() - 3.0)  # best at step 3, worse after
+
+    config = LoopConfig(steps=6, checkpoint_every=1)
+    run_loop("toy", tmp_path, {"m": model}, {"opt": optimizer}, step, config, DistContext(), validate=validate)
+    best, latest = torch.nn.Linear(1, 1, bias=False), torch.nn.Linear(1, 1, bias=False)
+    assert load_best(tmp_path, {"m": best}) == 3 and best.weight.item() == 3.0
+    assert load_latest(tmp_path, {"m": latest}) == 6 and latest.weight.item() == 6.0
+    scores = [row["validation"] for row in json.loads((tmp_path / "history.json").read_text()) if "validation" in row]
+    assert scores == [2.0, 1.0, 0.0, 1.0, 2.0, 3.0]

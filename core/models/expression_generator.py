@@ -19,6 +19,7 @@ class ExpressionGeneratorConfig:
     n_instruments: int = 16
     embed_dim: int = 64
     hidden: int = 128
+    dropout: float = 0.3  # on the note features and the BiGRU context, in training: a corpus of a few thousand notes
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -39,6 +40,7 @@ class ExpressionGenerator(nn.Module):
         self.instrument = nn.Embedding(c.n_instruments, c.embed_dim)
         self.encoder = nn.GRU(3 * c.embed_dim, c.hidden, batch_first=True, bidirectional=True)
         self.decoder = nn.GRU(2 * c.hidden + N_CONTROLS, c.hidden, batch_first=True)
+        self.dropout = nn.Dropout(c.dropout)
         self.norm = nn.LayerNorm(c.hidden)
         self.out = FcStack(c.hidden, c.hidden, 2, N_CONTROLS)
 
@@ -48,7 +50,7 @@ class ExpressionGenerator(nn.Module):
         inst = self.instrument(instrument_id)[:, None, :].expand(-1, pitch.shape[1], -1)
         scalars = torch.stack([length_s, velocity / 127.0], dim=-1)
         x = torch.cat([self.pitch(pitch), self.length(scalars), inst], dim=-1)
-        return self.encoder(x)[0]
+        return self.dropout(self.encoder(self.dropout(x))[0])
 
     def forward(
         self,

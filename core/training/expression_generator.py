@@ -40,6 +40,7 @@ class ExpressionGeneratorTrainConfig:
     batch_size: int = 64
     window_notes: int = 64
     learning_rate: float = 1e-3
+    weight_decay: float = 0.0
     grad_clip: float = 1.0
     transpose: int = 3
     seed: int = 0
@@ -58,6 +59,27 @@ def load_sequences(dataset_dir: Path, annotations_dir: Path, split: str) -> list
         instrument_id = dataset.instrument_id(example.instrument)
         out.append(NoteSequence(seq["pitch"], seq["length_s"], seq["velocity"], target, instrument_id))
     return out
+
+
+@torch.no_grad()
+def expression_errors(model: ExpressionGenerator, sequences: list[NoteSequence], teacher_forced: bool) -> np.ndarray:
+    """Predicted minus target controls [n_notes, 6] over whole sequences (rests left out).
+
+    Teacher-forced, each note is predicted from the true controls of the notes before it: the paper's protocol
+    (Table 1c). Otherwise the generator runs free on its own outputs, as at inference.
+    """
+    model.eval()
+    errors = []
+    for seq in sequences:
+        pitch, length, velocity = (torch.from_numpy(x)[None] for x in (seq.pitch, seq.length_s, seq.velocity))
+        inst = torch.tensor([seq.instrument_id])
+        if teacher_forced:
+            predicted = model(pitch, length, velocity, inst, torch.from_numpy(seq.target)[None]).clamp(0.0, 1.0)
+        else:
+            predicted = model.generate(pitch, length, velocity, inst)
+        notes = seq.pitch > 0
+        errors.append(predicted[0].numpy()[notes] - seq.target[notes])
+    return np.concatenate(errors)
 
 
 def sequence_batch(
@@ -112,8 +134,9 @@ def train_expression_generator(
     torch.manual_seed(train.seed)
     model = ExpressionGenerator(model_config or ExpressionGeneratorConfig()).to(ctx.device)
     model_ddp = wrap_ddp(model, ctx)
-    optimizer = torch.optim.Adam(model.parameters(), lr=train.learning_rate)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=train.learning_rate, weight_decay=train.weight_decay)
     sequences = load_sequences(dataset_dir, annotations_dir, "train")
+    held_out = load_sequences(dataset_dir, annotations_dir, "validation")
     rng = np.random.default_rng(train.seed + 1000 * ctx.rank)
 
     def step(step_index: int) -> dict[str, float]:
@@ -128,7 +151,17 @@ def train_expression_generator(
         optimizer.step()
         return {"mse": loss.item()}
 
+    def validation_rmse() -> float:
+        return float(np.sqrt(np.mean(expression_errors(model, held_out, teacher_forced=True) ** 2)))
+
     result = run_loop(
-        "expression-generator", run_dir, {"expression_generator": model}, {"adam": optimizer}, step, loop, ctx
+        "expression-generator",
+        run_dir,
+        {"expression_generator": model},
+        {"adam": optimizer},
+        step,
+        loop,
+        ctx,
+        validate=validation_rmse if held_out else None,
     )
     return unwrap(model_ddp), result

@@ -15,7 +15,7 @@ import torch
 from tqdm import tqdm
 
 from readdsp.core.atomic import write_json
-from readdsp.core.training.checkpoint import load_latest, save_checkpoint
+from readdsp.core.training.checkpoint import load_latest, save_best, save_checkpoint
 from readdsp.core.training.distributed import DistContext, barrier
 
 
@@ -47,16 +47,21 @@ def run_loop(
     step_fn: Callable[[int], dict[str, float]],
     config: LoopConfig,
     ctx: DistContext,
+    validate: Callable[[], float] | None = None,
 ) -> LoopResult:
     """Resume from `run_dir`, call `step_fn(step)` until `config.steps`, checkpointing along the way.
 
-    Ctrl-C or SIGTERM (single process) finishes the current step, checkpoints and returns, like a spent time budget.
+    With `validate` (a held-out score, lower is better), every checkpoint is scored too and the best weights are kept
+    in `best.safetensors`. Ctrl-C or SIGTERM (single process) finishes the current step, checkpoints and returns,
+    like a spent time budget.
     """
     with _stop_on_signal(enabled=ctx.world_size == 1) as stop:
-        return _run(name, run_dir, models, optimizers, step_fn, config, ctx, stop)
+        return _run(name, run_dir, models, optimizers, step_fn, config, ctx, stop, validate)
 
 
-def _run(name, run_dir, models, optimizers, step_fn, config: LoopConfig, ctx: DistContext, stop) -> LoopResult:
+def _run(
+    name, run_dir, models, optimizers, step_fn, config: LoopConfig, ctx: DistContext, stop, validate
+) -> LoopResult:
     start = load_latest(run_dir, models, optimizers)
     began = time.monotonic()
     history: list[dict] = []
@@ -83,6 +88,9 @@ def _run(name, run_dir, models, optimizers, step_fn, config: LoopConfig, ctx: Di
         if step % config.checkpoint_every == 0 or step == config.steps or out_of_time:
             if ctx.is_main:
                 save_checkpoint(run_dir, step, models, optimizers)
+                if validate is not None:
+                    history.append({"step": step, "validation": _validation_score(validate, models)})
+                    save_best(run_dir, step, history[-1]["validation"], models)
                 _append_history(run_dir / "history.json", history)
                 history = []
             barrier(ctx)
@@ -90,6 +98,16 @@ def _run(name, run_dir, models, optimizers, step_fn, config: LoopConfig, ctx: Di
             break
     bar.close()
     return LoopResult(start, step, time.monotonic() - began, history)
+
+
+def _validation_score(validate: Callable[[], float], models: dict[str, torch.nn.Module]) -> float:
+    for model in models.values():
+        model.eval()
+    try:
+        return float(validate())
+    finally:
+        for model in models.values():
+            model.train()
 
 
 def decay_learning_rate(optimizer: torch.optim.Optimizer, base: float, step: int, rate: float = 0.98) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from readdsp.core.atomic import write_json
 from readdsp.core.bundle import save_bundle
 from readdsp.core.models.ddsp_inference import DDSPInference, DDSPInferenceConfig
-from readdsp.core.training.checkpoint import load_latest
+from readdsp.core.training.checkpoint import load_best, load_latest
 from readdsp.core.training.ddsp_inference import (
     REVERB_SECONDS,
     DDSPInferenceTrainConfig,
@@ -45,12 +45,15 @@ class RunLayout:
 def _finish(stage_dir: Path, result: LoopResult, extra: dict | None = None) -> dict:
     """Record wall time over all resumed runs and write the stage's metrics JSON."""
     history = json.loads((stage_dir / "history.json").read_text()) if (stage_dir / "history.json").is_file() else []
+    losses = [entry for entry in history if "validation" not in entry]
     metrics = {
         "steps": result.end_step,
         "wall_time_s": round(total_wall_time(stage_dir, result.wall_time_s), 1),
-        "final_losses": {k: v for k, v in (history[-1] if history else {}).items() if k not in ("step", "elapsed_s")},
+        "final_losses": {k: v for k, v in (losses[-1] if losses else {}).items() if k not in ("step", "elapsed_s")},
         **(extra or {}),
     }
+    if (stage_dir / "best.json").is_file():
+        metrics["best_validation"] = json.loads((stage_dir / "best.json").read_text())
     write_json(stage_dir / "metrics.json", metrics)
     return metrics
 
@@ -103,7 +106,7 @@ def export_bundle(dataset_dir: Path, run: RunLayout, out: Path, name: str, metri
     eg = ExpressionGenerator(ExpressionGeneratorConfig())
     sg = SynthesisGenerator(SynthesisGeneratorConfig())
     reverb = Reverb(dataset.sample_rate, REVERB_SECONDS, sg.config.n_instruments)
-    eg_step = load_latest(run.stage("expression-generator"), {"expression_generator": eg})
+    eg_step = load_best(run.stage("expression-generator"), {"expression_generator": eg})
     sg_step = load_latest(run.stage("synthesis-generator"), {"synthesis_generator": sg, "reverb": reverb})
     training = {}
     for stage in ("ddsp-inference", "expression-generator", "synthesis-generator"):

@@ -22,7 +22,9 @@ from readdsp.core.models.synthesis_generator import (
     hz_to_midi,
 )
 from readdsp.core.note_frames import FRAME_RATE
+from readdsp.core.synth.controls import SynthControls
 from readdsp.core.synth.ops import amplitude_to_db
+from readdsp.core.training.control_consistency import consistency_loss, redraw_controls
 from readdsp.core.training.data import crop_batch, load_prepared
 from readdsp.core.training.ddsp_inference import make_synth
 from readdsp.core.training.distributed import DistContext, average_gradients, unwrap, wrap_ddp
@@ -45,6 +47,8 @@ class SynthesisGeneratorTrainConfig:
     gan_weight: float = 0.1
     feature_matching_weight: float = 1.0
     spectral_every: int = 2  # the audio path (synth + STFTs) is most of a CPU step; parameter losses run every step
+    redrawn_rows: int = 4  # extra rows per batch whose controls are redrawn at random (control consistency only)
+    consistency_weight: float = 1.0
     seed: int = 0
 
 
@@ -66,6 +70,21 @@ def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         mask = mask.unsqueeze(-1)
     mask = mask.expand_as(x).float()
     return (x * mask).sum() / mask.sum().clamp(min=1.0)
+
+
+def with_redrawn_rows(batch: dict[str, torch.Tensor], n_extra: int, generator: torch.Generator) -> dict:
+    """The generator's inputs for the batch's rows followed by copies of its first `n_extra` rows with one control
+    redrawn (see control_consistency), and the frames whose f0 is a target (`voiced`)."""
+    n_extra = min(n_extra, batch["conditioning"].shape[0])
+    redrawn, sung_f0 = redraw_controls(batch["conditioning"][:n_extra], batch["f0_hz"][:n_extra], generator)
+    voiced = batch["in_note"] & batch["mask"]
+    rows = {
+        "conditioning": torch.cat([batch["conditioning"], redrawn]),
+        "f0_hz": torch.cat([batch["f0_hz"], sung_f0]),
+        "voiced": torch.cat([voiced, voiced[:n_extra]]),
+    }
+    rows |= {k: torch.cat([batch[k], batch[k][:n_extra]]) for k in ("instrument_id", "base_pitch")}
+    return rows
 
 
 def train_synthesis_generator(
@@ -93,17 +112,28 @@ def train_synthesis_generator(
     opt_d = torch.optim.Adam(disc.parameters(), lr=train.disc_learning_rate, betas=(0.5, 0.9))
     examples = load_prepared(dataset_dir, "train", annotations_dir)
     rng = np.random.default_rng(train.seed + 1000 * ctx.rank)
+    generator = torch.Generator().manual_seed(train.seed + 1000 * ctx.rank)
     segment_frames = int(train.segment_seconds * FRAME_RATE)
 
     def step(step_index: int) -> dict[str, float]:
         decay_learning_rate(opt_g, train.learning_rate, step_index)
         b = crop_batch(examples, train.batch_size, segment_frames, rng)
-        out = model_ddp(b["conditioning"], b["instrument_id"], b["base_pitch"], b["f0_hz"])
-        controls = synth.get_controls(out["amplitude"], out["harmonics"], out["noise"], b["f0_hz"])
-        voiced = b["in_note"] & b["mask"]
+        rows = with_redrawn_rows(b, train.redrawn_rows, generator)
+        out_all = model_ddp(rows["conditioning"], rows["instrument_id"], rows["base_pitch"], rows["f0_hz"])
+        all_controls = synth.get_controls(out_all["amplitude"], out_all["harmonics"], out_all["noise"], rows["f0_hz"])
+        consistency = consistency_loss(
+            rows["conditioning"],
+            all_controls.amplitude,
+            all_controls.harmonic_distribution,
+            all_controls.noise_magnitudes,
+        )
+        n_real = train.batch_size
+        out = {k: v[:n_real] for k, v in out_all.items()}
+        controls = SynthControls(**{k: v[:n_real] for k, v in all_controls.to_dict().items()})
+        voiced = rows["voiced"]
         f0_ce = masked_mean(
             F.cross_entropy(
-                out["f0_logits"].reshape(-1, N_F0_CLASSES), out["f0_target"].reshape(-1), reduction="none"
+                out_all["f0_logits"].reshape(-1, N_F0_CLASSES), out_all["f0_target"].reshape(-1), reduction="none"
             ).reshape(voiced.shape),
             voiced,
         )
@@ -115,8 +145,9 @@ def train_synthesis_generator(
             (amplitude_to_db(controls.noise_magnitudes) - amplitude_to_db(b["noise_magnitudes"])).abs() / 40.0,
             b["mask"],
         )
-        loss = f0_ce + train.param_weight * (amp_l1 + hd_l1 + noise_l1)
+        loss = f0_ce + train.param_weight * (amp_l1 + hd_l1 + noise_l1) + train.consistency_weight * consistency
         losses = {"f0_ce": f0_ce.item(), "amp": amp_l1.item(), "hd": hd_l1.item(), "noise": noise_l1.item()}
+        losses["consistency"] = consistency.item()
         if step_index % train.spectral_every == 0:
             audio = synth.get_signal(controls, n_samples=b["audio"].shape[1], instrument_ids=b["instrument_id"])
             spec = spectral(audio, b["audio"])
