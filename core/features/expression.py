@@ -7,6 +7,7 @@ Follows the reference dataset code (midi_ddsp `create_expression_generator_datas
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 import numpy as np
 
@@ -24,6 +25,31 @@ VIBRATO_RATE_RANGE_HZ = (3.0, 9.0)
 MAX_PITCH_DEVIATION = 2.0
 
 _INDEX = {name: i for i, name in enumerate(CONTROL_NAMES)}
+
+
+Values = TypeVar("Values")  # a float, a numpy array or a torch tensor
+
+
+# The reference's fixed scalings from note statistics to controls (same for all instruments). They are plain
+# arithmetic, so they serve numpy arrays here and torch tensors in training alike.
+def volume_from_db(mean_amplitude_db: Values) -> Values:
+    """Mean harmonic amplitude (dB) -> volume: -90 dB -> 0, -30 dB -> 1."""
+    return mean_amplitude_db / 60.0 + 1.5
+
+
+def vol_fluc_from_db(std_amplitude_db: Values) -> Values:
+    """Standard deviation of the amplitude (dB) -> vol_fluc."""
+    return std_amplitude_db * 2.5 / 60.0
+
+
+def brightness_from_centroid(mean_weighted_harmonic: Values) -> Values:
+    """Mean of sum_k hd_k * k / K -> brightness."""
+    return mean_weighted_harmonic * 5.0
+
+
+def attack_from_db(mean_noise_db: Values) -> Values:
+    """Mean noise level over the first ATTACK_FRAMES (dB) -> attack: -105 dB -> 0, -65 dB -> 1."""
+    return mean_noise_db / 40.0 + 2.625
 
 
 def amplitude_to_db(amplitude: np.ndarray) -> np.ndarray:
@@ -151,10 +177,10 @@ def extract_expression(
         deviation[np.abs(deviation) > MAX_PITCH_DEVIATION] = 0.0
         volume = amp_db.mean()
         attack = features["noise_level"][start : min(stop, start + ATTACK_FRAMES)].mean()
-        out[row, _INDEX["volume"]] = 0.0 if volume == 0.0 else volume / 60.0 + 1.5
-        out[row, _INDEX["vol_fluc"]] = amp_db.std() * 2.5 / 60.0
+        out[row, _INDEX["volume"]] = 0.0 if volume == 0.0 else volume_from_db(volume)
+        out[row, _INDEX["vol_fluc"]] = vol_fluc_from_db(amp_db.std())
         out[row, _INDEX["vibrato"]] = vibrato_extent(deviation) * 10.0
-        out[row, _INDEX["brightness"]] = features["brightness"][start:stop].mean() * 5.0
-        out[row, _INDEX["attack"]] = 0.0 if attack == 0.0 else attack / 40.0 + 2.625
+        out[row, _INDEX["brightness"]] = brightness_from_centroid(features["brightness"][start:stop].mean())
+        out[row, _INDEX["attack"]] = 0.0 if attack == 0.0 else attack_from_db(attack)
         out[row, _INDEX["vol_peak_pos"]] = _peak_position(amp_db)
     return np.clip(out, 0.0, 1.0) if clip else out

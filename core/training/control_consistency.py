@@ -11,6 +11,15 @@ from __future__ import annotations
 
 import torch
 
+from readdsp.core.features.expression import (
+    ATTACK_FRAMES,
+    DB_RANGE,
+    attack_from_db,
+    brightness_from_centroid,
+    vol_fluc_from_db,
+    volume_from_db,
+)
+from readdsp.core.models.synthesis_generator import midi_to_hz
 from readdsp.core.note_frames import FRAME_RATE
 from readdsp.core.performance import CONTROL_NAMES
 from readdsp.core.synth.ops import amplitude_to_db
@@ -21,10 +30,9 @@ VIBRATO_PER_SEMITONE = 3.75  # the vibrato control that a sinusoidal deviation o
 VIBRATO_RATE_HZ = (4.5, 6.5)
 _COLUMN = {name: CONTROL_NAMES.index(name) for name in CONTROL_NAMES}
 _PITCH, _ONSET = 6, 7  # conditioning columns (see NoteFrames.stacked)
-ATTACK_FRAMES = 10
 PEAK_SOFTNESS_DB = 1.0  # temperature of the soft argmax standing in for vol_peak_pos's argmax
 # The reference's dB floor (-80) puts a floor under what parameters can express: volume 1/6, attack 0.625.
-_FLOOR = {"volume": 80.0 / -60.0 + 1.5, "attack": -80.0 / 40.0 + 2.625}
+_FLOOR = {"volume": volume_from_db(-DB_RANGE), "attack": attack_from_db(-DB_RANGE)}
 
 
 def note_index(conditioning: torch.Tensor) -> torch.Tensor:
@@ -67,7 +75,7 @@ def _sung_f0(conditioning: torch.Tensor, generator: torch.Generator) -> torch.Te
     time = torch.arange(conditioning.shape[0], dtype=conditioning.dtype) / FRAME_RATE
     depth = conditioning[:, _COLUMN["vibrato"]] / VIBRATO_PER_SEMITONE
     midi = conditioning[:, _PITCH] * 127.0 + depth * torch.sin(2 * torch.pi * rate * time + phase)
-    return 440.0 * 2.0 ** ((midi - 69.0) / 12.0)
+    return midi_to_hz(midi)
 
 
 def _per_note(values: torch.Tensor, slot: torch.Tensor, n_slots: int) -> torch.Tensor:
@@ -108,10 +116,10 @@ def measured_controls(
     volume_db = mean(amp_db)
     spread = (mean(amp_db**2) - volume_db**2).clamp(min=1e-6).sqrt()
     measured = {
-        "volume": volume_db / 60.0 + 1.5,
-        "vol_fluc": spread * 2.5 / 60.0,
-        "brightness": mean(brightness) * 5.0,
-        "attack": _per_note(noise_level[frames] * attack_frames, slot, n_slots) / attack_count / 40.0 + 2.625,
+        "volume": volume_from_db(volume_db),
+        "vol_fluc": vol_fluc_from_db(spread),
+        "brightness": brightness_from_centroid(mean(brightness)),
+        "attack": attack_from_db(_per_note(noise_level[frames] * attack_frames, slot, n_slots) / attack_count),
         "vol_peak_pos": _per_note(weight * position, slot, n_slots) / _per_note(weight, slot, n_slots).clamp(1e-8),
     }
     wanted = {name: mean(conditioning[..., _COLUMN[name]]) for name in MEASURED}
