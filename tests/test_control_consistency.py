@@ -6,11 +6,14 @@ import numpy as np
 import torch
 
 from readdsp.core.features import extract_expression
+from readdsp.core.features.expression import attack_from_db
 from readdsp.core.note_frames import note_spans, notes_to_frames
 from readdsp.core.performance import CONTROL_NAMES, Note
 from readdsp.core.training.control_consistency import (
+    KNEE,
     REDRAWN,
     consistency_loss,
+    expressible_target,
     measured_controls,
     note_index,
     redraw_controls,
@@ -99,3 +102,17 @@ def test_consistency_loss_pulls_parameters_towards_the_asked_controls() -> None:
     with torch.no_grad():
         raw -= 1.0 * raw.grad / raw.grad.abs().max()
     assert consistency_loss(cond, torch.exp(raw), distribution, noise) < before
+
+
+def test_targets_below_a_floor_still_follow_the_input() -> None:
+    asked = torch.linspace(0.0, 1.0, 101)
+    for name in ("volume", "attack", "brightness"):
+        target = expressible_target(name, asked)
+        assert (target.diff() > 0).all(), name  # no dead zone: every step of the knob moves the target
+        assert abs(float(target[0]) - float(expressible_target(name, torch.tensor(-1.0)))) < 1e-7
+        above = asked >= KNEE[name]
+        torch.testing.assert_close(target[above], asked[above])
+    params = torch.full((1, 1), -80.0)  # noise at the dB floor measures as attack 0.625 ...
+    floor = float(attack_from_db(params))
+    assert abs(float(expressible_target("attack", torch.tensor(0.0))) - floor) < 1e-6  # ... which attack 0 asks for
+    torch.testing.assert_close(expressible_target("vibrato", asked), asked)

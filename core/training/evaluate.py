@@ -146,6 +146,7 @@ def expression_generator_rmse(model: MidiDDSP, dataset_dir: Path, annotations: P
 def control_round_trip(model: MidiDDSP, windows: list[Window], seed: int = 0) -> dict:
     """Table 2: Pearson r between a swept input control (0..1 step 0.1) and the value extracted after synthesis.
 
+    `response` is the mean extracted value at each swept input (the shape behind r).
     Vibrato is also scored over the notes the extraction can measure it on (longer than MIN_VIBRATO_NOTE_FRAMES):
     on shorter ones it reads 0 whatever the input, which caps r by the share of short notes in the data.
     """
@@ -166,7 +167,12 @@ def control_round_trip(model: MidiDDSP, windows: list[Window], seed: int = 0) ->
                 outputs += list(extract_from_params(params, rows)[:, c])
                 lengths += [offset - onset for _, onset, offset in rows]
         inputs_a, outputs_a = np.array(inputs), np.array(outputs)
-        result[name] = {"pearson_r": _pearson(inputs_a, outputs_a), "paper": PAPER_TABLE2[name], "notes": len(rows)}
+        result[name] = {
+            "pearson_r": _pearson(inputs_a, outputs_a),
+            "paper": PAPER_TABLE2[name],
+            "notes": len(inputs_a) // len(SWEEP),
+            "response": [round(float(outputs_a[inputs_a == value].mean()), 4) for value in SWEEP],
+        }
         if name == "vibrato":
             long = np.array(lengths) > MIN_VIBRATO_NOTE_FRAMES
             result[name]["pearson_r_measurable_notes"] = _pearson(inputs_a[long], outputs_a[long])

@@ -17,6 +17,10 @@ def _fmt(value) -> str:
     return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
+def _response(values: list[float] | None) -> str:
+    return "-" if not values else ", ".join(f"{values[i]:.2f}" for i in (0, len(values) // 2, -1))
+
+
 def write_model_card(path: Path, config: dict, metrics: dict, commands: dict[str, str]) -> Path:
     """Write the card; every figure comes from `config` (training) and `metrics` (evaluation)."""
     training = config.get("training", {})
@@ -82,13 +86,19 @@ def write_model_card(path: Path, config: dict, metrics: dict, commands: dict[str
         ]
     table2 = metrics.get("table2", {})
     if table2:
-        lines += ["| Table 2: control round trip, Pearson r | ours | paper |", "|---|---|---|"]
-        lines += [f"| {name} | {row['pearson_r']} | {row['paper']} |" for name, row in table2.items()]
+        lines += [
+            "| Table 2: control round trip, Pearson r | ours | paper | mean extracted at input 0, 0.5, 1 |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {name} | {row['pearson_r']} | {row['paper']} | {_response(row.get('response'))} |"
+            for name, row in table2.items()
+        ]
         vibrato = table2.get("vibrato", {})
         if "pearson_r_measurable_notes" in vibrato:
             lines.append(
                 f"| vibrato, notes over 200 ms only ({vibrato['measurable_share']:.0%} of notes; the extraction reads "
-                f"0 on shorter ones) | {vibrato['pearson_r_measurable_notes']} | - |"
+                f"0 on shorter ones) | {vibrato['pearson_r_measurable_notes']} | - | - |"
             )
         lines.append("")
     real = metrics.get("real_excerpts", {})

@@ -47,7 +47,7 @@ class SynthesisGeneratorTrainConfig:
     gan_weight: float = 0.1
     feature_matching_weight: float = 1.0
     spectral_every: int = 2  # the audio path (synth + STFTs) is most of a CPU step; parameter losses run every step
-    redrawn_rows: int = 4  # extra rows per batch whose controls are redrawn at random (control consistency only)
+    redrawn_rows: int = 8  # extra rows per batch whose controls are redrawn at random (control consistency only)
     consistency_weight: float = 1.0
     seed: int = 0
 
