@@ -17,6 +17,7 @@ from readdsp.core.training.control_consistency import (
     measured_controls,
     note_index,
     redraw_controls,
+    redrawn_consistency_loss,
 )
 
 N_FRAMES = 400
@@ -68,17 +69,18 @@ def test_soft_peak_position_finds_a_smooth_swell() -> None:
 def test_redrawn_rows_change_one_control_inside_notes_only() -> None:
     cond = conditioning().repeat(12, 1, 1)
     f0 = torch.full(cond.shape[:2], 262.0)
-    redrawn, _ = redraw_controls(cond, f0, torch.Generator().manual_seed(0))
+    redrawn, _, names = redraw_controls(cond, f0, torch.Generator().manual_seed(0))
     changed = (redrawn != cond).any(dim=1)  # [rows, columns]
     assert (changed.sum(dim=1) == 1).all()
-    assert {int(torch.nonzero(row)[0]) for row in changed} <= {CONTROL_NAMES.index(name) for name in REDRAWN}
+    assert [int(torch.nonzero(row)[0]) for row in changed] == [CONTROL_NAMES.index(name) for name in names]
+    assert set(names) <= set(REDRAWN)
     assert (redrawn[cond[..., 6] == 0] == cond[cond[..., 6] == 0]).all()  # rests untouched
 
 
 def test_a_redrawn_vibrato_is_sung_at_the_asked_extent() -> None:
     long_notes = [Note(60 + i, 0.1 + 0.5 * i, 0.55 + 0.5 * i, 90) for i in range(3)]  # 0.45 s: two cycles or more
     cond = torch.from_numpy(notes_to_frames(long_notes, N_FRAMES).stacked())[None].repeat(16, 1, 1)
-    redrawn, f0 = redraw_controls(cond, torch.full(cond.shape[:2], 262.0), torch.Generator().manual_seed(1))
+    redrawn, f0, _ = redraw_controls(cond, torch.full(cond.shape[:2], 262.0), torch.Generator().manual_seed(1))
     column = CONTROL_NAMES.index("vibrato")
     rows = [r for r in range(16) if (redrawn[r, :, column] != cond[r, :, column]).any()]
     assert rows
@@ -116,3 +118,19 @@ def test_targets_below_a_floor_still_follow_the_input() -> None:
     floor = float(attack_from_db(params))
     assert abs(float(expressible_target("attack", torch.tensor(0.0))) - floor) < 1e-6  # ... which attack 0 asks for
     torch.testing.assert_close(expressible_target("vibrato", asked), asked)
+
+
+def test_a_redrawn_row_is_scored_on_its_redrawn_control_alone() -> None:
+    cond = conditioning().repeat(2, 1, 1)
+    amplitude, distribution, noise = (t.repeat(2, *[1] * (t.dim() - 1)).requires_grad_(True) for t in random_params())
+
+    def grads(redrawn: list[str]) -> list[torch.Tensor]:
+        loss = redrawn_consistency_loss(cond, amplitude, distribution, noise, redrawn)
+        found = torch.autograd.grad(loss, [amplitude, noise], allow_unused=True)
+        return [torch.zeros_like(t) if g is None else g for g, t in zip(found, (amplitude, noise), strict=True)]
+
+    amplitude_grad, noise_grad = grads(["attack", "vibrato"])
+    assert amplitude_grad.abs().sum() == 0  # attack is measured from the noise alone; vibrato is no measured control
+    assert noise_grad[0].abs().sum() > 0 and noise_grad[1].abs().sum() == 0  # only the attack row
+    amplitude_grad, noise_grad = grads(["volume", "volume"])
+    assert amplitude_grad[0].abs().sum() > 0 and amplitude_grad[1].abs().sum() > 0 and noise_grad.abs().sum() == 0

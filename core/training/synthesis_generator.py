@@ -24,7 +24,11 @@ from readdsp.core.models.synthesis_generator import (
 from readdsp.core.note_frames import FRAME_RATE
 from readdsp.core.synth.controls import SynthControls
 from readdsp.core.synth.ops import amplitude_to_db
-from readdsp.core.training.control_consistency import consistency_loss, redraw_controls
+from readdsp.core.training.control_consistency import (
+    consistency_loss,
+    redraw_controls,
+    redrawn_consistency_loss,
+)
 from readdsp.core.training.data import crop_batch, load_prepared
 from readdsp.core.training.ddsp_inference import make_synth
 from readdsp.core.training.distributed import DistContext, average_gradients, unwrap, wrap_ddp
@@ -72,11 +76,13 @@ def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (x * mask).sum() / mask.sum().clamp(min=1.0)
 
 
-def with_redrawn_rows(batch: dict[str, torch.Tensor], n_extra: int, generator: torch.Generator) -> dict:
+def with_redrawn_rows(
+    batch: dict[str, torch.Tensor], n_extra: int, generator: torch.Generator
+) -> tuple[dict, list[str]]:
     """The generator's inputs for the batch's rows followed by copies of its first `n_extra` rows with one control
-    redrawn (see control_consistency), and the frames whose f0 is a target (`voiced`)."""
+    redrawn (see control_consistency), the frames whose f0 is a target (`voiced`), and each copy's redrawn control."""
     n_extra = min(n_extra, batch["conditioning"].shape[0])
-    redrawn, sung_f0 = redraw_controls(batch["conditioning"][:n_extra], batch["f0_hz"][:n_extra], generator)
+    redrawn, sung_f0, names = redraw_controls(batch["conditioning"][:n_extra], batch["f0_hz"][:n_extra], generator)
     voiced = batch["in_note"] & batch["mask"]
     rows = {
         "conditioning": torch.cat([batch["conditioning"], redrawn]),
@@ -84,7 +90,7 @@ def with_redrawn_rows(batch: dict[str, torch.Tensor], n_extra: int, generator: t
         "voiced": torch.cat([voiced, voiced[:n_extra]]),
     }
     rows |= {k: torch.cat([batch[k], batch[k][:n_extra]]) for k in ("instrument_id", "base_pitch")}
-    return rows
+    return rows, names
 
 
 def train_synthesis_generator(
@@ -118,16 +124,19 @@ def train_synthesis_generator(
     def step(step_index: int) -> dict[str, float]:
         decay_learning_rate(opt_g, train.learning_rate, step_index)
         b = crop_batch(examples, train.batch_size, segment_frames, rng)
-        rows = with_redrawn_rows(b, train.redrawn_rows, generator)
+        rows, redrawn = with_redrawn_rows(b, train.redrawn_rows, generator)
         out_all = model_ddp(rows["conditioning"], rows["instrument_id"], rows["base_pitch"], rows["f0_hz"])
         all_controls = synth.get_controls(out_all["amplitude"], out_all["harmonics"], out_all["noise"], rows["f0_hz"])
-        consistency = consistency_loss(
+        n_real = train.batch_size
+        measured = (
             rows["conditioning"],
             all_controls.amplitude,
             all_controls.harmonic_distribution,
             all_controls.noise_magnitudes,
         )
-        n_real = train.batch_size
+        consistency = consistency_loss(*(t[:n_real] for t in measured)) + redrawn_consistency_loss(
+            *(t[n_real:] for t in measured), redrawn
+        )
         out = {k: v[:n_real] for k, v in out_all.items()}
         controls = SynthControls(**{k: v[:n_real] for k, v in all_controls.to_dict().items()})
         voiced = rows["voiced"]
