@@ -118,6 +118,8 @@ def test_targets_below_a_floor_still_follow_the_input() -> None:
     floor = float(attack_from_db(params))
     assert abs(float(expressible_target("attack", torch.tensor(0.0))) - floor) < 1e-6  # ... which attack 0 asks for
     torch.testing.assert_close(expressible_target("vibrato", asked), asked)
+    loud = torch.tensor([1.2])  # a corpus note louder than -30 dB asks for itself
+    torch.testing.assert_close(expressible_target("volume", loud), loud)
 
 
 def test_a_redrawn_row_is_scored_on_its_redrawn_control_alone() -> None:

@@ -80,7 +80,12 @@ def test_pipeline_trains_resumes_and_exports_a_renderable_bundle(corpus: Path, t
     eg = metrics["table1"]["expression_generator"]
     assert eg["notes"] > 0 and 0 < eg["rmse"] < 1 and 0 < eg["rmse_free_running"] < 1
     assert set(metrics["table2"]) == {"volume", "vol_fluc", "vibrato", "brightness", "attack", "vol_peak_pos"}
-    assert "teacher-forced" in card.read_text() and "running free" in card.read_text()
+    assert all(len(row["response"]) == 11 and row["notes"] > 0 for row in metrics["table2"].values())
+    vibrato = metrics["table2"]["vibrato"]
+    assert 0.0 <= vibrato["pearson_r_perfect_model"] <= 1.0
+    assert (vibrato["pearson_r_perfect_model"] == 0.0) == (vibrato["measurable_share"] == 0.0)
+    text = card.read_text()
+    assert "teacher-forced" in text and "running free" in text and "mean extracted at input 0, 0.5, 1" in text
 
     renderer = Renderer.load(bundle)
     assert renderer.instruments == ["flute", "violin"] or renderer.instruments == ["violin", "flute"]

@@ -138,8 +138,12 @@ def measured_controls(
 
 
 def expressible_target(name: str, wanted: torch.Tensor) -> torch.Tensor:
-    """The value a control asked for should measure as: itself, except under a floored control's knee (see KNEE)."""
-    wanted = wanted.clamp(0.0, 1.0)
+    """The value a control asked for should measure as: itself, except under a floored control's knee (see KNEE).
+
+    No ceiling: the corpus's own controls pass 1 (half its notes are louder than volume 1, -30 dB), and such a note
+    should measure as what its data measured.
+    """
+    wanted = wanted.clamp(min=0.0)
     if name not in KNEE:
         return wanted
     floor, knee = _FLOOR[name], KNEE[name]

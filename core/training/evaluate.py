@@ -177,6 +177,8 @@ def control_round_trip(model: MidiDDSP, windows: list[Window], seed: int = 0) ->
             long = np.array(lengths) > MIN_VIBRATO_NOTE_FRAMES
             result[name]["pearson_r_measurable_notes"] = _pearson(inputs_a[long], outputs_a[long])
             result[name]["measurable_share"] = round(float(long.mean()), 4)
+            # r of a model that sings every asked vibrato exactly: the input where measurable, 0 elsewhere
+            result[name]["pearson_r_perfect_model"] = _pearson(inputs_a, inputs_a * long)
     return result
 
 

@@ -100,6 +100,11 @@ def write_model_card(path: Path, config: dict, metrics: dict, commands: dict[str
                 f"| vibrato, notes over 200 ms only ({vibrato['measurable_share']:.0%} of notes; the extraction reads "
                 f"0 on shorter ones) | {vibrato['pearson_r_measurable_notes']} | - | - |"
             )
+        if "pearson_r_perfect_model" in vibrato:
+            lines.append(
+                f"| vibrato, a perfect model on these notes (the asked value where measurable, 0 elsewhere) "
+                f"| {vibrato['pearson_r_perfect_model']} | - | - |"
+            )
         lines.append("")
     real = metrics.get("real_excerpts", {})
     if real:
