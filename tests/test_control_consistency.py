@@ -14,6 +14,7 @@ from readdsp.core.training.control_consistency import (
     REDRAWN,
     consistency_loss,
     expressible_target,
+    floored_db,
     measured_controls,
     note_index,
     redraw_controls,
@@ -136,3 +137,11 @@ def test_a_redrawn_row_is_scored_on_its_redrawn_control_alone() -> None:
     assert noise_grad[0].abs().sum() > 0 and noise_grad[1].abs().sum() == 0  # only the attack row
     amplitude_grad, noise_grad = grads(["volume", "volume"])
     assert amplitude_grad[0].abs().sum() > 0 and amplitude_grad[1].abs().sum() > 0 and noise_grad.abs().sum() == 0
+
+
+def test_floored_db_lifts_what_fell_under_the_floor() -> None:
+    amplitude = torch.tensor([1e-6, 1e-2], requires_grad=True)  # -120 dB and -40 dB
+    value = floored_db(amplitude)
+    torch.testing.assert_close(value.detach(), torch.tensor([-80.0, -40.0]))
+    value.sum().backward()
+    assert (amplitude.grad > 0).all()  # the -120 dB frame still learns that rising moves it towards the floor

@@ -89,6 +89,17 @@ def _sung_f0(conditioning: torch.Tensor, generator: torch.Generator) -> torch.Te
     return midi_to_hz(midi)
 
 
+def floored_db(amplitude: torch.Tensor) -> torch.Tensor:
+    """dB floored like the reference's (the value is `amplitude_to_db`'s), with the gradient of the unfloored dB.
+
+    The floor's own gradient is zero: a frame that fell under -80 dB could never be lifted back by the loss, and a
+    generator that once undershot a quiet volume or a soft attack stayed on the floor.
+    """
+    floored = amplitude_to_db(amplitude)
+    raw = 20.0 * torch.log10(amplitude.clamp(min=1e-12))
+    return floored + (raw - raw.detach())
+
+
 def _per_note(values: torch.Tensor, slot: torch.Tensor, n_slots: int) -> torch.Tensor:
     return torch.zeros(n_slots, dtype=values.dtype).index_add(0, slot, values)
 
@@ -110,10 +121,10 @@ def measured_controls(
     def mean(x: torch.Tensor) -> torch.Tensor:
         return _per_note(x[frames], slot, n_slots) / count
 
-    amp_db = amplitude_to_db(amplitude.reshape(n_rows, n_frames))
+    amp_db = floored_db(amplitude.reshape(n_rows, n_frames))
     harmonic_numbers = torch.arange(1, harmonic_distribution.shape[-1] + 1, dtype=amplitude.dtype)
     brightness = (harmonic_distribution * harmonic_numbers).mean(-1)
-    noise_level = amplitude_to_db(noise).mean(-1)
+    noise_level = floored_db(noise).mean(-1)
 
     time = torch.arange(n_frames, dtype=amplitude.dtype).expand(n_rows, -1)
     start = torch.full((n_slots,), float(n_frames)).scatter_reduce(0, slot, time[frames], "amin")
