@@ -95,9 +95,8 @@ def floored_db(amplitude: torch.Tensor) -> torch.Tensor:
     The floor's own gradient is zero: a frame that fell under -80 dB could never be lifted back by the loss, and a
     generator that once undershot a quiet volume or a soft attack stayed on the floor.
     """
-    floored = amplitude_to_db(amplitude)
-    raw = 20.0 * torch.log10(amplitude.clamp(min=1e-12))
-    return floored + (raw - raw.detach())
+    raw = amplitude_to_db(amplitude, floor_db=-240.0)
+    return amplitude_to_db(amplitude) + (raw - raw.detach())
 
 
 def _per_note(values: torch.Tensor, slot: torch.Tensor, n_slots: int) -> torch.Tensor:
