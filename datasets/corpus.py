@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 import tempfile
@@ -33,6 +32,9 @@ RELEASE_SECONDS = 1.0
 MAX_CHUNKS_PER_PIECE = 2
 #: Below this RMS a render counts as silent (a soundfont without the program, for instance).
 SILENCE_RMS = 1e-4
+#: Sources that belong to some instruments' repertoire only: the Weimar Jazz DB solos are nearly all saxophone
+#: and trumpet solos. Sources not named here go to every instrument.
+SOURCE_INSTRUMENTS: dict[str, tuple[str, ...]] = {"jazz": ("trumpet", "saxophone")}
 
 
 @dataclass
@@ -58,9 +60,14 @@ def default_jazz_zip() -> Path | None:
     return path.resolve() if path.is_file() else None
 
 
-def _piece_streams(settings: CorpusSettings, seed: int) -> dict[str, Iterator[list[SourceLine]]]:
+def sources_for(settings: CorpusSettings, instrument: str) -> tuple[str, ...]:
+    """The settings' sources that are part of this instrument's repertoire (`SOURCE_INSTRUMENTS`)."""
+    return tuple(s for s in settings.sources if instrument in SOURCE_INSTRUMENTS.get(s, (instrument,)))
+
+
+def _piece_streams(settings: CorpusSettings, instrument: str, seed: int) -> dict[str, Iterator[list[SourceLine]]]:
     streams: dict[str, Iterator[list[SourceLine]]] = {}
-    for source in settings.sources:
+    for source in sources_for(settings, instrument):
         if source == "bach":
             streams[source] = bach_pieces(seed)
         elif source == "folk":
@@ -74,7 +81,7 @@ def _piece_streams(settings: CorpusSettings, seed: int) -> dict[str, Iterator[li
         else:
             raise ReaDDSPError(f"unknown source {source!r}; expected some of {', '.join(SOURCES)}")
     if not streams:
-        raise ReaDDSPError("no note source is available")
+        raise ReaDDSPError(f"no note source is available for {instrument}")
     return streams
 
 
@@ -86,30 +93,35 @@ def _pick_voice(lines: list[SourceLine], instrument: Instrument, rng: np.random.
 
 
 def plan_instrument(settings: CorpusSettings, instrument: Instrument, index: int) -> list[PerformedLine]:
-    """Performed chunks for one instrument, drawn round-robin from the sources until the minutes are met.
+    """Performed chunks for one instrument, its sources sharing each split's minutes equally.
 
-    Each split gets its share of the minutes (80/10/10): a piece whose split (fixed by its id) is already
-    full is passed over, so every instrument has validation and test audio while no piece spans two splits.
+    Each split gets its share of the minutes (80/10/10), and a piece's split is fixed by its id, so no piece spans
+    two splits. Every source holds its next piece whose split still has room; of those, the piece whose source
+    has the fewest seconds in that split goes next. So a source of short, dense pieces (jazz solos) gets the same
+    audio time as one of long pieces, in every split.
     """
     seed = settings.seed * 1000 + index
     rng = np.random.default_rng(seed)
-    streams = _piece_streams(settings, seed)
+    streams = _piece_streams(settings, instrument.name, seed)
     target = settings.minutes_per_instrument * 60.0
     quota = {split: share * target for split, share in DEFAULT_SPLIT_FRACTIONS.items()}
     filled = dict.fromkeys(quota, 0.0)
+    seconds: dict[tuple[str, str], float] = {}
+    pending: dict[str, tuple[list[SourceLine], str]] = {}
     chunks: list[PerformedLine] = []
-    for source in itertools.cycle(list(streams)):
-        if not streams or all(filled[s] >= quota[s] for s in quota):
+    while any(filled[s] < quota[s] for s in quota):
+        for source in list(streams):
+            while source not in pending or filled[pending[source][1]] >= quota[pending[source][1]]:
+                piece = next(streams[source], None)
+                if piece is None:
+                    del streams[source]
+                    pending.pop(source, None)
+                    break
+                pending[source] = (piece, split_for_piece(piece[0].piece_id))
+        if not pending:
             break
-        if source not in streams:
-            continue
-        piece = next(streams[source], None)
-        if piece is None:
-            del streams[source]
-            continue
-        split = split_for_piece(piece[0].piece_id)
-        if filled[split] >= quota[split]:
-            continue
+        source = min(pending, key=lambda s: seconds.get((s, pending[s][1]), 0.0))
+        piece, split = pending.pop(source)
         performed = perform_line(
             _pick_voice(piece, instrument, rng), instrument.program, instrument.low, instrument.high, rng
         )
@@ -118,6 +130,7 @@ def plan_instrument(settings: CorpusSettings, instrument: Instrument, index: int
                 break
             chunks.append(chunk)
             filled[split] += chunk.midi_seconds
+            seconds[source, split] = seconds.get((source, split), 0.0) + chunk.midi_seconds
     return chunks
 
 

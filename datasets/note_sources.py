@@ -72,10 +72,11 @@ def _line_from_music21_part(part, piece_id: str, source: str, name: str) -> Sour
 
 
 def bach_pieces(seed: int = 0) -> Iterator[list[SourceLine]]:
-    """The Riemenschneider chorales (music21 corpus) in seeded order, each as its list of SATB voice lines."""
+    """The Riemenschneider chorales (music21 corpus, each file once) in seeded order, each as its SATB voice lines."""
     from music21 import corpus
 
-    names = list(corpus.chorales.Iterator(numberingSystem="riemenschneider", returnType="filename"))
+    # The collection prints 21 chorales twice (371 numbers, 350 files): each file is one piece.
+    names = list(dict.fromkeys(corpus.chorales.Iterator(numberingSystem="riemenschneider", returnType="filename")))
     for index in np.random.default_rng(seed).permutation(len(names)):
         name = names[index]
         try:

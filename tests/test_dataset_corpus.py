@@ -17,8 +17,9 @@ import pytest
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.midi_io import read_midi
 from readdsp.core.note_frames import notes_to_frames
-from readdsp.datasets.cache import open_dataset
-from readdsp.datasets.corpus import CorpusSettings, render_corpus
+from readdsp.core.programs import INSTRUMENTS
+from readdsp.datasets.cache import open_dataset, split_for_piece
+from readdsp.datasets.corpus import CorpusSettings, plan_instrument, render_corpus, sources_for
 from readdsp.datasets.expressive_midi import TICKS_PER_SECOND, build_midi, fit_range, perform_line
 from readdsp.datasets.fluidsynth import render_midi, resolve_soundfont
 from readdsp.datasets.note_sources import SourceLine, folk_pieces, jazz_pieces
@@ -199,6 +200,32 @@ def test_fluidsynth_stuck_note_is_stopped() -> None:
             render_midi(path, resolve_soundfont("fluidr3"), 8000, 0.5, timeout_s=60)
 
 
+def write_solo_zip(path: Path, solos: dict[str, list[tuple[float, float, float]]]) -> Path:
+    """A zip of Weimar-Jazz-style solo CSVs (headerless `pitch,onset_s,duration_s` rows)."""
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, rows in solos.items():
+            text = io.StringIO()
+            for pitch, onset, duration in rows:
+                text.write(f"{pitch:.6e},{onset:.6e},{duration:.6e}\n")
+            archive.writestr(f"{name}_FINAL_solo.csv", text.getvalue())
+    return path
+
+
+def test_jazz_goes_to_its_own_instruments_and_sources_share_the_minutes(tmp_path: Path) -> None:
+    fast_line = [(62 + i % 7, 0.12 * i, 0.1) for i in range(200)]  # 24 s of bebop-like eighths
+    zip_path = write_solo_zip(tmp_path / "solos.zip", {f"Player{k}_Tune{k}": fast_line for k in range(40)})
+    settings = CorpusSettings(minutes_per_instrument=2.0, sources=("bach", "folk", "jazz"), jazz_zip=str(zip_path))
+    assert sources_for(settings, "violin") == ("bach", "folk")
+    assert sources_for(settings, "trumpet") == ("bach", "folk", "jazz")
+    assert {c.source for c in plan_instrument(settings, INSTRUMENTS["violin"], 0)} == {"bach", "folk"}
+    chunks = plan_instrument(settings, INSTRUMENTS["trumpet"], 4)
+    train = [c for c in chunks if split_for_piece(c.piece_id) == "train"]
+    seconds = {s: sum(c.midi_seconds for c in train if c.source == s) for s in ("bach", "folk", "jazz")}
+    # each source gets about a third of the training minutes, although a jazz chunk holds several times the notes
+    assert max(seconds.values()) - min(seconds.values()) <= max(c.midi_seconds for c in train), seconds
+    assert min(seconds.values()) > 0
+
+
 def test_fit_range_moves_lines_by_octaves_into_range() -> None:
     moved = fit_range(np.array([40, 45, 47, 52, 30]), 55, 103)
     assert np.all((moved >= 55) & (moved <= 103))
@@ -210,12 +237,7 @@ def test_folk_and_jazz_sources_give_monophonic_lines(tmp_path: Path) -> None:
     assert line.source == "folk" and len(line.pitches) >= 8
     assert np.all(line.starts[1:] >= line.starts[:-1] + line.durations[:-1] - 1e-6)
     rows = [(60 + i % 5, 0.5 + 0.25 * i, 0.3) for i in range(20)]
-    zip_path = tmp_path / "solos.zip"
-    with zipfile.ZipFile(zip_path, "w") as archive:
-        text = io.StringIO()
-        for pitch, onset, duration in rows:
-            text.write(f"{pitch:.6e},{onset:.6e},{duration:.6e}\n")
-        archive.writestr("Someone_Tune_FINAL_solo.csv", text.getvalue())
+    zip_path = write_solo_zip(tmp_path / "solos.zip", {"Someone_Tune": rows})
     (jazz,) = next(jazz_pieces(zip_path))
     assert jazz.piece_id == "jazz:Someone_Tune" and jazz.performed
     np.testing.assert_allclose(jazz.starts, 0.25 * np.arange(20))
