@@ -112,20 +112,25 @@ class Renderer:
             return self.check_instrument(part.instrument)
         return instrument_for_part(part, available=self.model.instruments)
 
-    def fill_expression(self, voice: Part, instrument: str) -> None:
-        """Give every note of a monophonic voice its controls, generating those that are unset."""
-        missing = [n.expression is None for n in voice.notes]
-        if any(missing):
-            generated = self.model.generate_expression(voice.notes, instrument)
-            for note, row, needs in zip(voice.notes, generated, missing, strict=True):
-                if needs:
+    def fill_expressions(self, voices: list[Part], instruments: list[str]) -> None:
+        """Give every note of these monophonic voices its controls, generating the unset ones in one batch."""
+        pairs = zip(voices, instruments, strict=True)
+        todo = [(voice, name) for voice, name in pairs if any(n.expression is None for n in voice.notes)]
+        if not todo:
+            return
+        generated = self.model.generate_expressions([v.notes for v, _ in todo], [name for _, name in todo])
+        for (voice, _), rows in zip(todo, generated, strict=True):
+            for note, row in zip(voice.notes, rows, strict=True):
+                if note.expression is None:
                     note.expression = np.clip(row, 0.0, 1.0)
 
     def _fill_plans(self, plans: list[_PartPlan]) -> None:
         """Generate missing expression for every voice, and copy it back onto the parts' notes."""
+        self.fill_expressions(
+            [voice for plan in plans for voice in plan.voices],
+            [plan.instrument for plan in plans for _ in plan.voices],
+        )
         for plan in plans:
-            for voice in plan.voices:
-                self.fill_expression(voice, plan.instrument)
             _copy_expression_back(plan.part, plan.voices)
 
     def segment_jobs(self, plans: list[_PartPlan], seed: int) -> list[_SegmentJob]:

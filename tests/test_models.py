@@ -110,6 +110,23 @@ def test_expression_generator_outputs_controls_in_range_and_zero_on_rests() -> N
     assert torch.all(out[torch.from_numpy(seq["pitch"]) == 0] == 0)
 
 
+def test_expression_generator_batch_gives_each_row_its_own_output() -> None:
+    torch.manual_seed(0)
+    model = ExpressionGenerator(ExpressionGeneratorConfig()).eval()
+    seqs = [notes_with_rests([Note(60 + i, i * 0.5, i * 0.5 + 0.3, 90) for i in range(n)]) for n in (12, 3, 7)]
+    lengths = torch.tensor([len(seq["pitch"]) for seq in seqs])
+
+    def padded(key: str) -> torch.Tensor:
+        return torch.nn.utils.rnn.pad_sequence([torch.from_numpy(seq[key]) for seq in seqs], batch_first=True)
+
+    together = model.generate(padded("pitch"), padded("length_s"), padded("velocity"), torch.tensor([0, 1, 2]), lengths)
+    for row, seq in enumerate(seqs):
+        alone = model.generate(
+            *(torch.from_numpy(seq[key])[None] for key in ("pitch", "length_s", "velocity")), torch.tensor([row])
+        )[0]
+        torch.testing.assert_close(together[row, : len(alone)], alone, atol=1e-5, rtol=1e-5)
+
+
 def test_compiled_bilstm_matches_torch_on_packed_rows(generator: SynthesisGenerator) -> None:
     lengths = torch.tensor([70, 150, 3, 1, 90])
     z = torch.randn(len(lengths), int(lengths.max()), 160)

@@ -45,12 +45,23 @@ class ExpressionGenerator(nn.Module):
         self.out = FcStack(c.hidden, c.hidden, 2, N_CONTROLS)
 
     def context(
-        self, pitch: torch.Tensor, length_s: torch.Tensor, velocity: torch.Tensor, instrument_id: torch.Tensor
+        self,
+        pitch: torch.Tensor,
+        length_s: torch.Tensor,
+        velocity: torch.Tensor,
+        instrument_id: torch.Tensor,
+        lengths: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        """BiGRU context [B, N, 2 * hidden]; with `lengths`, rows are padded and each row's backward pass starts at
+        its own last note (packed), so a row's context does not depend on the padding."""
         inst = self.instrument(instrument_id)[:, None, :].expand(-1, pitch.shape[1], -1)
         scalars = torch.stack([length_s, velocity / 127.0], dim=-1)
-        x = torch.cat([self.pitch(pitch), self.length(scalars), inst], dim=-1)
-        return self.dropout(self.encoder(self.dropout(x))[0])
+        x = self.dropout(torch.cat([self.pitch(pitch), self.length(scalars), inst], dim=-1))
+        if lengths is None:
+            return self.dropout(self.encoder(x)[0])
+        packed = nn.utils.rnn.pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        ctx, _ = nn.utils.rnn.pad_packed_sequence(self.encoder(packed)[0], batch_first=True, total_length=x.shape[1])
+        return self.dropout(ctx)
 
     def forward(
         self,
@@ -70,10 +81,18 @@ class ExpressionGenerator(nn.Module):
 
     @torch.no_grad()
     def generate(
-        self, pitch: torch.Tensor, length_s: torch.Tensor, velocity: torch.Tensor, instrument_id: torch.Tensor
+        self,
+        pitch: torch.Tensor,
+        length_s: torch.Tensor,
+        velocity: torch.Tensor,
+        instrument_id: torch.Tensor,
+        lengths: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Autoregressive inference over notes; outputs clipped to [0, 1] and zero on rests."""
-        ctx = self.context(pitch, length_s, velocity, instrument_id)
+        """Autoregressive inference over notes; outputs clipped to [0, 1] and zero on rests.
+
+        Rows may be padded to a common length (`lengths`): each row's outputs are those it would get alone.
+        """
+        ctx = self.context(pitch, length_s, velocity, instrument_id, lengths)
         prev = torch.zeros(pitch.shape[0], 1, N_CONTROLS)
         state = None
         outputs = []

@@ -70,16 +70,32 @@ class MidiDDSP(nn.Module):
     @torch.no_grad()
     def generate_expression(self, notes: list[Note], instrument: str) -> np.ndarray:
         """[n_notes, 6] controls for a monophonic, onset-sorted note list."""
-        if not notes:
-            return np.zeros((0, 6), np.float32)
-        seq = notes_with_rests(notes)
-        out = self.expression_generator.generate(
-            torch.from_numpy(seq["pitch"])[None],
-            torch.from_numpy(seq["length_s"])[None],
-            torch.from_numpy(seq["velocity"])[None],
-            torch.tensor([self.instrument_id(instrument)]),
-        )[0].numpy()
-        return out[seq["index"] >= 0]
+        return self.generate_expressions([notes], [instrument])[0]
+
+    @torch.no_grad()
+    def generate_expressions(self, voices: list[list[Note]], instruments: list[str]) -> list[np.ndarray]:
+        """`generate_expression` for several voices at once (one padded batch; each voice as if alone)."""
+        out: list[np.ndarray] = [np.zeros((0, 6), np.float32) for _ in voices]
+        rows = [i for i, notes in enumerate(voices) if notes]
+        if not rows:
+            return out
+        seqs = [notes_with_rests(voices[i]) for i in rows]
+        lengths = torch.tensor([len(seq["pitch"]) for seq in seqs])
+
+        def padded(key: str) -> torch.Tensor:
+            return nn.utils.rnn.pad_sequence([torch.from_numpy(seq[key]) for seq in seqs], batch_first=True)
+
+        generated = self.expression_generator.generate(
+            padded("pitch"),
+            padded("length_s"),
+            padded("velocity"),
+            torch.tensor([self.instrument_id(instruments[i]) for i in rows]),
+            lengths,
+        ).numpy()
+        for row, (i, seq) in enumerate(zip(rows, seqs, strict=True)):
+            index = seq["index"]
+            out[i] = generated[row, : len(index)][index >= 0]
+        return out
 
     @torch.no_grad()
     def generate_controls(
