@@ -84,6 +84,8 @@ def test_pipeline_trains_resumes_and_exports_a_renderable_bundle(corpus: Path, t
     vibrato = metrics["table2"]["vibrato"]
     assert 0.0 <= vibrato["pearson_r_perfect_model"] <= 1.0
     assert (vibrato["pearson_r_perfect_model"] == 0.0) == (vibrato["measurable_share"] == 0.0)
+    assert sum(row["notes"] for row in vibrato["by_source"].values()) == vibrato["notes"]
+    assert set(vibrato["by_source"]) == {"bach"}  # the corpus above
     text = card.read_text()
     assert "teacher-forced" in text and "running free" in text and "mean extracted at input 0, 0.5, 1" in text
 

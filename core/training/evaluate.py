@@ -152,7 +152,7 @@ def control_round_trip(model: MidiDDSP, windows: list[Window], seed: int = 0) ->
     """
     result = {}
     for c, name in enumerate(CONTROL_NAMES):
-        inputs, outputs, lengths = [], [], []
+        inputs, outputs, lengths, sources = [], [], [], []
         for i, w in enumerate(windows):
             rows, truth = w.note_rows()
             if not rows:
@@ -166,6 +166,7 @@ def control_round_trip(model: MidiDDSP, windows: list[Window], seed: int = 0) ->
                 inputs += [value] * len(rows)
                 outputs += list(extract_from_params(params, rows)[:, c])
                 lengths += [offset - onset for _, onset, offset in rows]
+                sources += [w.prepared.example.source] * len(rows)
         inputs_a, outputs_a = np.array(inputs), np.array(outputs)
         result[name] = {
             "pearson_r": _pearson(inputs_a, outputs_a),
@@ -179,7 +180,22 @@ def control_round_trip(model: MidiDDSP, windows: list[Window], seed: int = 0) ->
             result[name]["measurable_share"] = round(float(long.mean()), 4)
             # r of a model that sings every asked vibrato exactly: the input where measurable, 0 elsewhere
             result[name]["pearson_r_perfect_model"] = _pearson(inputs_a, inputs_a * long)
+            result[name]["by_source"] = _vibrato_by_source(inputs_a, outputs_a, long, np.array(sources))
     return result
+
+
+def _vibrato_by_source(inputs: np.ndarray, outputs: np.ndarray, long: np.ndarray, sources: np.ndarray) -> dict:
+    """Vibrato's r, measurable share and perfect-model r over each note source's notes on their own."""
+    return {
+        source: {
+            "pearson_r": _pearson(inputs[pick], outputs[pick]),
+            "measurable_share": round(float(long[pick].mean()), 4),
+            "pearson_r_perfect_model": _pearson(inputs[pick], inputs[pick] * long[pick]),
+            "notes": int(pick.sum()) // len(SWEEP),
+        }
+        for source in sorted(set(sources.tolist()))
+        for pick in [sources == source]
+    }
 
 
 def _pearson(x: np.ndarray, y: np.ndarray) -> float:

@@ -105,6 +105,11 @@ def write_model_card(path: Path, config: dict, metrics: dict, commands: dict[str
                 f"| vibrato, a perfect model on these notes (the asked value where measurable, 0 elsewhere) "
                 f"| {vibrato['pearson_r_perfect_model']} | - | - |"
             )
+        for source, row in vibrato.get("by_source", {}).items():
+            lines.append(
+                f"| vibrato, {source} lines only ({row['notes']} notes, {row['measurable_share']:.0%} over 200 ms; a "
+                f"perfect model: {row['pearson_r_perfect_model']}) | {row['pearson_r']} | - | - |"
+            )
         lines.append("")
     real = metrics.get("real_excerpts", {})
     if real:
