@@ -12,6 +12,7 @@ from readdsp.core.models.expression_generator import (
     notes_with_rests,
 )
 from readdsp.core.models.f0_sampler import sample_f0_packed
+from readdsp.core.models.layers import LogMel
 from readdsp.core.models.synthesis_generator import (
     SynthesisGenerator,
     SynthesisGeneratorConfig,
@@ -190,3 +191,11 @@ def test_compiled_tanh_is_accurate_everywhere() -> None:
 
     x = np.concatenate([np.linspace(-30, 30, 200001), [0.0, 1e-8, -1e-8]]).astype(np.float32)
     assert np.max(np.abs(apply(x) - np.tanh(x.astype(np.float64)))) < 5e-7
+
+
+def test_log_mel_takes_a_chunk_shorter_than_its_window() -> None:
+    mel = LogMel(24000)
+    tone = torch.sin(2 * torch.pi * 440.0 * torch.arange(24000) / 24000)[None]
+    short = mel(tone[:, :192], 2)  # the last 2 frames of an example, as `annotate` cuts it
+    assert short.shape == (1, 2, 64) and torch.isfinite(short).all()
+    torch.testing.assert_close(short[0, 0], mel(tone[:, :2400], 25)[0, 0], atol=2.0, rtol=0.0)

@@ -21,6 +21,8 @@ class LogMel(nn.Module):
 
     def forward(self, audio: torch.Tensor, n_frames: int) -> torch.Tensor:
         """[B, n_samples] -> [B, n_frames, n_mels] log-mel (log(mel + 1e-5))."""
+        if audio.shape[-1] <= self.n_fft // 2:  # the centring reflect pad needs more samples than it adds
+            audio = nn.functional.pad(audio, (0, self.n_fft // 2 + 1 - audio.shape[-1]))
         spec = torch.stft(audio, self.n_fft, self.hop, window=self.window, center=True, return_complex=True).abs()
         mel = torch.einsum("mf,bft->btm", self.filterbank, spec)
         mel = torch.log(mel + 1e-5)
