@@ -6,6 +6,7 @@ import logging
 import os
 import tempfile
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -106,12 +107,16 @@ def plan_instrument(settings: CorpusSettings, instrument: Instrument, index: int
     target = settings.minutes_per_instrument * 60.0
     quota = {split: share * target for split, share in DEFAULT_SPLIT_FRACTIONS.items()}
     filled = dict.fromkeys(quota, 0.0)
-    seconds: dict[tuple[str, str], float] = {}
-    pending: dict[str, tuple[list[SourceLine], str]] = {}
+    seconds: defaultdict[tuple[str, str], float] = defaultdict(float)  # (source, split) -> seconds
+    pending: dict[str, tuple[list[SourceLine], str]] = {}  # source -> (its next piece, that piece's split)
     chunks: list[PerformedLine] = []
-    while any(filled[s] < quota[s] for s in quota):
+
+    def has_room(split: str) -> bool:
+        return filled[split] < quota[split]
+
+    while any(has_room(split) for split in quota):
         for source in list(streams):
-            while source not in pending or filled[pending[source][1]] >= quota[pending[source][1]]:
+            while source not in pending or not has_room(pending[source][1]):
                 piece = next(streams[source], None)
                 if piece is None:
                     del streams[source]
@@ -120,17 +125,17 @@ def plan_instrument(settings: CorpusSettings, instrument: Instrument, index: int
                 pending[source] = (piece, split_for_piece(piece[0].piece_id))
         if not pending:
             break
-        source = min(pending, key=lambda s: seconds.get((s, pending[s][1]), 0.0))
+        source = min(pending, key=lambda s: seconds[s, pending[s][1]])
         piece, split = pending.pop(source)
         performed = perform_line(
             _pick_voice(piece, instrument, rng), instrument.program, instrument.low, instrument.high, rng
         )
         for chunk in performed[:MAX_CHUNKS_PER_PIECE]:
-            if filled[split] >= quota[split]:
+            if not has_room(split):
                 break
             chunks.append(chunk)
             filled[split] += chunk.midi_seconds
-            seconds[source, split] = seconds.get((source, split), 0.0) + chunk.midi_seconds
+            seconds[source, split] += chunk.midi_seconds
     return chunks
 
 

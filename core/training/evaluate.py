@@ -177,24 +177,25 @@ def control_round_trip(model: MidiDDSP, windows: list[Window], seed: int = 0) ->
         if name == "vibrato":
             long = np.array(lengths) > MIN_VIBRATO_NOTE_FRAMES
             result[name]["pearson_r_measurable_notes"] = _pearson(inputs_a[long], outputs_a[long])
-            result[name]["measurable_share"] = round(float(long.mean()), 4)
-            # r of a model that sings every asked vibrato exactly: the input where measurable, 0 elsewhere
-            result[name]["pearson_r_perfect_model"] = _pearson(inputs_a, inputs_a * long)
-            result[name]["by_source"] = _vibrato_by_source(inputs_a, outputs_a, long, np.array(sources))
+            result[name] |= _measurability(inputs_a, long)
+            sources_a = np.array(sources)
+            result[name]["by_source"] = {
+                source: {
+                    "pearson_r": _pearson(inputs_a[pick], outputs_a[pick]),
+                    "notes": int(pick.sum()) // len(SWEEP),
+                    **_measurability(inputs_a[pick], long[pick]),
+                }
+                for source in sorted(set(sources)) for pick in [sources_a == source]
+            }  # fmt: skip
     return result
 
 
-def _vibrato_by_source(inputs: np.ndarray, outputs: np.ndarray, long: np.ndarray, sources: np.ndarray) -> dict:
-    """Vibrato's r, measurable share and perfect-model r over each note source's notes on their own."""
+def _measurability(inputs: np.ndarray, long: np.ndarray) -> dict:
+    """The share of notes vibrato can be measured on, and the r of a model that sings every asked vibrato exactly
+    (the input where measurable, 0 elsewhere)."""
     return {
-        source: {
-            "pearson_r": _pearson(inputs[pick], outputs[pick]),
-            "measurable_share": round(float(long[pick].mean()), 4),
-            "pearson_r_perfect_model": _pearson(inputs[pick], inputs[pick] * long[pick]),
-            "notes": int(pick.sum()) // len(SWEEP),
-        }
-        for source in sorted(set(sources.tolist()))
-        for pick in [sources == source]
+        "measurable_share": round(float(long.mean()), 4),
+        "pearson_r_perfect_model": _pearson(inputs, inputs * long),
     }
 
 
