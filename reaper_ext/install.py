@@ -76,9 +76,8 @@ def _configure_reapy(resource: Path) -> str | None:
         reapy.config.configure_reaper(str(resource), detect_portable_install=False)
     except Exception as err:  # reapy cannot find a Python shared library in some environments (e.g. venvs)
         return (
-            f"could not configure reapy automatically ({type(err).__name__}: {err}); in REAPER, "
-            "enable Python "
-            "(Preferences > Plug-ins > ReaScript) and run reapy's enable_dist_api once (see docs/reaper.md)"
+            f"could not configure reapy automatically ({type(err).__name__}: {err}); in REAPER, enable Python "
+            "(Preferences > Plug-ins > ReaScript) for a Python that has python-reapy (see docs/reaper.md)"
         )
     return None
 

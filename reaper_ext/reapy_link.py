@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import os
 import threading
+import time
+import urllib.request
 import warnings
 
 from readdsp.core.errors import ReaDDSPError
 
 TIMEOUT_S = 4.0  # every reply from REAPER must arrive within this; the caller's error comes within 5 s
+SERVER_START_S = 3.0  # how long REAPER gets to start the reapy server action before we give up
 WEB_PORT_ENV = "READDSP_REAPY_WEB_PORT"
+SERVER_ACTION = "ReaDDSP_Start_reapy_server.py"
 
 ENABLE_HINT = (
-    "reapy is not enabled in REAPER: run `readdsp reaper install` (REAPER closed), start REAPER, "
-    "then run the "
-    "action 'ReaScript: Run reapy enable_dist_api' once (Actions > Show action list) and restart REAPER"
+    "reapy is not enabled in REAPER (no reapy server runs, and REAPER did not start ReaDDSP's): close REAPER, "
+    "run `readdsp reaper install`, start REAPER again (docs/reaper.md: if Python is not enabled in REAPER)"
 )
 START_HINT = "REAPER is not answering on its web interface port {port}: start REAPER (with reapy enabled)"
 
@@ -68,6 +71,27 @@ def _timed_client_class(client_module):
     return TimedClient
 
 
+def _server_port(web_interface, host: str, port: int, undefined: type[Exception]) -> int:
+    """The running reapy server's port; when none runs, have REAPER run ReaDDSP's server action and wait for it."""
+    interface = web_interface.WebInterface(port, host)
+    try:
+        return int(interface.ext_state["server_port"])
+    except undefined:
+        pass
+    from readdsp.reaper_ext.install import command_id
+
+    # REAPER's web interface runs a command given its named id; REAPER runs it on its next main-loop tick
+    urllib.request.urlopen(f"http://{host}:{port}/_/_{command_id(SERVER_ACTION)}", timeout=TIMEOUT_S).close()
+    deadline = time.monotonic() + SERVER_START_S
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        try:
+            return int(interface.ext_state["server_port"])
+        except undefined:
+            pass
+    raise ReaDDSPError(ENABLE_HINT)
+
+
 def connect(host: str = "localhost", port: int | None = None) -> None:
     """Point reapy at REAPER (re-connecting every time), or raise a ReaDDSPError that says what to do."""
     reapy, client_module, machines, web_interface = _import_reapy()
@@ -80,12 +104,8 @@ def connect(host: str = "localhost", port: int | None = None) -> None:
             except OSError:
                 pass
         try:
-            interface = web_interface.WebInterface(port, host)
-            try:
-                server_port = interface.ext_state["server_port"]
-            except reapy.errors.UndefinedExtStateError:
-                raise ReaDDSPError(ENABLE_HINT) from None
-            machines.CLIENTS[host] = _timed_client_class(client_module)(int(server_port), host)
+            server_port = _server_port(web_interface, host, port, reapy.errors.UndefinedExtStateError)
+            machines.CLIENTS[host] = _timed_client_class(client_module)(server_port, host)
         except ReaDDSPError:
             raise
         except (OSError, ValueError) as err:  # URLError and socket timeouts are OSErrors

@@ -1,13 +1,15 @@
 """A REAPER simulator for tests: a loopback process speaking reapy's real protocol over an .RPP project.
 
 Start it with `ReaperSimulator(project_path)` (a context manager). It runs `reaper_sim.server` in a child
-process, where a `reaper_python` module of simulated `RPR_*` functions stands in for REAPER's, and
-reapy's own `Server` class answers the real, unmodified reapy client:
+process, where a `reaper_python` module of simulated `RPR_*` functions stands in for REAPER's. Like a REAPER
+where `readdsp reaper install` ran, its resource folder holds ReaDDSP's installed actions (the real install,
+into a temporary folder), and the real, unmodified reapy client reaches it as it reaches REAPER:
 
 * web interface: `GET /_/GET/EXTSTATE/reapy/server_port` -> `EXTSTATE\\treapy\\tserver_port\\t<port>\\n`
-  (reapy's port lookup); with `reapy_enabled=False` the value is empty, as in a REAPER without reapy;
-* reapy server: 8-byte little-endian length + JSON requests `{"function", "input"}`, `HOLD`/`RELEASE`,
-  served from a main loop at REAPER's defer rate (~30 Hz).
+  (reapy's port lookup; empty until a reapy server runs), and `GET /_/<command>` runs an action;
+* reapy server: no server runs until a client asks for the `ReaDDSP: Start reapy server` action; it then
+  serves reapy's protocol (8-byte little-endian length + JSON requests, `HOLD`/`RELEASE`) from REAPER's
+  defer loop (~30 Hz). With `reapy_enabled=False` nothing is installed, as in a REAPER without ReaDDSP.
 
 The project is the parsed .RPP (package `rpp`); `Main_SaveProject` writes it back to the same file.
 
@@ -42,6 +44,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -51,16 +54,33 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 class ReaperSimulator:
     """A running simulator process; `web_port` is what reapy's port lookup must use."""
 
     def __init__(self, project: str | Path, reapy_enabled: bool = True, device_rate: int = 44100):
+        from readdsp.reaper_ext.install import install
+
         self.project = Path(project)
         self._dir = tempfile.TemporaryDirectory(prefix="reaper-sim-")
         ready = Path(self._dir.name) / "ready.json"
+        self.resource_path = Path(self._dir.name) / "resource"
+        self.resource_path.mkdir()
+        if reapy_enabled:
+            install(self.resource_path, configure_reapy=False)
+        self.server_port = _free_port()
         cmd = [sys.executable, "-m", "reaper_sim.server", str(self.project), "--ready", str(ready)]
-        cmd += ["--device-rate", str(device_rate)] + ([] if reapy_enabled else ["--no-reapy"])
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")]))
+        cmd += ["--device-rate", str(device_rate), "--resource-path", str(self.resource_path)]
+        env = dict(
+            os.environ,
+            PYTHONPATH=os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")]),
+            READDSP_REAPY_SERVER_PORT=str(self.server_port),
+        )
         self.process = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while not ready.exists():
@@ -71,7 +91,6 @@ class ReaperSimulator:
             time.sleep(0.02)
         ports = json.loads(ready.read_text())
         self.web_port: int = ports["web_port"]
-        self.server_port: int = ports["server_port"]
 
     def pause(self) -> None:
         """Freeze the process (a REAPER that stops answering)."""

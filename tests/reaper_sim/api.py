@@ -19,9 +19,10 @@ APP_VERSION = "7.99/sim-linux-x86_64"
 class SimReaper:
     """REAPER's state for one open project: pointers, selection, undo history, ext state."""
 
-    def __init__(self, project: SimProject, device_rate: int = 44100):
+    def __init__(self, project: SimProject, device_rate: int = 44100, resource_path: Path | None = None):
         self.project = project
         self.device_rate = device_rate
+        self.resource_path = resource_path or project.path.parent
         self.lock = threading.RLock()
         self.pointers: dict[str, object] = {}
         self.ids: dict[int, str] = {}
@@ -130,7 +131,7 @@ def build_module(sim: SimReaper) -> types.ModuleType:
 
     @api
     def GetResourcePath():
-        return str(P.path.parent)
+        return str(sim.resource_path)
 
     @api
     def ShowConsoleMsg(msg):
