@@ -15,7 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reaper_sim import ReaperSimulator  # noqa: E402
-from reaper_sim.fixtures import engine_model_args, midi_item, quartet_events, write_project  # noqa: E402
+from reaper_sim.fixtures import engine_model_args, midi_item, quartet_events, reap, write_project  # noqa: E402
 
 from readdsp.reaper_ext.actions import readdsp_action  # noqa: E402
 from readdsp.reaper_ext.bridge import ReaperBridge  # noqa: E402
@@ -61,9 +61,7 @@ def test_kill_mid_render_then_restart_cleans_up(tmp_path: Path, monkeypatch) -> 
             engine.send_signal(signal.SIGKILL)
             engine.wait(10)
         finally:
-            if engine.poll() is None:
-                engine.kill()
-            engine.stdout.close()
+            reap(engine)
         from reapy import reascript_api as rpr
 
         ReaperBridge(web_port=sim.web_port).connect()
@@ -81,6 +79,4 @@ def test_kill_mid_render_then_restart_cleans_up(tmp_path: Path, monkeypatch) -> 
                 s.sendto(readdsp_action.osc_message("/readdsp/quit", "q"), ("127.0.0.1", port))
             assert engine.wait(30) == 0
         finally:
-            if engine.poll() is None:
-                engine.kill()
-            engine.stdout.close()
+            reap(engine)

@@ -15,7 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reaper_sim import ReaperSimulator  # noqa: E402
-from reaper_sim.fixtures import midi_item, quartet_events, write_project  # noqa: E402
+from reaper_sim.fixtures import midi_item, quartet_events, reap, write_project  # noqa: E402
 
 from readdsp.reaper_ext.bridge import ReaperBridge  # noqa: E402
 from readdsp.reaper_ext.install import action_scripts  # noqa: E402
@@ -91,9 +91,7 @@ def test_reaper_starts_the_server_on_the_first_connect_and_keeps_it_after_a_hold
             holder.send_signal(signal.SIGKILL)
             holder.wait(10)
         finally:
-            if holder.poll() is None:
-                holder.kill()
-            holder.stdout.close()
+            reap(holder)
         selection = ReaperBridge(web_port=sim.web_port).read_selected()
         assert sim.process.poll() is None
         assert [item.name for item in selection.midi_items] == ["q"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 HEADER = """<REAPER_PROJECT 0.1 "7.0/linux-x86_64" 1700000000
@@ -142,3 +143,10 @@ def engine_model_args(folder: Path) -> list[str]:
         renderer = load_test_renderer()
         path = save_bundle(folder / "untrained.safetensors", renderer.model.config, renderer.model.bundle_modules())
         return ["--model", str(path)]
+
+
+def reap(process: subprocess.Popen) -> None:
+    """Kill a test's child process if it still runs, and close its output pipe."""
+    if process.poll() is None:
+        process.kill()
+    process.stdout.close()
