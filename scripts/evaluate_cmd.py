@@ -69,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
     if args.card:
         commands = {f"training {i + 1}": text for i, text in enumerate(args.how_trained)}
         commands |= {
-            "metrics": f"readdsp evaluate {args.bundle} {args.dataset} --run-dir {args.run_dir} -o {args.output}"
+            "metrics": f"readdsp evaluate {args.bundle} {args.dataset} --run-dir {args.run_dir} --split {args.split} "
+            f"--max-windows {args.max_windows} -o {args.output}"
             + (f" --real-excerpts {args.real_excerpts}" if args.real_excerpts else ""),
         }
         write_model_card(args.card, bundle.config, metrics, commands)

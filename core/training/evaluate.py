@@ -28,6 +28,9 @@ PAPER_TABLE2 = {
     "brightness": 0.92,
     "attack": 0.93,
 }
+# Table 2 scores a control only on notes longer than this: on the rest its extraction returns a fixed value,
+# whatever the synthesis does.
+MIN_NOTE_FRAMES = {"vibrato": MIN_VIBRATO_NOTE_FRAMES}
 PAPER_RMSE = {"expression_generator": 0.14, "synthesis_generator": 0.19}
 
 
@@ -146,9 +149,11 @@ def expression_generator_rmse(model: MidiDDSP, dataset_dir: Path, annotations: P
 def control_round_trip(model: MidiDDSP, windows: list[Window], seed: int = 0) -> dict:
     """Table 2: Pearson r between a swept input control (0..1 step 0.1) and the value extracted after synthesis.
 
-    `response` is the mean extracted value at each swept input (the shape behind r).
-    Vibrato is also scored over the notes the extraction can measure it on (longer than MIN_VIBRATO_NOTE_FRAMES):
-    on shorter ones it reads 0 whatever the input, which caps r by the share of short notes in the data.
+    Each control is scored on the notes its extraction is defined on (`MIN_NOTE_FRAMES`). The reference extraction
+    sets vibrato to 0 on notes of 50 frames (200 ms) or less whatever the audio holds, so those notes measure the
+    extractor, not the model; the paper's test set (URMP, classical chamber lines) is mostly longer notes, while
+    folk and jazz lines are mostly shorter. The all-notes figure is kept under `all_notes`, with the r a perfect
+    model would reach there. `response` is the mean extracted value at each swept input (the shape behind r).
     """
     result = {}
     for c, name in enumerate(CONTROL_NAMES):
@@ -167,36 +172,45 @@ def control_round_trip(model: MidiDDSP, windows: list[Window], seed: int = 0) ->
                 outputs += list(extract_from_params(params, rows)[:, c])
                 lengths += [offset - onset for _, onset, offset in rows]
                 sources += [w.prepared.example.source] * len(rows)
-        inputs_a, outputs_a = np.array(inputs), np.array(outputs)
-        result[name] = {
-            "pearson_r": _pearson(inputs_a, outputs_a),
-            "paper": PAPER_TABLE2[name],
-            "notes": len(inputs_a) // len(SWEEP),
-            "response": [round(float(outputs_a[inputs_a == value].mean()), 4) for value in SWEEP],
-        }
-        if name == "vibrato":
-            long = np.array(lengths) > MIN_VIBRATO_NOTE_FRAMES
-            result[name]["pearson_r_measurable_notes"] = _pearson(inputs_a[long], outputs_a[long])
-            result[name] |= _measurability(inputs_a, long)
+        sweep = ControlSweep(np.array(inputs), np.array(outputs), np.array(lengths) > MIN_NOTE_FRAMES.get(name, 0))
+        result[name] = sweep.scored() | {"paper": PAPER_TABLE2[name]}
+        if name in MIN_NOTE_FRAMES:
+            result[name]["scored_on"] = f"notes over {MIN_NOTE_FRAMES[name]} frames"
+            result[name]["all_notes"] = sweep.all_notes()
             sources_a = np.array(sources)
-            result[name]["by_source"] = {
-                source: {
-                    "pearson_r": _pearson(inputs_a[pick], outputs_a[pick]),
-                    "notes": int(pick.sum()) // len(SWEEP),
-                    **_measurability(inputs_a[pick], long[pick]),
-                }
-                for source in sorted(set(sources)) for pick in [sources_a == source]
-            }  # fmt: skip
+            by_source = {source: sweep.pick(sources_a == source) for source in sorted(set(sources))}
+            result[name]["by_source"] = {source: part.scored() | part.all_notes() for source, part in by_source.items()}
     return result
 
 
-def _measurability(inputs: np.ndarray, long: np.ndarray) -> dict:
-    """The share of notes vibrato can be measured on, and the r of a model that sings every asked vibrato exactly
-    (the input where measurable, 0 elsewhere)."""
-    return {
-        "measurable_share": round(float(long.mean()), 4),
-        "pearson_r_perfect_model": _pearson(inputs, inputs * long),
-    }
+@dataclass
+class ControlSweep:
+    """One control's round trip over notes: swept inputs, extracted outputs, and which notes are scored."""
+
+    inputs: np.ndarray
+    outputs: np.ndarray
+    scored_mask: np.ndarray
+
+    def pick(self, mask: np.ndarray) -> ControlSweep:
+        return ControlSweep(self.inputs[mask], self.outputs[mask], self.scored_mask[mask])
+
+    def scored(self) -> dict:
+        x, y = self.inputs[self.scored_mask], self.outputs[self.scored_mask]
+        return {
+            "pearson_r": _pearson(x, y),
+            "notes": len(x) // len(SWEEP),
+            "response": [round(float(y[x == value].mean()), 4) if (x == value).any() else None for value in SWEEP],
+        }
+
+    def all_notes(self) -> dict:
+        """r over every note, the share of notes scored, and the r of a model that sings every asked value exactly
+        where it can be measured (the input there, the extraction's fixed 0 elsewhere)."""
+        return {
+            "pearson_r_all_notes": _pearson(self.inputs, self.outputs),
+            "notes_all": len(self.inputs) // len(SWEEP),
+            "scored_share": round(float(self.scored_mask.mean()), 4),
+            "pearson_r_perfect_model_all_notes": _pearson(self.inputs, self.inputs * self.scored_mask),
+        }
 
 
 def _pearson(x: np.ndarray, y: np.ndarray) -> float:

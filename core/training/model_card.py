@@ -18,7 +18,9 @@ def _fmt(value) -> str:
 
 
 def _response(values: list[float] | None) -> str:
-    return "-" if not values else ", ".join(f"{values[i]:.2f}" for i in (0, len(values) // 2, -1))
+    if not values:
+        return "-"
+    return ", ".join("-" if values[i] is None else f"{values[i]:.2f}" for i in (0, len(values) // 2, -1))
 
 
 def write_model_card(path: Path, config: dict, metrics: dict, commands: dict[str, str]) -> Path:
@@ -91,25 +93,12 @@ def write_model_card(path: Path, config: dict, metrics: dict, commands: dict[str
             "|---|---|---|---|",
         ]
         lines += [
-            f"| {name} | {row['pearson_r']} | {row['paper']} | {_response(row.get('response'))} |"
+            f"| {_scored_label(name, row)} | {row['pearson_r']} | {row['paper']} | {_response(row.get('response'))} |"
             for name, row in table2.items()
         ]
-        vibrato = table2.get("vibrato", {})
-        if "pearson_r_measurable_notes" in vibrato:
-            lines.append(
-                f"| vibrato, notes over 200 ms only ({vibrato['measurable_share']:.0%} of notes; the extraction reads "
-                f"0 on shorter ones) | {vibrato['pearson_r_measurable_notes']} | - | - |"
-            )
-        if "pearson_r_perfect_model" in vibrato:
-            lines.append(
-                f"| vibrato, a perfect model on these notes (the asked value where measurable, 0 elsewhere) "
-                f"| {vibrato['pearson_r_perfect_model']} | - | - |"
-            )
-        for source, row in vibrato.get("by_source", {}).items():
-            lines.append(
-                f"| vibrato, {source} lines only ({row['notes']} notes, {row['measurable_share']:.0%} over 200 ms; a "
-                f"perfect model: {row['pearson_r_perfect_model']}) | {row['pearson_r']} | - | - |"
-            )
+        for name, row in table2.items():
+            if "all_notes" in row:
+                lines += _unscored_rows(name, row)
         lines.append("")
     real = metrics.get("real_excerpts", {})
     if real:
@@ -123,3 +112,25 @@ def write_model_card(path: Path, config: dict, metrics: dict, commands: dict[str
     with atomic_path(path, ".md") as tmp:
         tmp.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+def _scored_label(name: str, row: dict) -> str:
+    return f"{name} ({row['scored_on']})" if "scored_on" in row else name
+
+
+def _unscored_rows(name: str, row: dict) -> list[str]:
+    """Table 2 rows for a control scored on part of the notes: every note, a perfect model there, each source."""
+    every = row["all_notes"]
+    lines = [
+        f"| {name}, every note ({every['notes_all']} notes, {every['scored_share']:.0%} scored above; the extraction "
+        f"reads 0 on the rest) | {every['pearson_r_all_notes']} | - | - |",
+        f"| {name}, every note, a perfect model (the asked value where scored, 0 elsewhere) "
+        f"| {every['pearson_r_perfect_model_all_notes']} | - | - |",
+    ]
+    for source, by in row.get("by_source", {}).items():
+        lines.append(
+            f"| {name}, {source} lines only ({by['notes']} of {by['notes_all']} notes scored; every note: "
+            f"{by['pearson_r_all_notes']}, a perfect model: {by['pearson_r_perfect_model_all_notes']}) "
+            f"| {by['pearson_r']} | - | - |"
+        )
+    return lines
