@@ -98,7 +98,7 @@ def write_model_card(path: Path, config: dict, metrics: dict, commands: dict[str
         ]
         for name, row in table2.items():
             if "all_notes" in row:
-                lines += _unscored_rows(name, row)
+                lines += _partly_scored_rows(name, row)
         lines.append("")
     real = metrics.get("real_excerpts", {})
     if real:
@@ -118,7 +118,7 @@ def _scored_label(name: str, row: dict) -> str:
     return f"{name} ({row['scored_on']})" if "scored_on" in row else name
 
 
-def _unscored_rows(name: str, row: dict) -> list[str]:
+def _partly_scored_rows(name: str, row: dict) -> list[str]:
     """Table 2 rows for a control scored on part of the notes: every note, a perfect model there, each source."""
     every = row["all_notes"]
     lines = [
