@@ -117,7 +117,7 @@ def main() -> None:
     from readdsp.core.models.precision import PRECISION_ENV, inference_dtype
     from readdsp.core.performance import Performance
     from readdsp.core.render import Renderer
-    from readdsp.core.training.real_excerpts import mel_distance
+    from readdsp.training.real_excerpts import mel_distance
 
     torch.set_num_threads(args.threads)
     numba.set_num_threads(args.threads)

@@ -85,3 +85,15 @@ def notes_to_frames(
         if row is not None:
             controls[start:end] = np.asarray(row, np.float32)
     return NoteFrames(pitch, onset, offset, position, index, controls)
+
+
+def held_pitch(pitch: np.ndarray) -> np.ndarray:
+    """Note pitch per frame with rests filled by the previous note (the next one before the first note)."""
+    out = pitch.astype(np.float32).copy()
+    voiced = np.flatnonzero(out > 0)
+    if voiced.size == 0:
+        return np.full_like(out, 60.0)
+    idx = np.maximum.accumulate(np.where(out > 0, np.arange(len(out)), 0))
+    out = out[idx]
+    out[: voiced[0]] = out[voiced[0]]
+    return out

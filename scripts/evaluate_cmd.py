@@ -33,10 +33,10 @@ def run(args: argparse.Namespace) -> int:
     from readdsp.core.bundle import load_bundle, save_bundle
     from readdsp.core.models.midi_ddsp import MidiDDSP
     from readdsp.core.render import Renderer
-    from readdsp.core.training import evaluate as ev
-    from readdsp.core.training.model_card import write_model_card
-    from readdsp.core.training.pipeline import RunLayout, load_ddsp_inference
     from readdsp.datasets.cache import open_dataset
+    from readdsp.training import evaluate as ev
+    from readdsp.training.model_card import write_model_card
+    from readdsp.training.pipeline import RunLayout, load_ddsp_inference
 
     torch.manual_seed(0)
     bundle = load_bundle(args.bundle)
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         "table2": ev.control_round_trip(model, sampled),
     }
     if args.real_excerpts and args.real_excerpts.is_dir():
-        from readdsp.core.training.real_excerpts import compare_with_fluidsynth
+        from readdsp.training.real_excerpts import compare_with_fluidsynth
 
         metrics["real_excerpts"] = compare_with_fluidsynth(Renderer(model, args.bundle), args.real_excerpts)
     write_json(args.output, metrics)

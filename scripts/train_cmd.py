@@ -46,10 +46,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from readdsp.core.training.distributed import setup_distributed, teardown
-    from readdsp.core.training.loop import LoopConfig
-    from readdsp.core.training.pipeline import STAGES, RunLayout, export_bundle, run_stage
     from readdsp.datasets.cache import open_dataset
+    from readdsp.training.distributed import setup_distributed, teardown
+    from readdsp.training.loop import LoopConfig
+    from readdsp.training.pipeline import STAGES, RunLayout, export_bundle, run_stage
 
     open_dataset(args.dataset)  # a clear error now rather than deep in a stage
     if args.threads:

@@ -9,7 +9,7 @@ from readdsp.core.features import extract_expression
 from readdsp.core.features.expression import attack_from_db
 from readdsp.core.note_frames import note_spans, notes_to_frames
 from readdsp.core.performance import CONTROL_NAMES, Note
-from readdsp.core.training.control_consistency import (
+from readdsp.training.control_consistency import (
     KNEE,
     REDRAWN,
     consistency_loss,

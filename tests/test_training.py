@@ -137,9 +137,9 @@ def test_training_runs_unchanged_under_torchrun_ddp(corpus: Path, tmp_path: Path
 def test_ctrl_c_checkpoints_and_returns_like_a_spent_budget(tmp_path: Path) -> None:
     import signal
 
-    from readdsp.core.training.checkpoint import load_latest
-    from readdsp.core.training.distributed import DistContext
-    from readdsp.core.training.loop import LoopConfig, run_loop
+    from readdsp.training.checkpoint import load_latest
+    from readdsp.training.distributed import DistContext
+    from readdsp.training.loop import LoopConfig, run_loop
 
     model = torch.nn.Linear(2, 1)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
@@ -161,9 +161,9 @@ def test_ctrl_c_checkpoints_and_returns_like_a_spent_budget(tmp_path: Path) -> N
 
 
 def test_validation_keeps_the_best_weights_apart_from_the_latest(tmp_path: Path) -> None:
-    from readdsp.core.training.checkpoint import load_best, load_latest
-    from readdsp.core.training.distributed import DistContext
-    from readdsp.core.training.loop import LoopConfig, run_loop
+    from readdsp.training.checkpoint import load_best, load_latest
+    from readdsp.training.distributed import DistContext
+    from readdsp.training.loop import LoopConfig, run_loop
 
     model = torch.nn.Linear(1, 1, bias=False)
     optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
@@ -186,7 +186,7 @@ def test_validation_keeps_the_best_weights_apart_from_the_latest(tmp_path: Path)
 
 
 def test_round_trip_scores_a_control_only_on_notes_it_can_be_measured_on() -> None:
-    from readdsp.core.training.evaluate import SWEEP, ControlSweep
+    from readdsp.training.evaluate import SWEEP, ControlSweep
 
     # three notes swept 0..1: two long ones follow the input exactly, a short one reads the extraction's fixed 0
     inputs = np.repeat(SWEEP, 3)

@@ -13,10 +13,9 @@ from readdsp.core.models.expression_generator import (
     notes_with_rests,
 )
 from readdsp.core.models.synthesis_generator import SynthesisGenerator, SynthesisGeneratorConfig
-from readdsp.core.note_frames import FRAME_RATE, notes_to_frames
+from readdsp.core.note_frames import FRAME_RATE, held_pitch, notes_to_frames
 from readdsp.core.performance import Note
 from readdsp.core.synth import DDSPSynth, SynthControls
-from readdsp.core.training.data import held_pitch
 
 
 def _dataclass_from(cls, values: dict):

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from readdsp.core.note_frames import FRAME_RATE, notes_to_frames
+from readdsp.core.note_frames import FRAME_RATE, held_pitch, notes_to_frames
 from readdsp.datasets.cache import Example, open_dataset
 
 
@@ -55,18 +55,6 @@ class PreparedExample:
     base_pitch: np.ndarray  # [T] note pitch, held through rests
     in_note: np.ndarray  # [T] bool
     annotation: Annotation | None = None
-
-
-def held_pitch(pitch: np.ndarray) -> np.ndarray:
-    """Note pitch per frame with rests filled by the previous note (the next one before the first note)."""
-    out = pitch.astype(np.float32).copy()
-    voiced = np.flatnonzero(out > 0)
-    if voiced.size == 0:
-        return np.full_like(out, 60.0)
-    idx = np.maximum.accumulate(np.where(out > 0, np.arange(len(out)), 0))
-    out = out[idx]
-    out[: voiced[0]] = out[voiced[0]]
-    return out
 
 
 def prepare(example: Example, instrument_id: int, annotation: Annotation | None = None) -> PreparedExample:

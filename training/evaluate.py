@@ -15,9 +15,9 @@ from readdsp.core.models.ddsp_inference import DDSPInference
 from readdsp.core.models.midi_ddsp import MidiDDSP
 from readdsp.core.note_frames import FRAME_RATE, note_spans
 from readdsp.core.performance import CONTROL_NAMES
-from readdsp.core.training.data import PreparedExample, load_prepared
-from readdsp.core.training.ddsp_inference import make_synth
-from readdsp.core.training.expression_generator import expression_errors, load_sequences
+from readdsp.training.data import PreparedExample, load_prepared
+from readdsp.training.ddsp_inference import make_synth
+from readdsp.training.expression_generator import expression_errors, load_sequences
 
 SWEEP = np.round(np.arange(0.0, 1.0001, 0.1), 2)
 PAPER_TABLE2 = {

@@ -9,21 +9,21 @@ from pathlib import Path
 from readdsp.core.atomic import write_json
 from readdsp.core.bundle import save_bundle
 from readdsp.core.models.ddsp_inference import DDSPInference, DDSPInferenceConfig
-from readdsp.core.training.checkpoint import load_best, load_latest
-from readdsp.core.training.ddsp_inference import (
+from readdsp.datasets.cache import open_dataset
+from readdsp.training.checkpoint import load_best, load_latest
+from readdsp.training.ddsp_inference import (
     REVERB_SECONDS,
     DDSPInferenceTrainConfig,
     annotate_dataset,
     train_ddsp_inference,
 )
-from readdsp.core.training.distributed import DistContext, barrier
-from readdsp.core.training.expression_generator import (
+from readdsp.training.distributed import DistContext, barrier
+from readdsp.training.expression_generator import (
     ExpressionGeneratorTrainConfig,
     train_expression_generator,
 )
-from readdsp.core.training.loop import LoopConfig, LoopResult, total_wall_time
-from readdsp.core.training.synthesis_generator import SynthesisGeneratorTrainConfig, train_synthesis_generator
-from readdsp.datasets.cache import open_dataset
+from readdsp.training.loop import LoopConfig, LoopResult, total_wall_time
+from readdsp.training.synthesis_generator import SynthesisGeneratorTrainConfig, train_synthesis_generator
 
 STAGES = ("ddsp-inference", "annotate", "expression-generator", "synthesis-generator")
 

@@ -1,14 +1,18 @@
-"""Checkpoints: model weights as safetensors, optimiser state via torch.save (read back with weights_only=True)."""
+"""Checkpoints: model weights and optimiser state, both as safetensors (no pickles are ever loaded)."""
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from readdsp.core.atomic import atomic_path, write_json
+
+log = logging.getLogger(__name__)
 
 
 def save_checkpoint(
@@ -18,17 +22,48 @@ def save_checkpoint(
     optimizers: dict[str, torch.optim.Optimizer],
     keep: int = 2,
 ) -> None:
-    """Write `ckpt-<step>.safetensors` + `optim-<step>.pt`, point `latest.json` at them, keep the newest `keep`."""
+    """Write `ckpt-<step>.safetensors` + `optim-<step>.safetensors`, point `latest.json` at them, keep the newest
+    `keep`. Only the `ckpt-` file belongs in git (see docs/training.md): a resumed run without the optimiser file
+    restarts its optimiser."""
     run_dir.mkdir(parents=True, exist_ok=True)
     with atomic_path(run_dir / f"ckpt-{step}.safetensors") as tmp:
         save_file(_weights(models), str(tmp))
-    with atomic_path(run_dir / f"optim-{step}.pt") as tmp:
-        torch.save({name: opt.state_dict() for name, opt in optimizers.items()}, tmp)
+    tensors, groups = _optimizer_tensors(optimizers)
+    with atomic_path(run_dir / f"optim-{step}.safetensors") as tmp:
+        save_file(tensors, str(tmp), metadata={"param_groups": json.dumps(groups)})
     write_json(run_dir / "latest.json", {"step": step})
     steps = sorted(int(p.stem.split("-")[1]) for p in run_dir.glob("ckpt-*.safetensors"))
     for old in steps[:-keep]:
         (run_dir / f"ckpt-{old}.safetensors").unlink(missing_ok=True)
-        (run_dir / f"optim-{old}.pt").unlink(missing_ok=True)
+        (run_dir / f"optim-{old}.safetensors").unlink(missing_ok=True)
+
+
+def _optimizer_tensors(optimizers: dict[str, torch.optim.Optimizer]) -> tuple[dict[str, torch.Tensor], dict]:
+    """Optimiser states flattened to `name.param_index.key` tensors, plus their JSON-able param groups."""
+    tensors: dict[str, torch.Tensor] = {}
+    groups: dict[str, list] = {}
+    for name, opt in optimizers.items():
+        state = opt.state_dict()
+        groups[name] = state["param_groups"]
+        for index, values in state["state"].items():
+            for key, value in values.items():
+                tensors[f"{name}.{index}.{key}"] = torch.as_tensor(value).detach().contiguous().cpu()
+    return tensors, groups
+
+
+def _load_optimizers(path: Path, optimizers: dict[str, torch.optim.Optimizer]) -> None:
+    with safe_open(str(path), framework="pt") as f:
+        groups = json.loads((f.metadata() or {})["param_groups"])
+        tensors = {key: f.get_tensor(key) for key in f.keys()}
+    for name, opt in optimizers.items():
+        if name not in groups:
+            continue
+        state: dict[int, dict[str, torch.Tensor]] = {}
+        for key, value in tensors.items():
+            owner, index, field = key.split(".", 2)
+            if owner == name:
+                state.setdefault(int(index), {})[field] = value
+        opt.load_state_dict({"state": state, "param_groups": groups[name]})
 
 
 def save_best(run_dir: Path, step: int, score: float, models: dict[str, torch.nn.Module]) -> bool:
@@ -76,10 +111,9 @@ def load_latest(
         return 0
     step = int(json.loads(latest.read_text())["step"])
     _load_weights(run_dir / f"ckpt-{step}.safetensors", models)
-    optim_path = run_dir / f"optim-{step}.pt"
+    optim_path = run_dir / f"optim-{step}.safetensors"
     if optimizers and optim_path.is_file():
-        states = torch.load(optim_path, weights_only=True, map_location="cpu")
-        for name, opt in optimizers.items():
-            if name in states:
-                opt.load_state_dict(states[name])
+        _load_optimizers(optim_path, optimizers)
+    elif optimizers:
+        log.info("%s: no optimiser state for step %d; the optimiser starts afresh", run_dir, step)
     return step

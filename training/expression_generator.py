@@ -14,10 +14,10 @@ from readdsp.core.models.expression_generator import (
     notes_with_rests,
 )
 from readdsp.core.performance import N_CONTROLS
-from readdsp.core.training.data import Annotation
-from readdsp.core.training.distributed import DistContext, unwrap, wrap_ddp
-from readdsp.core.training.loop import LoopConfig, LoopResult, decay_learning_rate, run_loop
 from readdsp.datasets.cache import open_dataset
+from readdsp.training.data import Annotation
+from readdsp.training.distributed import DistContext, unwrap, wrap_ddp
+from readdsp.training.loop import LoopConfig, LoopResult, decay_learning_rate, run_loop
 
 STRETCHES = (0.9, 0.95, 1.0, 1.05, 1.1)
 

@@ -24,16 +24,16 @@ from readdsp.core.models.synthesis_generator import (
 from readdsp.core.note_frames import FRAME_RATE
 from readdsp.core.synth.controls import SynthControls
 from readdsp.core.synth.ops import amplitude_to_db
-from readdsp.core.training.control_consistency import (
+from readdsp.datasets.cache import open_dataset
+from readdsp.training.control_consistency import (
     consistency_loss,
     redraw_controls,
     redrawn_consistency_loss,
 )
-from readdsp.core.training.data import crop_batch, load_prepared
-from readdsp.core.training.ddsp_inference import make_synth
-from readdsp.core.training.distributed import DistContext, average_gradients, unwrap, wrap_ddp
-from readdsp.core.training.loop import LoopConfig, LoopResult, decay_learning_rate, run_loop
-from readdsp.datasets.cache import open_dataset
+from readdsp.training.data import crop_batch, load_prepared
+from readdsp.training.ddsp_inference import make_synth
+from readdsp.training.distributed import DistContext, average_gradients, unwrap, wrap_ddp
+from readdsp.training.loop import LoopConfig, LoopResult, decay_learning_rate, run_loop
 
 
 @dataclass

@@ -14,10 +14,10 @@ from readdsp.core.losses import MultiScaleSpectralLoss
 from readdsp.core.models.ddsp_inference import DDSPInference, DDSPInferenceConfig
 from readdsp.core.note_frames import FRAME_RATE, note_spans
 from readdsp.core.synth import DDSPSynth
-from readdsp.core.training.data import Annotation, crop_batch, load_prepared
-from readdsp.core.training.distributed import DistContext, unwrap, wrap_ddp
-from readdsp.core.training.loop import LoopConfig, LoopResult, decay_learning_rate, run_loop
 from readdsp.datasets.cache import open_dataset
+from readdsp.training.data import Annotation, crop_batch, load_prepared
+from readdsp.training.distributed import DistContext, unwrap, wrap_ddp
+from readdsp.training.loop import LoopConfig, LoopResult, decay_learning_rate, run_loop
 
 
 @dataclass
@@ -35,7 +35,7 @@ REVERB_SECONDS = 1.5
 
 
 def make_synth(
-    sample_rate: int, n_harmonics: int = 60, n_noise_bands: int = 65, n_instruments: int | None = None
+    sample_rate: int, n_harmonics: int = 100, n_noise_bands: int = 65, n_instruments: int | None = None
 ) -> DDSPSynth:
     """The synth the models train through; with `n_instruments`, it has a learned reverb IR per instrument."""
     return DDSPSynth(

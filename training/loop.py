@@ -15,8 +15,8 @@ import torch
 from tqdm import tqdm
 
 from readdsp.core.atomic import write_json
-from readdsp.core.training.checkpoint import load_latest, save_best, save_checkpoint
-from readdsp.core.training.distributed import DistContext, barrier
+from readdsp.training.checkpoint import load_latest, save_best, save_checkpoint
+from readdsp.training.distributed import DistContext, barrier
 
 
 @dataclass
