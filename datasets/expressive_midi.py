@@ -146,10 +146,17 @@ def line_context(pitches: np.ndarray, onsets: np.ndarray, offsets: np.ndarray) -
 
 
 def _velocities(context: LineContext, rng: np.random.Generator) -> np.ndarray:
-    """Phrase arch (louder towards the middle of a phrase) plus melodic charge (higher notes louder), with jitter."""
-    base, arch = rng.uniform(55, 100), rng.uniform(10, 25)
-    phrase = base + arch * np.sin(np.pi * context.phrase_position) + 1.0 * context.pitch_offset
-    return np.clip(np.round(phrase + rng.normal(0, 3, len(phrase))), 25, 127).astype(int)
+    """Terraced dynamics (each phrase at its own level) with a phrase arch (louder towards the middle) and melodic
+    charge (higher notes louder), with jitter.
+
+    The levels span velocity 15-127, pp to ff, so that a model learns the whole range a producer writes.
+    """
+    n = len(context.phrase_position)
+    base, arch = rng.uniform(35, 100), rng.uniform(8, 22)
+    phrase_id = np.concatenate([[0], np.cumsum(context.phrase_end[:-1])])
+    terrace = rng.normal(0.0, 16.0, int(phrase_id[-1]) + 1)[phrase_id] if n else np.zeros(0)
+    phrase = base + terrace + arch * np.sin(np.pi * context.phrase_position) + 1.0 * context.pitch_offset
+    return np.clip(np.round(phrase + rng.normal(0, 3, n)), 15, 127).astype(int)
 
 
 def _note_shape(duration: float, direction: float, phrase_end: bool, rng: np.random.Generator) -> tuple[str, float]:

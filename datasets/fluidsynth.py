@@ -18,6 +18,7 @@ from readdsp.core.errors import ReaDDSPError
 SOUNDFONTS: dict[str, tuple[str, ...]] = {
     "fluidr3": ("/usr/share/sounds/sf2/FluidR3_GM.sf2",),
     "musescore": (
+        "/usr/share/sounds/sf2/MuseScore_General_Full.sf2",  # musescore-general-soundfont-lossless: loads in 0.3 s
         "/usr/share/sounds/sf3/MuseScore_General.sf3",
         "/usr/share/sounds/sf3/MuseScore_General_Full.sf3",
         "/usr/share/sounds/sf3/MuseScore_General_Lite.sf3",

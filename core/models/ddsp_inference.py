@@ -14,14 +14,14 @@ from readdsp.core.models.layers import FcStack, LogMel
 class DDSPInferenceConfig:
     """Sizes (the paper: CNN 64..512, dense 256, BiLSTM 256; a quarter/half here so it trains on 2 CPU cores)."""
 
-    sample_rate: int = 24000
+    sample_rate: int = 48000
     frame_rate: int = 250
     n_mels: int = 64
     cnn_channels: tuple[int, ...] = (16, 32, 64, 64)
     hidden: int = 128
     n_instruments: int = 16
     instrument_dim: int = 32
-    n_harmonics: int = 60
+    n_harmonics: int = 100
     n_noise_bands: int = 65
 
     def to_dict(self) -> dict:

@@ -32,7 +32,7 @@ class SynthesisGeneratorConfig:
     f0_prev_dim: int = 32
     conv_channels: int = 128
     conv_dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 1, 2, 4, 8, 16)
-    n_harmonics: int = 60
+    n_harmonics: int = 100
     n_noise_bands: int = 65
 
     def to_dict(self) -> dict:
