@@ -7,19 +7,14 @@ Reading rules (`read_midi`):
   is the track's name (else "Track N"), with " (ch C)" added when the track has notes on several channels;
   the program is the channel's program at the part's first note (a program change in the same track is
   preferred; default 0); channel 10 (index 9) gives `is_drum=True`.
-- Note pairing, per (track, channel, pitch): note-on with velocity 0 is a note-off. A note-off closes the
-  oldest open note that began at an earlier tick (FIFO), preferring notes not flagged below. If only notes
-  begun at this tick are open, it closes the oldest of them (a zero-length note). A note-off with no open
-  note is remembered for its tick: a note-on that follows at the same tick is flagged, and if no later
-  note-off closes it, it is a zero-length note (not a note stuck until the end, as naive pairing gives
-  for some music21 exports). Notes still open at the end of their track close there (or at the file's
-  end if the track ends at their onset).
+- Note pairing (per track), pitch bend (RPN range) and programs follow `core/midi_rules.py`, the rule set the
+  REAPER paths share; note-on with velocity 0 is a note-off. Notes still open at the end of their track close
+  there (or at the file's end if the track ends at their onset). A `set_tempo` of 0 is an error.
 - Zero-length notes (note-off at the note-on's tick) are dropped: they cannot sound and they break
   monophony.
 - CC lanes hold every controller of the part's (track, channel), plus those on the same channel in tracks
   that have no notes on it (controller-only tracks), as {controller: [(seconds, value)]}.
-- Pitch bend becomes semitones: value / 8192 * range, where range is set per channel by RPN 0 (CC101=0,
-  CC100=0, then CC6 semitones and CC38 cents) and defaults to 2. Aftertouch and sysex are ignored.
+- Pitch bend becomes semitones (`midi_rules.ChannelState.bend`). Aftertouch and sysex are ignored.
 
 Writing rules (`write_midi`): a type 1 file, track 0 holds the tempo map, then one track per part. Drum
 parts go to channel 10; other parts keep their channel unless a part with another program already uses it,
@@ -31,128 +26,25 @@ is written first.
 
 from __future__ import annotations
 
-import bisect
 import logging
 import math
-from collections import defaultdict, deque
-from dataclasses import dataclass
+from collections import defaultdict
 from pathlib import Path
 
 import mido
 
 from readdsp.core.atomic import atomic_path
 from readdsp.core.errors import ReaDDSPError
+from readdsp.core.midi_rules import DEFAULT_BEND_RANGE, DRUM_CHANNEL, ChannelState, NotePairer
 from readdsp.core.performance import Note, Part, Performance
+from readdsp.core.tempo_map import TempoMap
 
 log = logging.getLogger(__name__)
 
-DRUM_CHANNEL = 9
-DEFAULT_TEMPO = 500_000  # microseconds per beat (120 bpm)
-DEFAULT_BEND_RANGE = 2.0  # semitones
 _RPN_CONTROLLERS = frozenset({6, 38, 96, 97, 98, 99, 100, 101})
 
 
-class TempoMap:
-    """Piecewise-constant tempo: converts ticks <-> seconds."""
-
-    def __init__(self, changes: list[tuple[int, int]], ticks_per_beat: int):
-        """`changes`: (tick, microseconds per beat), in order; later entries at the same tick win."""
-        self.ticks_per_beat = ticks_per_beat
-        merged: dict[int, int] = {0: DEFAULT_TEMPO}
-        for tick, tempo in changes:
-            merged[int(tick)] = int(tempo)
-        self.ticks = sorted(merged)
-        self.tempos = [merged[t] for t in self.ticks]
-        self.seconds = [0.0]
-        for i in range(1, len(self.ticks)):
-            span = self.ticks[i] - self.ticks[i - 1]
-            self.seconds.append(self.seconds[-1] + span * self.tempos[i - 1] / 1e6 / ticks_per_beat)
-
-    @classmethod
-    def from_bpm(cls, tempo_map: list[tuple[float, float]], ticks_per_beat: int) -> TempoMap:
-        """Build from a Performance's [(seconds, bpm)] list, placing each change on the nearest tick."""
-        changes: list[tuple[int, int]] = []
-        tick_pos, sec_pos, tempo = 0, 0.0, DEFAULT_TEMPO
-        for seconds, bpm in sorted(tempo_map):
-            new_tempo = min(max(round(60e6 / max(float(bpm), 4.0)), 1), 0xFFFFFF)
-            seconds = max(float(seconds), 0.0)
-            tick_pos += round((seconds - sec_pos) * 1e6 / tempo * ticks_per_beat)
-            sec_pos = seconds
-            changes.append((tick_pos, new_tempo))
-            tempo = new_tempo
-        return cls(changes, ticks_per_beat)
-
-    def to_seconds(self, tick: int) -> float:
-        i = bisect.bisect_right(self.ticks, tick) - 1
-        return self.seconds[i] + (tick - self.ticks[i]) * self.tempos[i] / 1e6 / self.ticks_per_beat
-
-    def to_ticks(self, seconds: float) -> int:
-        seconds = max(float(seconds), 0.0)
-        i = bisect.bisect_right(self.seconds, seconds) - 1
-        return self.ticks[i] + round((seconds - self.seconds[i]) * 1e6 / self.tempos[i] * self.ticks_per_beat)
-
-    def as_bpm(self) -> list[tuple[float, float]]:
-        """[(seconds, bpm)], with repeated tempos merged."""
-        out: list[tuple[float, float]] = []
-        previous = None
-        for seconds, tempo in zip(self.seconds, self.tempos, strict=True):
-            if tempo != previous:
-                out.append((seconds, 60e6 / tempo))
-            previous = tempo
-        return out
-
-
 # --- reading ---
-
-
-@dataclass
-class _OpenNote:
-    start: int
-    velocity: int
-    after_orphan_off: bool  # a note-off without an open note came just before it at the same tick
-
-
-class _NotePairer:
-    """FIFO note-on/note-off pairing for one track, robust to note-offs written before their note-on."""
-
-    def __init__(self) -> None:
-        self.open: dict[tuple[int, int], deque[_OpenNote]] = defaultdict(deque)
-        self.orphan_off_tick: dict[tuple[int, int], int] = {}
-        # channel -> [(on tick, off tick, pitch, velocity)]
-        self.notes: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
-        self.n_zero_length = 0
-
-    def note_on(self, tick: int, channel: int, pitch: int, velocity: int) -> None:
-        key = (channel, pitch)
-        after_orphan = self.orphan_off_tick.pop(key, None) == tick
-        self.open[key].append(_OpenNote(tick, velocity, after_orphan))
-
-    def note_off(self, tick: int, channel: int, pitch: int) -> None:
-        key = (channel, pitch)
-        queue = self.open.get(key)
-        if not queue:
-            self.orphan_off_tick[key] = tick
-            return
-        earlier = [n for n in queue if n.start < tick]
-        preferred = [n for n in earlier if not n.after_orphan_off] or earlier or list(queue)
-        note = preferred[0]
-        queue.remove(note)
-        self._close(channel, pitch, note, tick)
-
-    def close_all(self, track_end: int, file_end: int) -> None:
-        for (channel, pitch), queue in self.open.items():
-            for note in queue:
-                if note.after_orphan_off:
-                    self.n_zero_length += 1
-                    continue
-                self._close(channel, pitch, note, track_end if track_end > note.start else file_end)
-        self.open.clear()
-
-    def _close(self, channel: int, pitch: int, note: _OpenNote, tick: int) -> None:
-        if tick <= note.start:
-            self.n_zero_length += 1
-            return
-        self.notes[channel].append((note.start, tick, pitch, note.velocity))
 
 
 def _load(path: Path) -> mido.MidiFile:
@@ -197,42 +89,6 @@ def _tempo_changes(tracks: list[list[tuple[int, mido.Message]]]) -> list[tuple[i
     return [(tick, tempo) for tick, _, _, tempo in sorted(events)]
 
 
-class _ChannelState:
-    """Per-channel state that spans tracks: program changes and the RPN pitch-bend range."""
-
-    def __init__(self) -> None:
-        self.programs: dict[int, list[tuple[int, int, int]]] = defaultdict(list)  # ch -> (tick, track, program)
-        self.rpn: dict[int, tuple[int, int] | None] = {}
-        self.bend_semitones: dict[int, int] = defaultdict(lambda: 2)
-        self.bend_cents: dict[int, int] = defaultdict(int)
-
-    def control(self, channel: int, controller: int, value: int) -> None:
-        msb, lsb = self.rpn.get(channel) or (127, 127)
-        if controller == 101:
-            self.rpn[channel] = (value, lsb)
-        elif controller == 100:
-            self.rpn[channel] = (msb, value)
-        elif controller in (98, 99):  # an NRPN is selected: data entry no longer goes to the RPN
-            self.rpn[channel] = None
-        elif controller == 6 and self.rpn.get(channel) == (0, 0):
-            self.bend_semitones[channel] = value
-        elif controller == 38 and self.rpn.get(channel) == (0, 0):
-            self.bend_cents[channel] = value
-
-    def bend_range(self, channel: int) -> float:
-        return self.bend_semitones[channel] + self.bend_cents[channel] / 100.0
-
-    def program_at(self, channel: int, track: int, tick: int) -> int:
-        changes = self.programs.get(channel, [])
-        same_track = [p for t, tr, p in changes if tr == track and t <= tick]
-        any_track = [p for t, _, p in changes if t <= tick]
-        later_same_track = [p for _, tr, p in changes if tr == track]
-        for options, pick in ((same_track, -1), (any_track, -1), (later_same_track, 0)):
-            if options:
-                return options[pick]
-        return 0
-
-
 def read_midi(path: str | Path) -> Performance:
     """Read a standard MIDI file (type 0, 1 or 2) into a Performance; see the module docstring for the rules.
 
@@ -241,17 +97,24 @@ def read_midi(path: str | Path) -> Performance:
     """
     path = Path(path)
     midi = _load(path)
+    try:
+        return _read(midi, path)
+    except ReaDDSPError as err:
+        raise ReaDDSPError(err.problem, path) from None
+
+
+def _read(midi: mido.MidiFile, path: Path) -> Performance:
     tracks = [_absolute(track) for track in midi.tracks]
     tpb = midi.ticks_per_beat
     if midi.type == 2:
-        tempo_maps = [TempoMap(_tempo_changes([track]), tpb) for track in tracks]
+        tempo_maps = [TempoMap.from_midi(_tempo_changes([track]), tpb) for track in tracks]
     else:
-        tempo_maps = [TempoMap(_tempo_changes(tracks), tpb)] * len(tracks)
+        tempo_maps = [TempoMap.from_midi(_tempo_changes(tracks), tpb)] * len(tracks)
     track_ends = [track[-1][0] if track else 0 for track in tracks]
     file_end = max(track_ends, default=0)
 
-    pairers = [_NotePairer() for _ in tracks]
-    state = _ChannelState()
+    pairers = [NotePairer() for _ in tracks]
+    state = ChannelState()
     names: dict[int, str] = {}
     cc_events: dict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)
     bend_events: dict[tuple[int, int], list[tuple[int, float]]] = defaultdict(list)
@@ -269,7 +132,7 @@ def read_midi(path: str | Path) -> Performance:
             cc_events[(ti, msg.channel)].append((tick, msg.control, msg.value))
             state.control(msg.channel, msg.control, msg.value)
         elif kind == "pitchwheel":
-            bend_events[(ti, msg.channel)].append((tick, msg.pitch / 8192.0 * state.bend_range(msg.channel)))
+            bend_events[(ti, msg.channel)].append((tick, state.bend(msg.channel, msg.pitch)))
         elif kind == "program_change":
             state.programs[msg.channel].append((tick, ti, msg.program))
         elif kind == "track_name" and ti not in names:
@@ -281,14 +144,18 @@ def read_midi(path: str | Path) -> Performance:
     if n_zero:
         log.debug("%s: dropped %d zero-length note(s)", path, n_zero)
 
-    with_notes = sorted((ti, ch) for ti, p in enumerate(pairers) for ch, notes in p.notes.items() if notes)
+    by_channel: list[dict[int, list[tuple[int, int, int, int]]]] = [defaultdict(list) for _ in tracks]
+    for ti, pairer in enumerate(pairers):
+        for note in pairer.notes:
+            by_channel[ti][note.channel].append((note.start_ppq, note.end_ppq, note.pitch, note.velocity))
+    with_notes = sorted((ti, ch) for ti, channels in enumerate(by_channel) for ch in channels)
     channels_per_track = defaultdict(int)
     for ti, _ in with_notes:
         channels_per_track[ti] += 1
     parts = []
     for ti, ch in with_notes:
         tempo = tempo_maps[ti]
-        raw = sorted(pairers[ti].notes[ch], key=lambda n: (n[0], n[2], n[1]))
+        raw = sorted(by_channel[ti][ch], key=lambda n: (n[0], n[2], n[1]))
         name = names.get(ti) or f"Track {ti + 1}"
         if channels_per_track[ti] > 1:
             name = f"{name} (ch {ch + 1})"
@@ -408,8 +275,9 @@ def write_midi(performance: Performance, path: str | Path) -> Path:
     midi = mido.MidiFile(type=1, ticks_per_beat=tpb)
     conductor = mido.MidiTrack()
     previous = 0
-    for tick, us_per_beat in zip(tempo.ticks, tempo.tempos, strict=True):
-        conductor.append(mido.MetaMessage("set_tempo", tempo=us_per_beat, time=tick - previous))
+    for point in tempo.points:
+        tick = int(point.position)
+        conductor.append(mido.MetaMessage("set_tempo", tempo=int(point.us_per_qn), time=tick - previous))
         previous = tick
     midi.tracks.append(conductor)
     for part, channel in zip(performance.parts, _assign_channels(performance.parts), strict=True):

@@ -12,10 +12,10 @@ from pathlib import Path
 import rpp
 
 from readdsp.core.errors import ReaDDSPError
+from readdsp.core.midi_rules import MidiCC, MidiNote, TakeMidi, take_to_performance
 from readdsp.core.performance import Performance
 from readdsp.reaper_ext import reapy_link
 from readdsp.reaper_ext.item_chunk import ItemChunk, append_active_take, audio_take, parse_item_text
-from readdsp.reaper_ext.midi_events import MidiCC, MidiNote, TakeMidi, take_to_performance
 
 EXT_PREFIX = "readdsp_"
 NULL_SUFFIX = "0x0000000000000000"
@@ -42,6 +42,7 @@ class Selection:
     messages: list[str]
     sample_rate: int = 48000
     media_folder: Path = Path(".")
+    muted: int = 0  # muted items skipped
 
 
 class ReaperBridge:
@@ -112,9 +113,13 @@ class ReaperBridge:
         """The selected items' active MIDI takes; non-MIDI and empty items come back as messages."""
         items: list[MidiItem] = []
         messages: list[str] = []
+        muted = 0
         with self._session() as rpr:
             for index in range(rpr.CountSelectedMediaItems(0)):
                 item = rpr.GetSelectedMediaItem(0, index)
+                if rpr.GetMediaItemInfo_Value(item, "B_MUTE"):
+                    muted += 1
+                    continue
                 take = rpr.GetActiveTake(item)
                 name = f"item {index + 1}"
                 if take.endswith(NULL_SUFFIX):
@@ -132,7 +137,10 @@ class ReaperBridge:
                     messages.append(f"{name}: no notes to render")
                     continue
                 items.append(midi_item)
-            return Selection(items, messages, self._sample_rate(rpr), Path(rpr.GetProjectPath("", 4096)[0]))
+            if muted:
+                messages.append(f"{muted} muted item(s) skipped")
+            media = Path(rpr.GetProjectPath("", 4096)[0])
+            return Selection(items, messages, self._sample_rate(rpr), media, muted)
 
     def _source_midi_take(self, rpr, item: str, take: str) -> str | None:
         """For one of our rendered takes, the MIDI take it came from (by the GUID saved on it)."""

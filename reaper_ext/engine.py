@@ -247,7 +247,7 @@ class Engine:
         """Render every selected MIDI item into a new active take; all or nothing."""
         selection = self.bridge.read_selected()
         if not selection.midi_items:
-            return {"takes": [], "messages": selection.messages or ["no MIDI items selected"]}
+            return {"takes": [], "muted": selection.muted, "messages": selection.messages or ["no MIDI items selected"]}
         sample_rate, media_folder = selection.sample_rate, selection.media_folder
         rendered = []
         try:
@@ -284,6 +284,7 @@ class Engine:
             progress(len(takes), len(takes))
         return {
             "takes": [{"item": t[2], "file": str(t[1])} for t in takes],
+            "muted": selection.muted,
             "messages": selection.messages,
         }
 

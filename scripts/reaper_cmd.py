@@ -18,8 +18,8 @@ def _load_renderer(model: str | None):
 
 def run_engine(args: argparse.Namespace) -> int:
     from readdsp.reaper_ext.bridge import ReaperBridge
-    from readdsp.reaper_ext.effect_action import build_effect_dataset
     from readdsp.reaper_ext.engine import Engine, default_log_file, setup_file_logging
+    from readdsp.scripts.effects_cmd import reaper_effect_dataset
 
     log_file = Path(args.log_file) if args.log_file else default_log_file()
     setup_file_logging(log_file)
@@ -29,7 +29,7 @@ def run_engine(args: argparse.Namespace) -> int:
             renderer,
             ReaperBridge(web_port=args.reapy_port),
             port=args.port,
-            effect_dataset=build_effect_dataset,
+            effect_dataset=reaper_effect_dataset,
         )
     except OSError as err:
         raise ReaDDSPError(f"cannot listen on 127.0.0.1:{args.port} ({err}); is an engine already running?") from None
@@ -74,13 +74,14 @@ def run_reapack_index(args: argparse.Namespace) -> int:
 
 
 def run_render_project(args: argparse.Namespace) -> int:
-    from readdsp.reaper_ext.offline_project import load_project, render_project
+    from readdsp.reaper_ext.offline_project import plan_project, render_project
 
-    load_project(Path(args.input))  # bad input is reported before the model loads
-    result = render_project(args.input, args.output, _load_renderer(args.model), args.track or None, args.instrument)
+    plan = plan_project(args.input, args.output, args.track or None, args.instrument)  # before the model loads
+    renderer = _load_renderer(args.model)
+    result = render_project(args.input, args.output, renderer, args.track or None, args.instrument, plan)
     for message in result["messages"]:
         print(message)
-    print(json.dumps({"output": result["output"], "wavs": result["wavs"]}, indent=2))
+    print(json.dumps({"output": result["output"], "wavs": result["wavs"], "muted": result["muted"]}, indent=2))
     return 0
 
 

@@ -12,8 +12,9 @@ import pytest
 import soundfile as sf
 
 from readdsp.core.errors import ReaDDSPError
-from readdsp.core.midi_io import TempoMap, read_midi, require_notes, write_midi
+from readdsp.core.midi_io import read_midi, require_notes, write_midi
 from readdsp.core.performance import Note, Part, Performance
+from readdsp.core.tempo_map import TempoMap
 
 TPB = 480
 
@@ -237,7 +238,7 @@ def test_write_replaces_atomically_and_skips_empty_notes(tmp_path: Path) -> None
 
 
 def test_tempo_map_ticks_seconds_inverse() -> None:
-    tempo_map = TempoMap([(0, 500_000), (960, 1_000_000), (1200, 250_000)], TPB)
+    tempo_map = TempoMap.from_midi([(0, 500_000), (960, 1_000_000), (1200, 250_000)], TPB)
     ticks = np.arange(0, 5000, 7)
     assert [tempo_map.to_ticks(tempo_map.to_seconds(int(t))) for t in ticks] == list(ticks)
     assert tempo_map.to_seconds(1200) == pytest.approx(1.0 + 0.5)

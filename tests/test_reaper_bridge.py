@@ -71,9 +71,10 @@ def test_loop_and_source_offset_follow_reaper_timing(sim: ReaperSimulator) -> No
     assert notes[0].offset == pytest.approx(0.45)
     assert notes[-1].offset == pytest.approx(2.45)
     part = item.performance.parts[0]
-    assert [t for t, _ in part.cc[11]] == pytest.approx([0.95, 1.95])  # tick 480 = 0.25 s - 0.3 s: pass 0 dropped
-    assert part.pitch_bend[0][0] == pytest.approx(0.7)
-    assert part.pitch_bend[0][1] == pytest.approx(((0x60 << 7) - 8192) / 8192 * 2)
+    # tick 480 = 0.25 s - 0.3 s, before the item start: the value in force there is kept at 0 s (midi_rules)
+    assert [t for t, _ in part.cc[11]] == pytest.approx([0.0, 0.95, 1.95])
+    assert [t for t, _ in part.pitch_bend[:3]] == pytest.approx([0.0, 0.7, 1.7])
+    assert part.pitch_bend[1][1] == pytest.approx(((0x60 << 7) - 8192) / 8192 * 2)
 
 
 def test_take_data_is_saved_in_the_project_file(sim: ReaperSimulator) -> None:

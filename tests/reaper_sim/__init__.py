@@ -34,9 +34,11 @@ Simulated functions (REAPER's documented semantics, `reaper_python` return shape
     MIDI_GetPPQPosFromProjTime, MIDI_GetProjQNFromPPQPos, MIDI_GetPPQPosFromProjQN
   test hooks (not in REAPER): Sim_UndoHistory, Sim_ConsoleText
 
-Timing model: a MIDI take's PPQ 0 sits at `POSITION - SOFFS / PLAYRATE`; PPQ advance follows the project tempo
-map (TEMPO, TEMPOENVEX square points) from there, divided by the play rate. Take P_EXT data is stored in an
-`<EXT` block inside the take's part of the item chunk.
+Timing model: `reaper_ext/take_timing.py` (the path render-project uses): a MIDI take's PPQ 0 sits at
+`POSITION - SOFFS / PLAYRATE`; PPQ advance follows the project tempo map (TEMPO, TEMPOENVEX square points and
+linear ramps, linear in time as REAPER's are) from there, divided by the play rate. MIDI sources may be inline,
+pooled (`MIDIPOOL`, events in the pool's first source) or an external `FILE`; `B_MUTE` reads the item's `MUTE`.
+Take P_EXT data is stored in an `<EXT` block inside the take's part of the item chunk.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ from pathlib import Path
 import rpp
 
 from readdsp.reaper_ext.item_chunk import ItemChunk, TakeChunk, parse_item_text
-from readdsp.reaper_ext.rpp_midi import parse_midi_source, ticks_per_qn
+from readdsp.reaper_ext.rpp_project import MIDI_SOURCES, MidiPools, midi_source_events
+from readdsp.reaper_ext.take_timing import TakeTiming
 
 from .project import SimProject
 
@@ -66,36 +67,38 @@ class SimReaper:
         return self.ptr("MediaItem_Take*", take)
 
     def midi(self, take: TakeChunk):
+        """The take's events: inline, from its MIDI pool, or from its external file (as REAPER loads them)."""
+        return self.midi_and_tpq(take)[0]
+
+    def midi_and_tpq(self, take: TakeChunk):
         source = take.source
-        if source is None or not source.attrib or source.attrib[0] != "MIDI":
+        if source is None or not source.attrib or source.attrib[0] not in MIDI_SOURCES:
             raise ValueError("take is not MIDI")
         version = id(source), len(source.children)
         cached = self._midi_cache.get(id(take))
         if cached is None or cached[0] != version:
-            cached = (version, parse_midi_source(source))
+            cached = (version, midi_source_events(source, MidiPools(self.project.root), self.project.path.parent))
             self._midi_cache[id(take)] = cached
         return cached[1]
 
     # --- take timing --------------------------------------------------------------------------------------
-    def take_geometry(self, take: TakeChunk) -> tuple[float, float, float, int]:
-        """(take start in project seconds, play rate, qn at take start, ticks per qn)."""
+    def timing(self, take: TakeChunk) -> TakeTiming:
+        """The take's PPQ <-> time mapping (the same code path render-project uses)."""
         item = self.item_of_take(take)
-        pos = float(item.header_value("POSITION", "0"))
-        soffs = float((take.values("SOFFS") or ["0"])[0])
-        rate = float((take.values("PLAYRATE") or ["1"])[0]) or 1.0
-        start = pos - soffs / rate
-        tpq = ticks_per_qn(take.source) if take.source is not None else 960
-        return start, rate, self.project.tempo_map().time_to_qn(start), tpq
+        tpq = self.midi_and_tpq(take)[1] if take.source is not None else 960
+        return TakeTiming(
+            self.project.tempo_map(),
+            float(item.header_value("POSITION", "0")),
+            float((take.values("SOFFS") or ["0"])[0]),
+            float((take.values("PLAYRATE") or ["1"])[0]) or 1.0,
+            tpq,
+        )
 
     def ppq_to_time(self, take: TakeChunk, ppq: float) -> float:
-        start, rate, qn0, tpq = self.take_geometry(take)
-        tm = self.project.tempo_map()
-        return start + (tm.qn_to_time(qn0 + ppq / tpq) - tm.qn_to_time(qn0)) / rate
+        return self.timing(take).ppq_to_project_seconds(ppq)
 
     def time_to_ppq(self, take: TakeChunk, t: float) -> float:
-        start, rate, qn0, tpq = self.take_geometry(take)
-        tm = self.project.tempo_map()
-        return (tm.time_to_qn(tm.qn_to_time(qn0) + (t - start) * rate) - qn0) * tpq
+        return self.timing(take).project_seconds_to_ppq(t)
 
 
 def build_module(sim: SimReaper) -> types.ModuleType:
@@ -212,11 +215,11 @@ def build_module(sim: SimReaper) -> types.ModuleType:
 
     @api
     def TimeMap2_timeToQN(proj, tpos):
-        return sim.proj(proj).tempo_map().time_to_qn(float(tpos))
+        return sim.proj(proj).tempo_map().to_position(float(tpos))
 
     @api
     def TimeMap2_QNToTime(proj, qn):
-        return sim.proj(proj).tempo_map().qn_to_time(float(qn))
+        return sim.proj(proj).tempo_map().to_seconds(float(qn))
 
     @api
     def TimeMap_GetDividedBpmAtTime(time):
@@ -439,7 +442,7 @@ def build_module(sim: SimReaper) -> types.ModuleType:
     @api
     def TakeIsMIDI(tk):
         source = take(tk).source
-        return source is not None and bool(source.attrib) and source.attrib[0] == "MIDI"
+        return source is not None and bool(source.attrib) and source.attrib[0] in MIDI_SOURCES
 
     @api
     def GetMediaItemTakeInfo_Value(tk, parm):
@@ -494,9 +497,9 @@ def build_module(sim: SimReaper) -> types.ModuleType:
     @api
     def GetMediaSourceLength(source, length_is_qn):
         element = sim.obj(source, rpp.Element)
-        if element.attrib and element.attrib[0] == "MIDI":
-            midi = parse_midi_source(element)
-            return midi.source_length_ppq / ticks_per_qn(element), source, True
+        if element.attrib and element.attrib[0] in MIDI_SOURCES:
+            midi, tpq = midi_source_events(element, MidiPools(P.root), P.path.parent)
+            return midi.source_length_ppq / tpq, source, True
         name = next((c[1] for c in element.children if isinstance(c, list) and c[:1] == ["FILE"] and len(c) > 1), "")
         try:
             import soundfile
@@ -563,13 +566,11 @@ def build_module(sim: SimReaper) -> types.ModuleType:
 
     @api
     def MIDI_GetProjQNFromPPQPos(tk, ppqpos):
-        target = take(tk)
-        start, rate, qn0, tpq = sim.take_geometry(target)
-        return P.tempo_map().time_to_qn(sim.ppq_to_time(target, float(ppqpos)))
+        return sim.timing(take(tk)).ppq_to_project_qn(float(ppqpos))
 
     @api
     def MIDI_GetPPQPosFromProjQN(tk, qn):
-        return sim.time_to_ppq(take(tk), P.tempo_map().qn_to_time(float(qn)))
+        return sim.time_to_ppq(take(tk), P.tempo_map().to_seconds(float(qn)))
 
     # --- test hooks (not REAPER functions) ---------------------------------------------------------------
     @api

@@ -7,8 +7,9 @@ from pathlib import Path
 import rpp
 from rpp import Element
 
+from readdsp.core.tempo_map import TempoMap
 from readdsp.reaper_ext.item_chunk import ItemChunk
-from readdsp.reaper_ext.tempo_map import TempoMap
+from readdsp.reaper_ext.rpp_project import project_tempo_map
 
 
 def _line(element: Element, key: str) -> list[str] | None:
@@ -46,13 +47,7 @@ class SimProject:
         return (self.path.parent / sub).resolve() if sub else self.path.parent
 
     def tempo_map(self) -> TempoMap:
-        line = _line(self.root, "TEMPO")
-        bpm = float(line[1]) if line and len(line) > 1 else 120.0
-        points: list[tuple[float, float]] = []
-        env = next((c for c in self.root.children if isinstance(c, Element) and c.tag == "TEMPOENVEX"), None)
-        if env is not None:
-            points = [(float(p[1]), float(p[2])) for p in env.children if isinstance(p, list) and p and p[0] == "PT"]
-        return TempoMap.from_points(points or [(0.0, bpm)], default_bpm=bpm)
+        return project_tempo_map(self.root)
 
     # --- saving -----------------------------------------------------------------------------------------
     def to_text(self) -> str:
