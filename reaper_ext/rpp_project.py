@@ -147,7 +147,7 @@ def midi_source_events(source: Element, pools: MidiPools, project_dir: Path) -> 
     if file_line and len(file_line) > 1 and not has_events(source):
         path = (project_dir / file_line[1]).resolve()
         if not path.is_file():
-            raise ReaDDSPError("the item's MIDI file is missing", path)
+            raise ReaDDSPError(f"the MIDI file {path} is missing")
         return read_midi_file_events(path)
     events = pools.events_of(source)
     return parse_midi_source(events), ticks_per_qn(events)
@@ -174,7 +174,7 @@ def read_take(
     try:
         midi, tpq = midi_source_events(source, pools, project_dir)
     except ReaDDSPError as err:
-        raise ReaDDSPError(f"{label}: {err.problem}", err.path) from None
+        raise ReaDDSPError(f"{label}: {err}") from None
     timing = TakeTiming(project_tempo_map(root), position, soffs, rate, tpq)
     return ProjectTake(track_index, item_index, label, chunk, midi, timing, length, loop)
 

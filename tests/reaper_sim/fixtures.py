@@ -85,9 +85,9 @@ def write_project(
     tracks: dict[str, list[str]],
     bpm: float = 120.0,
     rate: int = 48000,
-    tempo_points: list[tuple[float, float]] = (),
+    tempo_points: list[tuple] = (),  # (seconds, bpm) square, or (seconds, bpm, shape): shape 0 = linear
 ) -> Path:
-    points = "".join(f"    PT {t} {b} 1\n" for t, b in tempo_points)
+    points = "".join(f"    PT {' '.join(map(str, (*p, 1) if len(p) == 2 else p))}\n" for p in tempo_points)
     text = HEADER.format(rate=rate, bpm=bpm, tempo_points=points)
     for name, items in tracks.items():
         text += f'  <TRACK\n    NAME "{name}"\n' + "".join(items) + "  >\n"
