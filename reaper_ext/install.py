@@ -1,7 +1,9 @@
 """Install into REAPER's resource folder (configure reapy, copy and register the actions), and undo it.
 
-Install records every line it adds to REAPER's ini files and every file it creates in
-`<resource>/ReaDDSP/install-manifest.json`; uninstall removes exactly those, and nothing else.
+Install records in `<resource>/ReaDDSP/install-manifest.json` every ini value it sets (with the line that was
+there before), every line it adds and every file it creates; it edits ini files line by line, so blank lines
+and line endings stay. Uninstall restores those values, removes those lines and files, and nothing else:
+install, install again, uninstall gives back a byte-identical folder.
 """
 
 from __future__ import annotations
@@ -11,11 +13,14 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 from importlib import resources
 from pathlib import Path
 
 from readdsp.core.atomic import write_json
 from readdsp.core.errors import ReaDDSPError
+from readdsp.reaper_ext import ini_edit
+from readdsp.reaper_ext.rpp_text import newline_of
 
 SCRIPTS_SUBDIR = "ReaDDSP"
 MANIFEST = Path("ReaDDSP") / "install-manifest.json"
@@ -50,22 +55,12 @@ def command_id(script_name: str) -> str:
     return "RS" + hashlib.sha1(f"readdsp/{script_name}".encode()).hexdigest()
 
 
-def _read_lines(path: Path) -> list[str]:
-    return path.read_text(encoding="utf-8", errors="surrogateescape").splitlines() if path.exists() else []
-
-
-def _write_lines(path: Path, lines: list[str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".readdsp-tmp")
-    tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8", errors="surrogateescape")
-    tmp.replace(path)
-
-
 def load_manifest(resource: Path) -> dict:
     path = resource / MANIFEST
-    if not path.exists():
-        return {"files": [], "ini_lines": {}}
-    return json.loads(path.read_text(encoding="utf-8"))
+    manifest = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    for key, empty in (("files", []), ("ini_lines", {}), ("ini_values", []), ("newline_added", [])):
+        manifest.setdefault(key, empty)
+    return manifest
 
 
 def _configure_reapy(resource: Path) -> str | None:
@@ -82,45 +77,111 @@ def _configure_reapy(resource: Path) -> str | None:
     return None
 
 
+def _reapy_changes(resource: Path) -> tuple[dict[str, dict[tuple[str, str], str]], list[str], str | None]:
+    """What reapy's configuration would change, found by letting it edit a scratch copy of the ini files.
+
+    Returns ({ini file: {(section, key): new value}}, lines it adds to reaper-kb.ini, a warning or None). reapy
+    rewrites whole files (dropping blank lines, turning CRLF into LF) and leaves `.bak` copies, so it never
+    touches the user's own files: install applies its changes line by line instead.
+    """
+    with tempfile.TemporaryDirectory(prefix="readdsp-reapy-") as scratch:
+        folder = Path(scratch)
+        for name in INI_FILES:
+            if (resource / name).exists():
+                shutil.copyfile(resource / name, folder / name)
+        warning = _configure_reapy(folder)
+        changes: dict[str, dict[tuple[str, str], str]] = {}
+        for name in ("reaper.ini", "reaper-extstate.ini"):
+            before = ini_edit.values(ini_edit.read_lines(resource / name))
+            after = ini_edit.values(ini_edit.read_lines(folder / name))
+            changes[name] = {key: value for key, value in after.items() if before.get(key) != value}
+        kb_before = {line.strip() for line in ini_edit.read_lines(resource / "reaper-kb.ini")}
+        kb_added = [line.strip() for line in ini_edit.read_lines(folder / "reaper-kb.ini")]
+        return changes, [line for line in kb_added if line and line not in kb_before], warning
+
+
+def _set_values(resource: Path, name: str, changes: dict[tuple[str, str], str], manifest: dict) -> None:
+    """Apply `changes` to one ini file, recording each key's first original line (so uninstall restores it)."""
+    if not changes:
+        return
+    path = resource / name
+    lines = ini_edit.read_lines(path)
+    if ini_edit.ensure_final_newline(lines) and name not in manifest["newline_added"]:
+        manifest["newline_added"].append(name)
+    recorded = {(v["file"], v["section"], v["key"]) for v in manifest["ini_values"]}
+    for (section, key), value in changes.items():
+        original, section_added = ini_edit.set_value(lines, section, key, value)
+        if (name, section, key) not in recorded:
+            manifest["ini_values"].append(
+                {
+                    "file": name,
+                    "section": section,
+                    "key": key,
+                    "original": original,
+                    "installed": value,
+                    "section_added": section_added,
+                }
+            )
+        else:
+            for entry in manifest["ini_values"]:
+                if (entry["file"], entry["section"], entry["key"]) == (name, section, key):
+                    entry["installed"] = value
+    ini_edit.write_lines(path, lines)
+
+
+def _append_lines(resource: Path, name: str, new_lines: list[str], manifest: dict) -> None:
+    path = resource / name
+    lines = ini_edit.read_lines(path)
+    present = {line.strip() for line in lines}
+    wanted = [line for line in new_lines if line not in present]
+    if not wanted:
+        return
+    if ini_edit.ensure_final_newline(lines) and name not in manifest["newline_added"]:
+        manifest["newline_added"].append(name)
+    newline = newline_of(lines)
+    lines += [line + newline for line in wanted]
+    recorded = manifest["ini_lines"].setdefault(name, [])
+    recorded.extend(line for line in wanted if line not in recorded)
+    ini_edit.write_lines(path, lines)
+
+
 def install(resource_path: str | Path | None = None, configure_reapy: bool = True) -> dict:
     """Install (idempotent). Returns {"scripts": [...], "actions": [...], "warnings": [...]}."""
     resource = Path(resource_path) if resource_path else default_resource_path()
     if not resource.is_dir():
         raise ReaDDSPError("REAPER resource folder not found (pass --resource-path)", resource)
     manifest = load_manifest(resource)
-    before = {name: _read_lines(resource / name) for name in INI_FILES}
-    existed = {name: (resource / name).exists() for name in INI_FILES}
+    for name in INI_FILES:
+        if not (resource / name).exists() and str(resource / name) not in manifest["files"]:
+            manifest["files"].append(str(resource / name))  # created by this install if it writes one
     warnings = []
+    kb_lines: list[str] = []
     if configure_reapy:
-        warning = _configure_reapy(resource)
+        changes, kb_lines, warning = _reapy_changes(resource)
         if warning:
             warnings.append(warning)
+        for name, values in changes.items():
+            _set_values(resource, name, values, manifest)
     target_dir = resource / "Scripts" / SCRIPTS_SUBDIR
+    if not target_dir.parent.exists() and str(target_dir.parent) not in manifest["files"]:
+        manifest["files"].append(str(target_dir.parent))  # removed again by uninstall if it is left empty
     target_dir.mkdir(parents=True, exist_ok=True)
     copied = []
     for script in action_scripts():
         target = target_dir / script.name
         shutil.copyfile(script, target)
         copied.append(str(target))
-    kb = resource / "reaper-kb.ini"
-    kb_lines = _read_lines(kb)
     actions = []
     for script in action_scripts():
         if script.name == HELPER:
             continue
         ident = command_id(script.name)
         actions.append(ident)
-        if not any(f" {ident} " in line for line in kb_lines):
-            rel = f"{SCRIPTS_SUBDIR}/{script.name}"
-            kb_lines.append(f'SCR 4 0 {ident} "Custom: {script_description(script)}" "{rel}"')
-    _write_lines(kb, kb_lines)
-    for name in INI_FILES:
-        after = _read_lines(resource / name)
-        added = [line for line in after if line not in before[name]]
-        recorded = manifest["ini_lines"].setdefault(name, [])
-        recorded.extend(line for line in added if line not in recorded)
-        if not existed[name] and (resource / name).exists() and str(resource / name) not in manifest["files"]:
-            manifest["files"].append(str(resource / name))
+        rel = f"{SCRIPTS_SUBDIR}/{script.name}"
+        kb_lines.append(f'SCR 4 0 {ident} "Custom: {script_description(script)}" "{rel}"')
+    _append_lines(resource, "reaper-kb.ini", kb_lines, manifest)
+    # an ini file listed as new stays listed only if this install did write it
+    manifest["files"] = [f for f in manifest["files"] if Path(f).name not in INI_FILES or Path(f).exists()]
     for path in [*copied, str(target_dir)]:
         if path not in manifest["files"]:
             manifest["files"].append(path)
@@ -129,23 +190,35 @@ def install(resource_path: str | Path | None = None, configure_reapy: bool = Tru
 
 
 def uninstall(resource_path: str | Path | None = None) -> dict:
-    """Remove exactly the lines and files install added (per the manifest)."""
+    """Undo install (per the manifest): restore every value it changed, remove its lines, files and backups.
+
+    A value the user changed after install is left as the user set it.
+    """
     resource = Path(resource_path) if resource_path else default_resource_path()
     manifest = load_manifest(resource)
     removed_lines = 0
-    for name, lines in manifest["ini_lines"].items():
+    files = {entry["file"] for entry in manifest["ini_values"]} | set(manifest["ini_lines"])
+    for name in sorted(files):
         path = resource / name
-        if path.exists() and lines:
-            current = _read_lines(path)
-            kept = [line for line in current if line not in set(lines)]
-            removed_lines += len(current) - len(kept)
-            _write_lines(path, kept)
+        if not path.exists():
+            continue
+        lines = ini_edit.read_lines(path)
+        for entry in reversed([e for e in manifest["ini_values"] if e["file"] == name]):
+            if ini_edit.restore_value(lines, entry["section"], entry["key"], entry["installed"], entry["original"]):
+                removed_lines += 1
+            if entry["section_added"]:
+                ini_edit.remove_section_if_empty(lines, entry["section"])
+        for line in manifest["ini_lines"].get(name, []):
+            removed_lines += ini_edit.remove_line(lines, line)
+        if name in manifest["newline_added"] and lines and lines[-1].endswith("\n"):
+            lines[-1] = lines[-1].rstrip("\r\n")
+        ini_edit.write_lines(path, lines)
     removed_files = 0
     for entry in sorted(manifest["files"], key=len, reverse=True):  # files before their folders
         path = Path(entry)
         if path.is_file():
-            if path.name in INI_FILES and path.read_text(encoding="utf-8", errors="replace").strip():
-                continue  # an ini file we created but REAPER has since filled: keep it
+            if path.name in INI_FILES and path.read_bytes().strip():
+                continue  # an ini file install created but REAPER has since filled: keep it
             path.unlink()
             removed_files += 1
         elif path.is_dir() and not any(path.iterdir()):

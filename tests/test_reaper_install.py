@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from readdsp.reaper_ext.bridge import fx_chain_from_track_chunk  # noqa: E402
@@ -70,3 +72,60 @@ def test_fx_chain_extraction_keeps_plugin_state() -> None:
     text = fx_chain_from_track_chunk(chunk)
     assert text.splitlines()[0] == "BYPASS 0 0 0"
     assert "<JS loser/3BandEQ" in text and "0.000000 200.000000" in text and "WNDRECT" not in text
+
+
+USER_INI = {
+    "reaper.ini": (
+        "[REAPER]\n"
+        "reascript=0\n"
+        "pythonlibpath64=/opt/old/lib\n"
+        "csurf_cnt=1\n"
+        'csurf_0=OSC "my tablet" 3 8000 "10.0.0.5" 9000 1024 10 ""\n'
+        "\n"
+        "lastproject=/home/me/song.RPP\n"
+        "\n"
+        "[audioconfig]\n"
+        "srate=48000\n"
+    ),
+    "reaper-kb.ini": 'KEY 1 65 40044 0\nSCR 4 0 RSexisting "Custom: mine" "mine.py"\n',
+    "reaper-extstate.ini": "[mine]\nkey=value\n\n",
+}
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_install_install_uninstall_gives_back_a_byte_identical_folder(tmp_path: Path, newline: str) -> None:
+    resource = tmp_path / "REAPER"
+    resource.mkdir()
+    for name, text in USER_INI.items():
+        (resource / name).write_bytes(text.replace("\n", newline).encode())
+    before = _snapshot(resource)
+    assert main(["reaper", "install", "--resource-path", str(resource)]) == 0
+    installed = (resource / "reaper.ini").read_bytes()
+    # reapy's settings went in, line by line: the user's OSC surface keeps its count, blank lines and endings stay
+    assert b"reascript=1" + newline.encode() in installed and b"csurf_cnt=2" in installed
+    assert b"csurf_1=HTTP 0 2307" in installed and b'csurf_0=OSC "my tablet"' in installed
+    nl = newline.encode()
+    assert installed.count(nl + nl) == before["reaper.ini"].count(nl + nl) == 2  # blank lines kept
+    assert installed.count(b"\n") == installed.count(nl)  # every line keeps the file's ending
+    assert not list(resource.glob("*.bak"))
+    assert main(["reaper", "install", "--resource-path", str(resource)]) == 0
+    assert (resource / "reaper.ini").read_bytes() == installed  # idempotent
+    assert main(["reaper", "uninstall", "--resource-path", str(resource)]) == 0
+    assert _snapshot(resource) == before
+    assert sorted(p.name for p in resource.rglob("*")) == sorted(USER_INI)  # no folder, backup or manifest left
+
+
+def test_uninstall_keeps_a_value_the_user_changed_after_install(tmp_path: Path) -> None:
+    resource = tmp_path / "REAPER"
+    resource.mkdir()
+    (resource / "reaper.ini").write_text("[REAPER]\nreascript=0\n")
+    assert main(["reaper", "install", "--resource-path", str(resource)]) == 0
+    ini = resource / "reaper.ini"
+    ini.write_text(ini.read_text().replace("reascript=1", "reascript=7"))
+    assert main(["reaper", "uninstall", "--resource-path", str(resource)]) == 0
+    text = ini.read_text()
+    assert "reascript=7" in text and "csurf_1" not in text and "csurf_cnt" not in text
