@@ -1,9 +1,18 @@
-"""Instrument bundles: one safetensors file of weights whose metadata holds the JSON config (self-describing)."""
+"""Instrument bundles: one self-describing safetensors file (weights, config, header) plus a sidecar of measurements.
+
+`NAME.safetensors` holds the weights and, in its metadata, the JSON config (what the model is) and a header
+(format version, model family, package version, creation date, content hash). `NAME.json` beside it holds what was
+measured on the bundle (metrics, level calibration) and `NAME.md` its model card, so re-scoring a bundle never
+rewrites its weights.
+"""
 
 from __future__ import annotations
 
+import datetime
+import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from importlib import metadata as package_metadata
 from importlib import resources
 from pathlib import Path
 
@@ -12,11 +21,14 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
-from readdsp.core.atomic import atomic_path
+from readdsp.core.atomic import atomic_path, write_json
 from readdsp.core.errors import ReaDDSPError
 
-BUNDLE_FORMAT = "readdsp-instrument-bundle/1"
+BUNDLE_FORMAT = "readdsp-instrument-bundle/2"
+#: Older formats still read: /1 had no header, and kept its metrics inside the config.
+READABLE_FORMATS = ("readdsp-instrument-bundle/1", BUNDLE_FORMAT)
 METADATA_KEY = "readdsp_config"
+HEADER_KEY = "readdsp_header"
 DEFAULT_BUNDLE = "midi_ddsp_24k"
 
 
@@ -37,10 +49,39 @@ class Bundle:
     path: Path
     config: dict
     states: dict[str, dict[str, torch.Tensor]]
+    header: dict = field(default_factory=dict)
+    sidecar: dict = field(default_factory=dict)  # measurements: "metrics", "calibration" ({instrument: gain dB})
 
     @property
     def instruments(self) -> list[str]:
         return list(self.config["instruments"])
+
+    @property
+    def family(self) -> str:
+        """The model family the loader dispatches on (`midi-ddsp` for bundles that predate the field)."""
+        return str(self.config.get("model", "midi-ddsp"))
+
+
+def sidecar_path(bundle_path: str | Path) -> Path:
+    """`NAME.json` beside `NAME.safetensors`: the bundle's measurements."""
+    return Path(bundle_path).with_suffix(".json")
+
+
+def content_hash(tensors: dict[str, torch.Tensor]) -> str:
+    """sha256 over the tensors' names, dtypes, shapes and bytes, in name order."""
+    digest = hashlib.sha256()
+    for name in sorted(tensors):
+        tensor = tensors[name].detach().contiguous().cpu()
+        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(tensor.view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
+    return digest.hexdigest()
+
+
+def _package_version() -> str:
+    try:
+        return package_metadata.version("readdsp")
+    except package_metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def save_bundle(path: str | Path, config: dict, modules: dict[str, torch.nn.Module | dict]) -> Path:
@@ -50,10 +91,25 @@ def save_bundle(path: str | Path, config: dict, modules: dict[str, torch.nn.Modu
         state = module.state_dict() if isinstance(module, torch.nn.Module) else module
         for key, value in state.items():
             tensors[f"{name}.{key}"] = value.detach().contiguous().cpu()
-    metadata = {METADATA_KEY: json.dumps({"format": BUNDLE_FORMAT, **config})}
+    config = {k: v for k, v in config.items() if k not in ("format", "metrics")}
+    header = {
+        "format": BUNDLE_FORMAT,
+        "model_family": config.get("model", "midi-ddsp"),
+        "package_version": _package_version(),
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "content_sha256": content_hash(tensors),
+    }
+    metadata = {METADATA_KEY: json.dumps({"format": BUNDLE_FORMAT, **config}), HEADER_KEY: json.dumps(header)}
     with atomic_path(path, ".safetensors") as tmp:
         save_file(tensors, str(tmp), metadata=metadata)
     return Path(path)
+
+
+def write_sidecar(bundle_path: str | Path, updates: dict) -> Path:
+    """Merge `updates` into the bundle's sidecar (`NAME.json`), atomically; the weights are not touched."""
+    path = sidecar_path(bundle_path)
+    current = _read_sidecar(Path(bundle_path))
+    return write_json(path, {**current, **updates})
 
 
 def read_bundle_config(path: str | Path) -> dict:
@@ -83,9 +139,43 @@ def _open(path: Path, tensors: bool) -> Bundle:
         config = json.loads(metadata[METADATA_KEY])
     except (KeyError, json.JSONDecodeError):
         raise ReaDDSPError("safetensors file has no ReaDDSP config in its metadata", path) from None
-    if config.get("format") != BUNDLE_FORMAT:
+    if config.get("format") not in READABLE_FORMATS:
         raise ReaDDSPError(f"unsupported bundle format {config.get('format')!r}", path)
-    return Bundle(path, config, states)
+    try:
+        header = json.loads(metadata.get(HEADER_KEY, "{}"))
+    except json.JSONDecodeError:
+        raise ReaDDSPError("bundle header is not valid JSON", path) from None
+    sidecar = _read_sidecar(path)
+    if "metrics" in config and "metrics" not in sidecar:  # format /1 kept them in the config
+        sidecar["metrics"] = config["metrics"]
+    return Bundle(path, config, states, header, sidecar)
+
+
+def _read_sidecar(bundle_path: Path) -> dict:
+    path = sidecar_path(bundle_path)
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ReaDDSPError(f"bundle sidecar is not valid JSON ({err})", path) from None
+    if not isinstance(data, dict):
+        raise ReaDDSPError("bundle sidecar must hold a JSON object", path)
+    return data
+
+
+def calibration_gains_db(bundle: Bundle) -> dict[str, float]:
+    """Each instrument's level gain (dB) from the sidecar, checked: finite and within +-60 dB; 0 dB if unmeasured."""
+    raw = bundle.sidecar.get("calibration", {})
+    gains = {}
+    for name in bundle.instruments:
+        value = raw.get(name, 0.0) if isinstance(raw, dict) else 0.0
+        if isinstance(value, bool) or not isinstance(value, int | float) or not -60.0 <= float(value) <= 60.0:
+            raise ReaDDSPError(
+                f"calibration gain for {name!r} must be a number of dB in -60..60", sidecar_path(bundle.path)
+            )
+        gains[name] = float(value)
+    return gains
 
 
 def bundle_paths() -> list[tuple[Path, bool]]:

@@ -9,17 +9,17 @@ from math import gcd
 from pathlib import Path
 
 import numpy as np
-import scipy.fft
-import torch
-from scipy.signal import oaconvolve, resample_poly
+from scipy.signal import resample_poly
 
-from readdsp.core.bundle import load_bundle, resolve_bundle
+from readdsp.core.bundle import Bundle, calibration_gains_db, load_bundle, resolve_bundle
 from readdsp.core.errors import ReaDDSPError
+from readdsp.core.levels import db_to_gain, expression_gain, headroom_gain
 from readdsp.core.memory import SOFT_LIMIT_MB, trim_heap_above
 from readdsp.core.models.midi_ddsp import MidiDDSP
 from readdsp.core.note_frames import n_frames_for
 from readdsp.core.performance import Note, Part, Performance
 from readdsp.core.programs import INSTRUMENTS, instrument_for_part
+from readdsp.core.room import add_room, check_reverb_amount
 from readdsp.core.voices import split_monophonic
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,9 @@ SEGMENT_GAP_S = 0.25  # a rest at least this long starts a new segment
 SEGMENT_MAX_S = 8.0  # segments are cut at a note boundary past this length (training used 2-4 s windows)
 LEAD_S = 0.05  # frames rendered before a segment's first onset
 TAIL_S = 0.5  # frames rendered after its last offset, for the release
+ROOM_TAIL_S = 2.5  # extra audio kept at the end when a room is added
+END_FADE_S = 0.05  # the file's last samples fade out instead of being cut
+CC_BLOCK_S = 10.0  # CC11 gain is applied block by block, so a long render needs no second full-length buffer
 BATCH_FRAMES = 32768  # frames generated together: packed rows need no padding, and this bounds memory
 
 
@@ -80,15 +83,17 @@ def _resample(audio: np.ndarray, source_rate: int, target_rate: int, block_s: fl
 class Renderer:
     """Loads one MIDI-DDSP bundle and renders Performances with it."""
 
-    def __init__(self, model: MidiDDSP, bundle_path: Path | None = None):
+    def __init__(self, model: MidiDDSP, bundle_path: Path | None = None, level_db: dict[str, float] | None = None):
         self.model = model
         self.bundle_path = bundle_path
+        self.level_db = dict(level_db or {})  # instrument -> calibration gain (dB), from the bundle's sidecar
 
     @classmethod
     def load(cls, name_or_path: str | Path | None = None) -> Renderer:
-        """The bundled default model, or a bundle by name or path."""
+        """The bundled default model, or a bundle by name or path (the loader dispatches on its model family)."""
         path = resolve_bundle(name_or_path)
-        return cls(MidiDDSP.from_bundle(load_bundle(path)), path)
+        bundle = load_bundle(path)
+        return cls(model_for(bundle), path, calibration_gains_db(bundle))
 
     @property
     def instruments(self) -> list[str]:
@@ -213,13 +218,22 @@ class Renderer:
         instrument: str | None = None,
         seed: int = 0,
         progress: Progress | None = None,
+        reverb: float = 0.0,
     ) -> RenderResult:
-        """Render every non-drum part; notes keep their expression, missing expression is generated."""
+        """Render every non-drum part, dry unless `reverb` (0..1) adds a room; notes keep their expression, missing
+        expression is generated.
+
+        Levels: each instrument plays at its calibrated level (`core.levels.REFERENCE_LUFS` for a held note at
+        velocity 100 and volume 0.5), CC11 scales a part as in General MIDI, and an n-part mix gives each part
+        1/sqrt(n) (`headroom_gain`).
+        """
         if not 8000 <= sample_rate <= 192000:
             raise ReaDDSPError(f"sample rate {sample_rate} Hz is out of range (8000..192000)")
+        reverb = check_reverb_amount(reverb)
         perf = performance.copy()
         sr = self.model.sample_rate
-        n_samples = int(np.ceil((perf.duration + TAIL_S + 2.0) * sr))
+        tail_s = TAIL_S + (ROOM_TAIL_S if reverb else 0.0)
+        n_samples = int(np.ceil((perf.duration + tail_s + 2.0) * sr))
         plans, warnings = self.plan(perf, instrument)
         self._fill_plans(plans)
         jobs = self.segment_jobs(plans, seed)
@@ -233,22 +247,22 @@ class Renderer:
 
         dry = [np.zeros(n_samples, np.float32) for _ in plans]
         self.render_jobs(jobs, dry, tick)
-        wet: dict[str, np.ndarray] = {}
+        parts: dict[str, np.ndarray] = {}
         used: dict[str, str] = {}
-        with scipy.fft.set_workers(torch.get_num_threads()):
-            for i, plan in enumerate(plans):
-                part_dry, dry[i] = dry[i], None  # free each part's buffer as soon as it is used: memory stays bounded
-                part_wet = oaconvolve(part_dry, self.model.reverb_ir(plan.instrument))[:n_samples].astype(np.float32)
-                part_wet += part_dry
-                del part_dry
-                key = plan.label if plan.label not in wet else f"{plan.label} ({len(wet) + 1})"
-                wet[key] = part_wet
-                used[key] = plan.instrument
+        headroom = headroom_gain(len(plans))
+        for plan, audio in zip(plans, dry, strict=True):
+            audio *= headroom * db_to_gain(self.level_db.get(plan.instrument, 0.0))
+            _apply_expression_cc(audio, plan.part, sr)
+            key = plan.label if plan.label not in parts else f"{plan.label} ({len(parts) + 1})"
+            parts[key] = audio
+            used[key] = plan.instrument
+        del dry
         for message in warnings:
             log.warning(message)
-        length = int(np.ceil((perf.duration + TAIL_S) * sample_rate))
-        mix = _fit_length(_resample(sum(wet.values(), np.zeros(n_samples, np.float32)), sr, sample_rate), length)
-        stems = ResampledStems(wet, sr, sample_rate, length)
+        length = int(np.ceil((perf.duration + tail_s) * sample_rate))
+        mix = sum(parts.values(), np.zeros(n_samples, np.float32))
+        mix = _finish(_resample(mix, sr, sample_rate), sample_rate, length, reverb)
+        stems = ResampledStems(parts, sr, sample_rate, length, reverb)
         return RenderResult(mix, stems, sample_rate, perf, used, warnings)
 
 
@@ -256,15 +270,19 @@ class ResampledStems(Mapping[str, np.ndarray]):
     """Per-part audio, kept at the model's rate and resampled only when a stem is read (resampling is linear, so
     the mix is resampled once instead of once per part)."""
 
-    def __init__(self, parts: dict[str, np.ndarray], source_rate: int, target_rate: int, length: int):
+    def __init__(
+        self, parts: dict[str, np.ndarray], source_rate: int, target_rate: int, length: int, reverb: float = 0.0
+    ):
         self._parts = parts
         self._rates = (source_rate, target_rate)
         self._length = length
+        self._reverb = reverb
         self._done: dict[str, np.ndarray] = {}
 
     def __getitem__(self, key: str) -> np.ndarray:
         if key not in self._done:
-            self._done[key] = _fit_length(_resample(self._parts[key], *self._rates), self._length)
+            audio = _resample(self._parts[key], *self._rates)
+            self._done[key] = _finish(audio, self._rates[1], self._length, self._reverb)
         return self._done[key]
 
     def __iter__(self) -> Iterator[str]:
@@ -311,6 +329,36 @@ def _copy_expression_back(part: Part, voices: list[Part]) -> None:
     by_key = {(round(n.onset, 6), n.pitch): n.expression for v in voices for n in v.notes}
     for note in part.notes:
         note.expression = by_key.get((round(note.onset, 6), note.pitch), note.expression)
+
+
+def model_for(bundle: Bundle) -> MidiDDSP:
+    """The inference model of a bundle, chosen by its model family; a one-line error for an unknown one."""
+    builders = {"midi-ddsp": MidiDDSP.from_bundle}
+    if bundle.family not in builders:
+        known = ", ".join(builders)
+        raise ReaDDSPError(f"unknown model family {bundle.family!r} (this readdsp knows: {known})", bundle.path)
+    return builders[bundle.family](bundle)
+
+
+def _apply_expression_cc(audio: np.ndarray, part: Part, sample_rate: int) -> None:
+    """Scale a part's audio in place by its CC11 gain curve, block by block."""
+    if not part.cc.get(11):
+        return
+    block = int(CC_BLOCK_S * sample_rate)
+    for start in range(0, len(audio), block):
+        stop = min(start + block, len(audio))
+        gain = expression_gain(part, np.arange(start, stop) / sample_rate)
+        if gain is not None:
+            audio[start:stop] *= gain
+
+
+def _finish(audio: np.ndarray, sample_rate: int, length: int, reverb: float) -> np.ndarray:
+    """The room (if any), the file's length, and a short fade at its very end instead of a cut."""
+    out = _fit_length(add_room(audio, sample_rate, reverb), length)
+    fade = min(int(END_FADE_S * sample_rate), len(out))
+    if fade:
+        out[-fade:] *= np.cos(np.linspace(0.0, np.pi / 2, fade, dtype=np.float32)) ** 2
+    return out
 
 
 def _fit_length(audio: np.ndarray, length: int) -> np.ndarray:

@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from readdsp.core.errors import ReaDDSPError
 
 log = logging.getLogger("readdsp")
@@ -25,6 +27,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     render.add_argument("--plot", type=Path, help="also write a PNG of the spectrogram and expression curves")
     render.add_argument("--seed", type=int, default=0, help="random seed (same seed, same audio)")
     render.add_argument("--bundle", help="instrument bundle name or .safetensors path (default: bundled model)")
+    render.add_argument(
+        "--reverb", type=float, default=0.0, metavar="AMOUNT", help="add a room, 0 (dry, the default) to 1"
+    )
+    render.add_argument(
+        "--normalize", type=float, metavar="LUFS", help="scale the mix (and stems alike) to this integrated loudness"
+    )
+    render.add_argument(
+        "--bit-depth", choices=("16", "24", "32f"), default="32f", help="WAV sample format (default 32f: float)"
+    )
     render.set_defaults(func=run_render)
 
     listing = sub.add_parser("instruments", help="list the bundled instruments and your own")
@@ -34,15 +45,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_render(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from readdsp.core.atomic import write_wav
+    from readdsp.core.audio_out import check_target_lufs, clip_warnings, normalize_gain, write_audio
     from readdsp.core.expression_io import apply_expression, load_expression, save_expression
     from readdsp.core.midi_io import read_midi, require_notes
     from readdsp.core.render import Renderer
+    from readdsp.core.room import check_reverb_amount
 
     if args.output.suffix.lower() != ".wav":
         raise ReaDDSPError("output must be a .wav file", args.output)
     performance = require_notes(read_midi(args.midi), args.midi)
     overrides = load_expression(args.expression) if args.expression else None
+    check_reverb_amount(args.reverb)
+    if args.normalize is not None:
+        check_target_lufs(args.normalize)
     renderer = Renderer.load(args.bundle)
     if args.instrument:
         renderer.check_instrument(args.instrument)
@@ -57,16 +72,19 @@ def run_render(args: argparse.Namespace) -> int:
         bar.n = int(done)
         bar.refresh()
 
-    result = renderer.render(performance, args.sample_rate, args.instrument, args.seed, progress)
+    result = renderer.render(performance, args.sample_rate, args.instrument, args.seed, progress, args.reverb)
     bar.close()
     elapsed = time.perf_counter() - started
-    for message in result.warnings:
+    gain = 1.0 if args.normalize is None else normalize_gain(result.mix, result.sample_rate, args.normalize)
+    mix = result.mix * np.float32(gain)
+    stems = {label: audio * np.float32(gain) for label, audio in result.stems.items()} if args.stems else {}
+    tracks = {"mix": mix} | {f"part {label!r}": audio for label, audio in stems.items()}
+    for message in [*result.warnings, *clip_warnings(tracks, result.sample_rate, args.bit_depth)]:
         print(f"readdsp: warning: {message}", file=sys.stderr)
-    write_wav(args.output, result.mix, result.sample_rate)
-    if args.stems:
-        for label, audio in result.stems.items():
-            safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in label)
-            write_wav(args.stems / f"{safe}_{result.instruments[label]}.wav", audio, result.sample_rate)
+    write_audio(args.output, mix, result.sample_rate, args.bit_depth)
+    for label, audio in stems.items():
+        safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in label)
+        write_audio(args.stems / f"{safe}_{result.instruments[label]}.wav", audio, result.sample_rate, args.bit_depth)
     if args.save_expression:
         save_expression(result.performance, args.save_expression)
     if args.plot:

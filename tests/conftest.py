@@ -28,7 +28,6 @@ def random_bundle_config(sample_rate: int = 16000) -> dict:
         "sample_rate": sample_rate,
         "frame_rate": 250,
         "instruments": INSTRUMENTS,
-        "reverb_seconds": 0.5,
         "synthesis_generator": SynthesisGeneratorConfig().to_dict(),
         "expression_generator": ExpressionGeneratorConfig().to_dict(),
     }

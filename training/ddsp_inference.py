@@ -31,21 +31,11 @@ class DDSPInferenceTrainConfig:
     seed: int = 0
 
 
-REVERB_SECONDS = 1.5
-
-
-def make_synth(
-    sample_rate: int, n_harmonics: int = 100, n_noise_bands: int = 65, n_instruments: int | None = None
-) -> DDSPSynth:
-    """The synth the models train through; with `n_instruments`, it has a learned reverb IR per instrument."""
-    return DDSPSynth(
-        sample_rate,
-        frame_rate=FRAME_RATE,
-        n_harmonics=n_harmonics,
-        n_noise_bands=n_noise_bands,
-        reverb_length_s=REVERB_SECONDS if n_instruments else None,
-        n_instruments=n_instruments or 1,
-    )
+def make_synth(sample_rate: int, n_harmonics: int = 100, n_noise_bands: int = 65) -> DDSPSynth:
+    """The dry synth the models train through. The training audio is dry (FluidSynth with reverb and chorus off, or
+    the user's own takes), so there is no reverb to learn: a learned IR on dry data can only act as a long filter
+    that carries the sound, which is what the 24 kHz bundle's did."""
+    return DDSPSynth(sample_rate, frame_rate=FRAME_RATE, n_harmonics=n_harmonics, n_noise_bands=n_noise_bands)
 
 
 def train_ddsp_inference(

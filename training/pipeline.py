@@ -12,7 +12,6 @@ from readdsp.core.models.ddsp_inference import DDSPInference, DDSPInferenceConfi
 from readdsp.datasets.cache import open_dataset
 from readdsp.training.checkpoint import load_best, load_latest
 from readdsp.training.ddsp_inference import (
-    REVERB_SECONDS,
     DDSPInferenceTrainConfig,
     annotate_dataset,
     train_ddsp_inference,
@@ -91,23 +90,21 @@ def run_stage(
         return _finish(run.stage(name), result) if ctx.is_main else {}
     if name == "synthesis-generator":
         train = SynthesisGeneratorTrainConfig(**({"batch_size": batch_size} if batch_size else {}))
-        _, _, result = train_synthesis_generator(dataset_dir, run.annotations, run.stage(name), loop, train, ctx)
+        _, result = train_synthesis_generator(dataset_dir, run.annotations, run.stage(name), loop, train, ctx)
         return _finish(run.stage(name), result) if ctx.is_main else {}
     raise ValueError(f"unknown stage {name!r}; expected one of {', '.join(STAGES)}")
 
 
-def export_bundle(dataset_dir: Path, run: RunLayout, out: Path, name: str, metrics: dict | None = None) -> Path:
+def export_bundle(dataset_dir: Path, run: RunLayout, out: Path, name: str) -> Path:
     """Assemble the trained modules of a run into one instrument bundle."""
     from readdsp.core.models.expression_generator import ExpressionGenerator, ExpressionGeneratorConfig
     from readdsp.core.models.synthesis_generator import SynthesisGenerator, SynthesisGeneratorConfig
-    from readdsp.core.synth import Reverb
 
     dataset = open_dataset(dataset_dir)
     eg = ExpressionGenerator(ExpressionGeneratorConfig())
     sg = SynthesisGenerator(SynthesisGeneratorConfig())
-    reverb = Reverb(dataset.sample_rate, REVERB_SECONDS, sg.config.n_instruments)
     eg_step = load_best(run.stage("expression-generator"), {"expression_generator": eg})
-    sg_step = load_latest(run.stage("synthesis-generator"), {"synthesis_generator": sg, "reverb": reverb})
+    sg_step = load_latest(run.stage("synthesis-generator"), {"synthesis_generator": sg})
     training = {}
     for stage in ("ddsp-inference", "expression-generator", "synthesis-generator"):
         path = run.stage(stage) / "metrics.json"
@@ -118,11 +115,9 @@ def export_bundle(dataset_dir: Path, run: RunLayout, out: Path, name: str, metri
         "sample_rate": dataset.sample_rate,
         "frame_rate": 250,
         "instruments": list(dataset.instruments),
-        "reverb_seconds": REVERB_SECONDS,
         "synthesis_generator": sg.config.to_dict(),
         "expression_generator": eg.config.to_dict(),
         "training": {"steps": {"expression_generator": eg_step, "synthesis_generator": sg_step}, **training},
         "data": dataset.manifest.get("settings", {}),
-        "metrics": metrics or {},
     }
-    return save_bundle(out, config, {"expression_generator": eg, "synthesis_generator": sg, "reverb": reverb})
+    return save_bundle(out, config, {"expression_generator": eg, "synthesis_generator": sg})

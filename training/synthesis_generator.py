@@ -101,7 +101,7 @@ def train_synthesis_generator(
     train: SynthesisGeneratorTrainConfig,
     ctx: DistContext,
     model_config: SynthesisGeneratorConfig | None = None,
-) -> tuple[SynthesisGenerator, torch.nn.Module, LoopResult]:
+) -> tuple[SynthesisGenerator, LoopResult]:
     """Fit the Synthesis Generator on DDSP Inference's annotations of the dataset."""
     dataset = open_dataset(dataset_dir)
     config = model_config or SynthesisGeneratorConfig()
@@ -112,9 +112,9 @@ def train_synthesis_generator(
         10 + config.z_dim + config.instrument_dim, 2 + config.n_harmonics + config.n_noise_bands
     )
     disc = disc.to(ctx.device)  # called several times per step, so its gradients are averaged by hand, not by DDP
-    synth = make_synth(dataset.sample_rate, config.n_harmonics, config.n_noise_bands, config.n_instruments)
+    synth = make_synth(dataset.sample_rate, config.n_harmonics, config.n_noise_bands)
     spectral = MultiScaleSpectralLoss()
-    opt_g = torch.optim.Adam([*model.parameters(), *synth.parameters()], lr=train.learning_rate)
+    opt_g = torch.optim.Adam(model.parameters(), lr=train.learning_rate)
     opt_d = torch.optim.Adam(disc.parameters(), lr=train.disc_learning_rate, betas=(0.5, 0.9))
     examples = load_prepared(dataset_dir, "train", annotations_dir)
     rng = np.random.default_rng(train.seed + 1000 * ctx.rank)
@@ -161,7 +161,7 @@ def train_synthesis_generator(
         losses["f0_ce_sung"] = f0_ce_sung.item()
         losses["consistency"] = consistency.item()
         if step_index % train.spectral_every == 0:
-            audio = synth.get_signal(controls, n_samples=b["audio"].shape[1], instrument_ids=b["instrument_id"])
+            audio = synth.get_signal(controls, n_samples=b["audio"].shape[1])
             spec = spectral(audio, b["audio"])
             loss = loss + spec
             losses["spectral"] = spec.item()
@@ -188,10 +188,10 @@ def train_synthesis_generator(
     result = run_loop(
         "synthesis-generator",
         run_dir,
-        {"synthesis_generator": model, "reverb": synth.reverb, "discriminator": disc},
+        {"synthesis_generator": model, "discriminator": disc},
         {"generator": opt_g, "discriminator": opt_d},
         step,
         loop,
         ctx,
     )
-    return unwrap(model_ddp), synth.reverb, result
+    return unwrap(model_ddp), result

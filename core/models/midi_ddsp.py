@@ -24,7 +24,10 @@ def _dataclass_from(cls, values: dict):
 
 
 class MidiDDSP(nn.Module):
-    """Expression Generator + Synthesis Generator + DDSP synth (with the learned per-instrument reverb)."""
+    """Expression Generator + Synthesis Generator + dry DDSP synth.
+
+    Bundles of format /1 also carry a learned reverb; it is not used (renders are dry, and a room is added on
+    request by `core.room`)."""
 
     def __init__(self, config: dict):
         super().__init__()
@@ -38,14 +41,7 @@ class MidiDDSP(nn.Module):
             _dataclass_from(SynthesisGeneratorConfig, config["synthesis_generator"])
         )
         sg = self.synthesis_generator.config
-        self.synth = DDSPSynth(
-            self.sample_rate,
-            FRAME_RATE,
-            sg.n_harmonics,
-            sg.n_noise_bands,
-            reverb_length_s=float(config["reverb_seconds"]),
-            n_instruments=sg.n_instruments,
-        )
+        self.synth = DDSPSynth(self.sample_rate, FRAME_RATE, sg.n_harmonics, sg.n_noise_bands)
         self.eval()
 
     @classmethod
@@ -53,14 +49,12 @@ class MidiDDSP(nn.Module):
         model = cls(bundle.config)
         model.expression_generator.load_state_dict(bundle.states["expression_generator"])
         model.synthesis_generator.load_state_dict(bundle.states["synthesis_generator"])
-        model.synth.reverb.load_state_dict(bundle.states["reverb"])
         return model.eval()
 
     def bundle_modules(self) -> dict[str, nn.Module]:
         return {
             "expression_generator": self.expression_generator,
             "synthesis_generator": self.synthesis_generator,
-            "reverb": self.synth.reverb,
         }
 
     def instrument_id(self, name: str) -> int:
@@ -124,12 +118,6 @@ class MidiDDSP(nn.Module):
 
     @torch.no_grad()
     def synthesize(self, controls: SynthControls, seed: int) -> np.ndarray:
-        """Dry audio for one segment's controls (reverb is applied later, once per instrument)."""
+        """Dry audio for one segment's controls."""
         generator = torch.Generator().manual_seed(seed)
-        return self.synth.get_signal(controls, generator=generator, reverb=False)[0].numpy()
-
-    @torch.no_grad()
-    def reverb_ir(self, instrument: str) -> np.ndarray:
-        """The instrument's learned IR as applied at inference (with the decay after the first second)."""
-        ids = torch.tensor([self.instrument_id(instrument)])
-        return self.synth.reverb.impulse_response(ids, decay=True)[0].numpy()
+        return self.synth.get_signal(controls, generator=generator)[0].numpy()

@@ -1,0 +1,40 @@
+"""Gain staging: each instrument's calibrated level, CC11 (expression) gain and the headroom rule for many parts."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from readdsp.core.performance import Part
+
+#: Loudness (LUFS, ITU-R BS.1770) of a sustained note at velocity 100 and volume 0.5, for every instrument.
+#: Each bundle's sidecar stores the gain per instrument that puts it there (`readdsp evaluate` measures it).
+REFERENCE_LUFS = -32.0
+#: The test note of the calibration: held this long, at this velocity and volume.
+CALIBRATION_NOTE_S = 2.0
+CALIBRATION_VELOCITY = 100
+CALIBRATION_VOLUME = 0.5
+EXPRESSION_CC = 11
+
+
+def headroom_gain(n_parts: int) -> float:
+    """Gain applied to every part of an n-part mix: 1/sqrt(n), so n uncorrelated parts at the same level sum to
+    the loudness of one (+3 dB per doubling of parts is taken back). One part keeps unity gain."""
+    return 1.0 / float(np.sqrt(max(n_parts, 1)))
+
+
+def db_to_gain(db: float) -> float:
+    """Decibels -> linear amplitude gain."""
+    return float(10.0 ** (db / 20.0))
+
+
+def expression_gain(part: Part, times_s: np.ndarray) -> np.ndarray | None:
+    """CC11 as a gain at `times_s`: (value/127)^2, the General MIDI curve (40 log10(v/127) dB) that FluidSynth and
+    the training renders follow; each value holds until the next event. None when the part has no CC11."""
+    events = sorted(part.cc.get(EXPRESSION_CC, []))
+    if not events:
+        return None
+    times = np.array([t for t, _ in events], dtype=np.float64)
+    values = np.array([v for _, v in events], dtype=np.float64)
+    index = np.searchsorted(times, times_s, side="right") - 1
+    held = np.where(index >= 0, values[np.maximum(index, 0)], 127.0)
+    return np.square(np.clip(held, 0.0, 127.0) / 127.0).astype(np.float32)
