@@ -19,7 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--real-excerpts", type=Path, help="shared/data/real-excerpts, for the mel distance")
     parser.add_argument("-o", "--output", type=Path, required=True, help="metrics JSON")
     parser.add_argument("--card", type=Path, help="also write the model card (Markdown) here")
-    parser.add_argument("--embed", action="store_true", help="also store the metrics in the bundle's config")
+    parser.add_argument(
+        "--embed", action="store_true", help="also store the metrics in the bundle's sidecar (NAME.json beside it)"
+    )
     parser.add_argument(
         "--how-trained", action="append", default=[], metavar="TEXT", help="training command for the card"
     )
@@ -30,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from readdsp.core.atomic import write_json
-    from readdsp.core.bundle import load_bundle, save_bundle
+    from readdsp.core.bundle import load_bundle, write_sidecar
     from readdsp.core.models.midi_ddsp import MidiDDSP
     from readdsp.core.render import Renderer
     from readdsp.datasets.cache import open_dataset
@@ -64,8 +66,7 @@ def run(args: argparse.Namespace) -> int:
         metrics["real_excerpts"] = compare_with_fluidsynth(Renderer(model, args.bundle), args.real_excerpts)
     write_json(args.output, metrics)
     if args.embed:
-        bundle.config["metrics"] = metrics
-        save_bundle(args.bundle, bundle.config, bundle.states)
+        write_sidecar(args.bundle, {"metrics": metrics})
     if args.card:
         commands = {f"training {i + 1}": text for i, text in enumerate(args.how_trained)}
         commands |= {

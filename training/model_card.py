@@ -31,7 +31,7 @@ def write_model_card(path: Path, config: dict, metrics: dict, commands: dict[str
         "",
         f"- Instruments: {', '.join(config['instruments'])} (one model, an instrument embedding)",
         f"- Sample rate: {config['sample_rate']} Hz (rendered output is resampled to any rate); frames: 250 Hz",
-        f"- Reverb: learned per instrument, {config['reverb_seconds']} s, exponential decay after the first second",
+        "- Output: dry (the training audio is dry); `--reverb AMOUNT` adds a room at render time",
         f"- Architecture: Synthesis Generator {config['synthesis_generator']}, "
         f"Expression Generator {config['expression_generator']}",
         "",
