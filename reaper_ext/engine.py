@@ -10,8 +10,12 @@ OSC protocol (UDP; every reply goes to the address the command came from; `id` i
     /readdsp/quit      id                         -> stop the engine
 
 Each accepted job replies `/readdsp/accepted id`, then `/readdsp/progress id done total` while it runs, then
-`/readdsp/done id <JSON summary>` or `/readdsp/error id <message>`. Unknown addresses and malformed
-arguments get `/readdsp/error id <message>`; the engine never stops because of a bad message.
+`/readdsp/done id <JSON summary>` or `/readdsp/error id <message>`. Addresses are matched literally (an OSC
+pattern such as `/readdsp/*` is an unknown command). A job's arguments are checked before it is accepted
+(the instrument must be one the engine has; the request id at most 200 characters). Up to `MAX_QUEUED_JOBS`
+jobs wait; beyond that a job is refused with an error ("busy"). Unknown addresses, malformed arguments,
+datagrams that are not OSC or are over 8 KB all get `/readdsp/error id <message>` and a log line; the engine
+never stops because of a bad message.
 `instrument` "" means "saved on the take, else the program mapping"; `seed` < 0 means "saved on the take,
 else 0". An item whose active take is a ReaDDSP render is rendered again from the MIDI take it came from.
 """
@@ -30,13 +34,11 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from pythonosc.dispatcher import Dispatcher
-from pythonosc.osc_message_builder import OscMessageBuilder
-from pythonosc.osc_server import ThreadingOSCUDPServer
 
 from readdsp import __version__
 from readdsp.core.errors import ReaDDSPError
 from readdsp.reaper_ext.bridge import ReaperBridge, expression_edits
+from readdsp.reaper_ext.osc_server import HOST, OscEndpoint
 from readdsp.reaper_ext.render_items import (
     RenderJob,
     apply_expression_edits,
@@ -47,7 +49,10 @@ from readdsp.reaper_ext.render_items import (
 )
 
 DEFAULT_PORT = 9737
-HOST = "127.0.0.1"
+COMMANDS = ("ping", "render", "restore", "effect_dataset", "status", "quit")
+MAX_QUEUED_JOBS = 512
+MAX_ID_CHARS = 200
+MAX_PATH_CHARS = 4096
 log = logging.getLogger("readdsp.engine")
 
 
@@ -95,25 +100,20 @@ class Engine:
         if removed:
             log.info("removed %d partial render(s) left by an earlier engine", removed)
         self.effect_dataset = effect_dataset
-        self.jobs: queue.Queue[Job | None] = queue.Queue()
+        self.jobs: queue.Queue[Job | None] = queue.Queue(maxsize=MAX_QUEUED_JOBS)
         self.done = 0
         self.state = "idle"
-        dispatcher = Dispatcher()
-        for command in ("ping", "render", "restore", "effect_dataset", "status", "quit"):
-            dispatcher.map(f"/readdsp/{command}", self._on_message, command, needs_reply_address=True)
-        dispatcher.set_default_handler(self._on_unknown, needs_reply_address=True)
-        self.server = ThreadingOSCUDPServer((HOST, port), dispatcher)
-        self.port = self.server.server_address[1]
+        self.endpoint = OscEndpoint(port, self._on_datagram_message, "/readdsp/error")
+        self.port = self.endpoint.port
         self._threads: list[threading.Thread] = []
         self.stopped = threading.Event()
 
     # --- lifecycle -----------------------------------------------------------------------------------------
     def start(self) -> Engine:
         worker = threading.Thread(target=self._work, name="readdsp-worker", daemon=True)
-        listener = threading.Thread(target=self.server.serve_forever, name="readdsp-osc", daemon=True)
-        self._threads = [worker, listener]
-        for thread in self._threads:
-            thread.start()
+        self._threads = [worker]
+        worker.start()
+        self.endpoint.start()
         log.info("engine %s listening on %s:%d", __version__, HOST, self.port)
         return self
 
@@ -121,9 +121,10 @@ class Engine:
         if self.stopped.is_set():
             return
         self.stopped.set()
+        for job in _drain(self.jobs):
+            self.send(job.reply_to, "/readdsp/error", job.request_id, "the engine stopped before this job ran")
+        self.endpoint.close()
         self.jobs.put(None)
-        self.server.shutdown()
-        self.server.server_close()
         for thread in self._threads:
             thread.join(timeout=30)
         log.info("engine stopped")
@@ -134,26 +135,21 @@ class Engine:
 
     # --- messages ------------------------------------------------------------------------------------------
     def send(self, reply_to: tuple[str, int], address: str, *args: Any) -> None:
-        builder = OscMessageBuilder(address=address)
-        for arg in args:
-            builder.add_arg(arg)
-        try:
-            self.server.socket.sendto(builder.build().dgram, reply_to)
-        except OSError as err:
-            log.warning("cannot reply to %s: %s", reply_to, err)
+        self.endpoint.send(reply_to, address, *args)
 
-    def _on_unknown(self, client: tuple[str, int], address: str, *args: Any) -> None:
-        request_id = str(args[0]) if args else ""
-        log.warning("unknown address %s %r", address, args)
-        self.send(client, "/readdsp/error", request_id, f"unknown command {address}")
-
-    def _on_message(self, client: tuple[str, int], address: str, fixed: list, *args: Any) -> None:
-        command = fixed[0]
+    def _on_datagram_message(self, client: tuple[str, int], address: str, args: tuple) -> None:
+        command = address[len("/readdsp/") :] if address.startswith("/readdsp/") else ""
+        if command not in COMMANDS:  # literal match: a pattern like /readdsp/* is not a command
+            request_id = str(args[0])[:MAX_ID_CHARS] if args else ""
+            log.warning("unknown address %s %r", address[:200], args[:4])
+            self.send(client, "/readdsp/error", request_id, f"unknown command {address[:200]}")
+            return
         try:
             request_id, params = self._parse(command, args)
         except ValueError as err:
-            log.warning("bad message %s %r: %s", address, args, err)
-            self.send(client, "/readdsp/error", str(args[0]) if args else "", f"{address}: {err}")
+            log.warning("bad message %s %r: %s", address, args[:4], err)
+            request_id = args[0][:MAX_ID_CHARS] if args and isinstance(args[0], str) else ""
+            self.send(client, "/readdsp/error", request_id, f"{address}: {err}")
             return
         if command == "ping":
             self.send(client, "/readdsp/pong", request_id, __version__)
@@ -162,15 +158,24 @@ class Engine:
         elif command == "quit":
             self.send(client, "/readdsp/done", request_id, json.dumps({"stopping": True}))
             threading.Thread(target=self.shutdown, daemon=True).start()
+        elif self.stopped.is_set():
+            self.send(client, "/readdsp/error", request_id, "the engine is stopping")
         else:
-            self.jobs.put(Job(command, request_id, params, client))
+            try:
+                self.jobs.put_nowait(Job(command, request_id, params, client))
+            except queue.Full:
+                log.warning("%s %s refused: %d jobs queued", command, request_id, MAX_QUEUED_JOBS)
+                self.send(client, "/readdsp/error", request_id, f"busy: {MAX_QUEUED_JOBS} jobs queued; try later")
+                return
             self.send(client, "/readdsp/accepted", request_id)
 
-    @staticmethod
-    def _parse(command: str, args: tuple) -> tuple[str, tuple]:
+    def _parse(self, command: str, args: tuple) -> tuple[str, tuple]:
+        """The request id and the job's checked arguments; ValueError says what is wrong."""
         if not args or not isinstance(args[0], str):
             raise ValueError("the first argument must be a request id string")
         request_id, rest = args[0], args[1:]
+        if len(request_id) > MAX_ID_CHARS:
+            raise ValueError(f"the request id is longer than {MAX_ID_CHARS} characters")
         if command == "render":
             if len(rest) > 2:
                 raise ValueError("expected: id [instrument] [seed]")
@@ -178,10 +183,15 @@ class Engine:
             seed = rest[1] if len(rest) > 1 else -1
             if not isinstance(instrument, str) or isinstance(seed, bool) or not isinstance(seed, int):
                 raise ValueError("instrument must be a string and seed an integer")
+            available = list(getattr(self.renderer, "instruments", None) or [])
+            if instrument and available and instrument not in available:
+                raise ValueError(f"unknown instrument {instrument[:60]!r}; expected one of {', '.join(available)}")
             return request_id, (instrument, seed)
         if command == "effect_dataset":
             if len(rest) > 1 or (rest and not isinstance(rest[0], str)):
                 raise ValueError("expected: id [output_dir]")
+            if rest and (len(rest[0]) > MAX_PATH_CHARS or "\0" in rest[0] or Path(rest[0]).is_file()):
+                raise ValueError("output_dir must be a folder path")
             return request_id, tuple(rest)
         if rest:
             raise ValueError(f"expected only a request id, got {len(args)} arguments")
@@ -287,6 +297,21 @@ class Engine:
             "muted": selection.muted,
             "messages": selection.messages,
         }
+
+
+def _drain(jobs: queue.Queue) -> list[Job]:
+    """Empty the queue: the jobs that will not run because the engine stops (logged)."""
+    left: list[Job] = []
+    while True:
+        try:
+            job = jobs.get_nowait()
+        except queue.Empty:
+            break
+        if job is not None:
+            left.append(job)
+    if left:
+        log.info("engine stopping: %d queued job(s) not run", len(left))
+    return left
 
 
 def summary_text(command: str, summary: dict) -> str:
