@@ -8,8 +8,12 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from readdsp.core.atomic import atomic_path
+import numpy as np
+import soundfile as sf
+
+from readdsp.core.atomic import atomic_path, write_wav
 from readdsp.core.errors import ReaDDSPError
 
 #: OUTFMT payloads (a project's <RENDER_CFG base64): "evaw" + bit depth byte.
@@ -106,3 +110,47 @@ def run_batch_convert(
         raise ReaDDSPError(
             f"REAPER batch convert wrote no output for {len(missing)} file(s), e.g. {missing[0]}", list_path
         )
+
+
+class ReaperBatchBackend:
+    """The dataset builder's REAPER backend: every split through `reaper -batchconvert` with the spec's .RfxChain.
+
+    It satisfies readdsp.datasets.effects.backend.EffectBackend without importing it (reaper_ext and datasets
+    do not import each other); the spec needs `sample_rate`, `tail_seconds`, `reaper_fxchain` and `path`.
+    """
+
+    name = "reaper"
+    compensates_latency = False
+    unchanged_hint = "the FX chain did nothing (is it bypassed, or did a plugin fail to load?)"
+    clip_hint = "lower --level or the plugin's output level"
+
+    def __init__(self, reaper: str | Path | None = None, timeout: float = 600.0):
+        self.reaper, self.timeout = reaper, timeout
+
+    def process(self, spec: Any, inputs: dict[str, np.ndarray], work_dir: Path) -> dict[str, np.ndarray]:
+        """Render every split in one batch; returns mono float32 outputs by split name."""
+        if spec.reaper_fxchain is None:
+            raise ReaDDSPError("the REAPER backend needs 'reaper': {'fxchain': 'file.RfxChain'} in the spec", spec.path)
+        if not Path(spec.reaper_fxchain).is_file():
+            raise ReaDDSPError(f"FX chain file not found: {spec.reaper_fxchain}", spec.path)
+        work_dir.mkdir(parents=True, exist_ok=True)
+        pairs = []
+        for name, audio in inputs.items():
+            src, dst = work_dir / f"{name}_clean.wav", work_dir / f"{name}_reaper.wav"
+            write_wav(src, audio, spec.sample_rate, subtype="PCM_24")
+            pairs.append((src, dst))
+        config = BatchConfig(spec.sample_rate, 1, spec.tail_seconds, Path(spec.reaper_fxchain))
+        list_path = write_batch_list(work_dir / "batch.txt", pairs, config)
+        run_batch_convert(list_path, [dst for _, dst in pairs], reaper=self.reaper, timeout=self.timeout)
+        return {name: _read_output(dst, spec.sample_rate) for name, (_, dst) in zip(inputs, pairs, strict=True)}
+
+
+def _read_output(path: Path, sample_rate: int) -> np.ndarray:
+    """REAPER's rendered file as mono float32, checked for its rate."""
+    try:
+        audio, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except Exception as err:  # soundfile raises LibsndfileError / RuntimeError for unreadable files
+        raise ReaDDSPError(f"cannot read REAPER's output ({err})", path) from err
+    if rate != sample_rate:
+        raise ReaDDSPError(f"REAPER wrote {rate} Hz, expected {sample_rate} Hz", path)
+    return audio.mean(axis=1)

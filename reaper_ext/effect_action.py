@@ -1,7 +1,12 @@
-"""The "Build effect dataset from track FX" job: track FX -> .RfxChain -> batch-converter dataset."""
+"""The "Build effect dataset from track FX" job: the selected track's FX -> .RfxChain + chain spec -> a build.
+
+The build itself is passed in (scripts/effects_cmd.py composes it with the dataset builder), so reaper_ext
+does not import datasets.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import platformdirs
@@ -10,11 +15,12 @@ from readdsp.core.atomic import write_bytes, write_json
 from readdsp.reaper_ext.bridge import ReaperBridge, fx_chain_from_track_chunk
 from readdsp.reaper_ext.render_items import slug
 
+#: build(spec_path, dataset_dir, minutes) -> the dataset folder it wrote.
+DatasetBuild = Callable[[Path, Path, float], Path]
 
-def build_effect_dataset(bridge: ReaperBridge, output_dir: str = "", minutes: float = 3.0) -> dict:
-    """Write the selected track's FX as an .RfxChain and build an effect dataset (REAPER backend)."""
-    from readdsp.datasets.effects.builder import build_dataset
 
+def build_effect_dataset(bridge: ReaperBridge, build: DatasetBuild, output_dir: str = "", minutes: float = 3.0) -> dict:
+    """Write the selected track's FX as an .RfxChain and its chain spec, then run `build` on them."""
     name, chunk = bridge.selected_track_chunk()
     base = Path(output_dir) if output_dir else Path(platformdirs.user_data_dir("readdsp")) / "effect-datasets"
     stem = slug(name or "track-fx")
@@ -23,5 +29,5 @@ def build_effect_dataset(bridge: ReaperBridge, output_dir: str = "", minutes: fl
         base / f"{stem}.chain.json",
         {"name": stem, "sample_rate": 48000, "tail_seconds": 1.0, "reaper": {"fxchain": str(fxchain)}},
     )
-    dataset = build_dataset(spec, base / stem, minutes=minutes, backend="reaper", overwrite=True, progress=False)
+    dataset = build(spec, base / stem, minutes)
     return {"dataset": str(dataset), "fxchain": str(fxchain), "spec": str(spec)}

@@ -14,7 +14,13 @@ import soundfile as sf
 from readdsp.core.errors import ReaDDSPError
 from readdsp.datasets.effects.builder import build_dataset
 from readdsp.datasets.effects.manifest import load_split, verify_dataset
-from readdsp.reaper_ext.batch_convert import BatchConfig, batch_list_text, run_batch_convert, write_batch_list
+from readdsp.reaper_ext.batch_convert import (
+    BatchConfig,
+    ReaperBatchBackend,
+    batch_list_text,
+    run_batch_convert,
+    write_batch_list,
+)
 
 GOLDEN = Path(__file__).parent / "golden" / "batch_list.txt"
 STANDIN_SOURCE = '''"""A stand-in for `reaper -batchconvert LIST` (REAPER can't run in CI): parses the
@@ -131,7 +137,7 @@ def test_reaper_backend_builds_aligned_dataset(tmp_path, monkeypatch):
     spec = tmp_path / "spec.json"
     spec.write_text(json.dumps({"name": "standin", "tail_seconds": 0.2, "reaper": {"fxchain": str(chain)}}))
     monkeypatch.setenv("READDSP_REAPER", str(_standin(tmp_path)))
-    out = build_dataset(spec, tmp_path / "ds", minutes=0.05, backend="reaper", progress=False)
+    out = build_dataset(spec, tmp_path / "ds", minutes=0.05, backend=ReaperBatchBackend(), progress=False)
     verify_dataset(out)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["backend"] == "reaper" and manifest["latency_samples"] == 37
@@ -147,5 +153,5 @@ def test_failed_reaper_run_leaves_no_dataset(tmp_path, monkeypatch):
     spec.write_text(json.dumps({"name": "broken", "reaper": {"fxchain": str(chain)}}))
     monkeypatch.setenv("READDSP_REAPER", str(_standin(tmp_path)))
     with pytest.raises(ReaDDSPError, match="exit code 3"):
-        build_dataset(spec, tmp_path / "ds", minutes=0.05, backend="reaper", progress=False)
+        build_dataset(spec, tmp_path / "ds", minutes=0.05, backend=ReaperBatchBackend(), progress=False)
     assert sorted(os.listdir(tmp_path)) == ["chains", "fake-reaper", "spec.json"]

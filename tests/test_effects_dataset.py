@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -108,11 +109,14 @@ def test_build_is_all_or_nothing(tmp_path):
 
 
 def test_nam_export_meets_nam_data_rules(tmp_path):
-    hot = build_dataset(_spec(tmp_path, [{"type": "distortion", "drive_db": 30}]), tmp_path / "hot", minutes=0.05)
-    with pytest.raises(ReaDDSPError, match="would clip"):
-        export_nam(hot, tmp_path / "hot_nam")
     chain = [{"type": "distortion", "drive_db": 20}, {"type": "gain", "gain_db": -6}]
     ds = build_dataset(_spec(tmp_path, chain, tail_seconds=0.1), tmp_path / "ds", minutes=0.1, progress=False)
+    hot = tmp_path / "hot"
+    shutil.copytree(ds, hot)
+    y, sr = sf.read(hot / "train_target.wav")
+    sf.write(hot / "train_target.wav", np.clip(4 * y, -1, 1), sr, subtype="FLOAT")  # a target that touches 0 dBFS
+    with pytest.raises(ReaDDSPError, match="would clip"):
+        export_nam(hot, tmp_path / "hot_nam")
     config = export_nam(ds, tmp_path / "nam")
     x, sr = sf.read(tmp_path / "nam" / "input.wav")
     y, _ = sf.read(tmp_path / "nam" / "output.wav")

@@ -9,17 +9,18 @@ import numpy as np
 import pedalboard
 import pytest
 
-from readdsp.core.effects.apply import apply_model
-from readdsp.core.effects.chorus import fit_chorus
-from readdsp.core.effects.chorus_dsp import ChorusParams
+from readdsp.core.effects.chorus_dsp import JuceChorusModel
 from readdsp.core.effects.esr import esr
-from readdsp.core.effects.fir import apply_fir
-from readdsp.core.effects.model_file import EffectModel, load_model, save_model
-from readdsp.core.effects.shaper import apply_shaper, fit_shaper_fir
-from readdsp.core.effects.wiener_hammerstein import apply_wiener_hammerstein, fit_wiener_hammerstein
+from readdsp.core.effects.fir_stream import apply_fir
+from readdsp.core.effects.model_file import load_model, save_model
+from readdsp.core.effects.shaper import apply_shaper
+from readdsp.core.effects.wiener_hammerstein import apply_wiener_hammerstein
 from readdsp.core.errors import ReaDDSPError
 from readdsp.datasets.effects.capture import capture_signal
 from readdsp.datasets.effects.signals import seed_signals
+from readdsp.training.effects.chorus_fit import fit_chorus
+from readdsp.training.effects.shaper_fit import fit_shaper_fir
+from readdsp.training.effects.wiener_hammerstein_fit import fit_wiener_hammerstein
 
 SR = 48000
 
@@ -86,17 +87,16 @@ def test_chorus_fit_recovers_pedalboard_chorus(tmp_path):
     assert p.centre == pytest.approx(7.0e-3 * SR, abs=1.0)
     assert p.swing == pytest.approx(0.3 * 10e-3 * SR, abs=1.0)  # JUCE: 20 ms * depth / 2
     assert p.feedback == pytest.approx(0.2, abs=0.02) and p.wet == pytest.approx(0.4, abs=0.02)
-    model = EffectModel("chorus", SR, {"params": np.array(list(p.as_dict().values()))}, {})
-    save_model(tmp_path / "c.safetensors", model)
+    save_model(tmp_path / "c.safetensors", JuceChorusModel(SR, p))
     loaded = load_model(tmp_path / "c.safetensors")
     x_test = _material(12.0, 3)
-    assert esr(apply_model(loaded, x_test, SR), render(x_test)) < 0.02  # issue target: 0.1
-    assert ChorusParams(*loaded.arrays["params"]).rate_hz == pytest.approx(p.rate_hz)
+    assert esr(loaded.process(x_test, SR), render(x_test)) < 0.02  # issue target: 0.1
+    assert loaded.params.rate_hz == pytest.approx(p.rate_hz)
 
 
 def test_nam_metadata_from_spec_is_checked_and_merged():
     pytest.importorskip("nam")
-    from readdsp.core.effects.nam_train import nam_user_metadata, with_user_metadata
+    from readdsp.training.effects.nam_train import nam_user_metadata, with_user_metadata
 
     user = nam_user_metadata({"gear_type": "pedal", "tone_type": "fuzz", "name": "Fuzz"}, "spec.json")
     assert user == {"gear_type": "pedal", "tone_type": "fuzz", "name": "Fuzz"}

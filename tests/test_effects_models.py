@@ -10,13 +10,14 @@ import pytest
 import soundfile as sf
 
 from readdsp.core.effects.esr import esr
-from readdsp.core.effects.fir import apply_fir, fit_fir
+from readdsp.core.effects.fir_stream import apply_fir
 from readdsp.core.effects.model_file import load_model
-from readdsp.core.effects.train import train_model
 from readdsp.core.errors import ReaDDSPError
 from readdsp.datasets.effects.builder import build_dataset
 from readdsp.datasets.effects.manifest import load_split
 from readdsp.scripts.cli import main as cli_main
+from readdsp.training.effects.fir_fit import fit_fir
+from readdsp.training.effects.train import train_model
 
 
 def test_esr_of_known_errors():
@@ -51,7 +52,7 @@ def gain_delay_dataset(tmp_path_factory) -> Path:
 def test_fir_model_fits_pedalboard_gain_delay_exactly(gain_delay_dataset, tmp_path):
     result = train_model(gain_delay_dataset, "fir", tmp_path / "m.safetensors", max_seconds=30)
     assert result["test_esr"] < 1e-4 and result["val_esr"] < 1e-4
-    taps = load_model(tmp_path / "m.safetensors").arrays["fir"]
+    taps = load_model(tmp_path / "m.safetensors").arrays()["fir"]
     g = 10 ** (-6 / 20)
     echo = int(np.argmax(np.abs(taps[1:]))) + 1
     assert abs(echo - 480) <= 1  # pedalboard puts a 10 ms delay at 479 samples

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numba
 import numpy as np
+
+from readdsp.core.effects.base import EffectModel, require, vector
+from readdsp.core.effects.delay_line import DelayLine
+
+N_PARAMS = 8
 
 
 @dataclass
@@ -34,54 +40,79 @@ class ChorusParams:
 
 
 @numba.njit(cache=True)
-def _delay_line(x, delays, feedback):  # noqa: ANN001, ANN202
-    n = len(x)
-    fed = np.zeros(n)
-    wet = np.zeros(n)
-    last = 0.0
-    for i in range(n):
-        fed[i] = x[i] - feedback * last
-        pos = i - delays[i]
-        j = int(np.floor(pos))
-        frac = pos - j
-        a = fed[j] if 0 <= j <= i else 0.0
-        b = fed[j + 1] if 0 <= j + 1 <= i else 0.0
-        wet[i] = a + frac * (b - a)
-        last = wet[i]
-    return wet
-
-
-@numba.njit(cache=True)
-def _float32_phase(n, increment):  # noqa: ANN001, ANN202
+def _float32_phase(n, increment, start):  # noqa: ANN001, ANN202
     out = np.empty(n, np.float32)
     two_pi = np.float32(2 * np.pi)
-    phase = np.float32(0.0)
+    phase = np.float32(start)
     for i in range(n):
         out[i] = phase
         phase = np.float32(phase + increment)
         while phase >= two_pi:
             phase = np.float32(phase - two_pi)
-    return out
+    return out, phase
 
 
-def lfo_phase(rate_hz: float, n: int, sr: int) -> np.ndarray:
-    """The LFO's phase (radians, float32 accumulation from 0) for n samples."""
-    increment = np.float32(np.float32(2 * np.pi) * np.float32(rate_hz) / np.float32(sr))
-    return _float32_phase(n, increment).astype(np.float64)
+class JuceChorus:
+    """The chorus as a stream: the float32 LFO phase and the delay line carry over between calls."""
 
+    def __init__(self, p: ChorusParams, sample_rate: int):
+        self.p, self.sample_rate = p, int(sample_rate)
+        self._increment = np.float32(np.float32(2 * np.pi) * np.float32(p.rate_hz) / np.float32(sample_rate))
+        self._line = DelayLine(-p.feedback)
+        self.reset()
 
-def lfo_delays(p: ChorusParams, n: int, sr: int) -> np.ndarray:
-    """Per-sample delay in samples for the first n output samples."""
-    return np.maximum(p.min_delay, p.centre + p.swing * np.sin(lfo_phase(p.rate_hz, n, sr) + p.phase))
+    def reset(self) -> None:
+        self._phase = np.float32(0.0)
+        self._line.reset()
+
+    def wet(self, x: np.ndarray) -> np.ndarray:
+        """The delay line's output (before the dry/wet mix), float64."""
+        phase, self._phase = _float32_phase(len(x), self._increment, self._phase)
+        lfo = np.sin(phase.astype(np.float64) + self.p.phase)
+        delays = np.maximum(self.p.min_delay, self.p.centre + self.p.swing * lfo)
+        return self._line(np.asarray(x, np.float64), delays)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.p.dry * np.asarray(x, np.float64) + self.p.wet * self.wet(x)
 
 
 def wet_signal(x: np.ndarray, p: ChorusParams, sr: int) -> np.ndarray:
-    """The delay line's output (before the dry/wet mix), float64."""
-    x = np.asarray(x, np.float64)
-    return _delay_line(x, lfo_delays(p, len(x), sr), float(p.feedback))
+    """The delay line's output from rest, float64."""
+    return JuceChorus(p, sr).wet(x)
 
 
 def render_chorus(x: np.ndarray, p: ChorusParams, sr: int) -> np.ndarray:
     """The chorus output for mono input that starts where the LFO restarts."""
-    x = np.asarray(x, np.float64)
-    return (p.dry * x + p.wet * wet_signal(x, p, sr)).astype(np.float32)
+    return JuceChorus(p, sr)(x).astype(np.float32)
+
+
+class JuceChorusModel(EffectModel):
+    """The grey box fitted to pedalboard's (JUCE's) Chorus."""
+
+    kind = "chorus"
+
+    def __init__(self, sample_rate: int, params: ChorusParams):
+        super().__init__(sample_rate)
+        self.params = params
+        self._chorus = JuceChorus(params, sample_rate)
+
+    def _process(self, audio: np.ndarray) -> np.ndarray:
+        return self._chorus(audio)
+
+    def reset(self) -> None:
+        self._chorus.reset()
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"params": np.array(list(self.params.as_dict().values()), np.float64)}
+
+    def config(self) -> dict[str, Any]:
+        return {"params": self.params.as_dict()}
+
+    @classmethod
+    def from_arrays(cls, sample_rate: int, arrays: dict[str, np.ndarray], config: dict[str, Any]) -> JuceChorusModel:
+        values = vector(arrays, "params", N_PARAMS)
+        require(len(values) == N_PARAMS, f"params must hold {N_PARAMS} values")
+        p = ChorusParams(*(float(v) for v in values))
+        require(0 < p.rate_hz <= 50 and abs(p.feedback) < 1, "chorus rate or feedback out of range")
+        require(0 <= p.min_delay and p.centre + abs(p.swing) < 8000, "chorus delays out of range")
+        return cls(sample_rate, p)

@@ -1,58 +1,34 @@
-"""A learned FIR filter: least squares by conjugate gradients on FFT convolutions (exact for LTI effects)."""
+"""The learned-FIR effect model (exact for linear time-invariant effects: delay, reverb, cab, filters)."""
 
 from __future__ import annotations
 
-import time
+from typing import Any
 
 import numpy as np
-from scipy import fft, signal
+
+from readdsp.core.effects.base import EffectModel, vector
+from readdsp.core.effects.fir_stream import FirStream
 
 
-def apply_fir(taps: np.ndarray, audio: np.ndarray) -> np.ndarray:
-    """Causal FIR filtering, output the input's length."""
-    audio = np.asarray(audio, np.float32)
-    return signal.oaconvolve(audio, np.asarray(taps, np.float32))[: len(audio)].astype(np.float32)
+class FirModel(EffectModel):
+    """out = taps * audio."""
 
+    kind = "fir"
 
-def fit_fir(
-    x: np.ndarray,
-    y: np.ndarray,
-    length: int,
-    max_iterations: int = 200,
-    max_seconds: float = 300.0,
-    ridge: float = 1e-6,
-) -> np.ndarray:
-    """Taps h (len `length`) minimising ||x*h - y||^2 + ridge*||h||^2, started from a spectral-ratio estimate.
+    def __init__(self, sample_rate: int, taps: np.ndarray):
+        super().__init__(sample_rate)
+        self.taps = np.asarray(taps, np.float32)
+        self._fir = FirStream(self.taps)
 
-    x should end with at least `length` samples of silence (our dataset inputs end with the tail), so the full
-    convolution and the N-sample target coincide.
-    """
-    x = np.asarray(x, np.float64)
-    y = np.asarray(y, np.float64)
-    n = len(x)
-    nfft = fft.next_fast_len(n + length, real=True)
-    spec_x = fft.rfft(x, nfft)
-    power = np.abs(spec_x) ** 2
-    spec_y = fft.rfft(y, nfft)
-    lam = ridge * float(power.mean())
+    def _process(self, audio: np.ndarray) -> np.ndarray:
+        return self._fir(audio)
 
-    def normal(h: np.ndarray) -> np.ndarray:
-        return fft.irfft(power * fft.rfft(h, nfft), nfft)[:length] + lam * h
+    def reset(self) -> None:
+        self._fir.reset()
 
-    rhs = fft.irfft(np.conj(spec_x) * spec_y, nfft)[:length]
-    h = fft.irfft(np.conj(spec_x) * spec_y / (power + lam + 1e-3 * power.mean()), nfft)[:length]
-    residual = rhs - normal(h)
-    direction = residual.copy()
-    rs = float(residual @ residual)
-    start = time.monotonic()
-    for _ in range(max_iterations):
-        if rs <= 1e-20 * float(rhs @ rhs) or time.monotonic() - start > max_seconds:
-            break
-        ad = normal(direction)
-        alpha = rs / float(direction @ ad)
-        h += alpha * direction
-        residual -= alpha * ad
-        rs_new = float(residual @ residual)
-        direction = residual + (rs_new / rs) * direction
-        rs = rs_new
-    return h.astype(np.float32)
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"fir": self.taps}
+
+    @classmethod
+    def from_arrays(cls, sample_rate: int, arrays: dict[str, np.ndarray], config: dict[str, Any]) -> FirModel:
+        return cls(sample_rate, vector(arrays, "fir"))

@@ -87,3 +87,18 @@ def process(spec: ChainSpec, audio: np.ndarray) -> np.ndarray:
     board = build_board(spec)
     out = board(np.asarray(audio, np.float32)[None, :], spec.sample_rate, reset=True)
     return np.asarray(out, np.float32).mean(axis=0)
+
+
+class PedalboardBackend:
+    """The built-in backend: the spec's `chain` through pedalboard, a fresh board per split."""
+
+    name = "builtin"
+    compensates_latency = True
+    unchanged_hint = "check the spec's chain"
+    clip_hint = "lower the chain's output gain or --level"
+
+    def process(self, spec: ChainSpec, inputs: dict[str, np.ndarray], work_dir: Path) -> dict[str, np.ndarray]:
+        if not spec.effects:
+            where = "; a spec with only a 'reaper' section needs --backend reaper" if spec.reaper_fxchain else ""
+            raise ReaDDSPError(f"the spec's chain is empty, so the output would equal the input{where}", spec.path)
+        return {name: process(spec, audio) for name, audio in inputs.items()}

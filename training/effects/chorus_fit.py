@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from scipy import fft, optimize
+from scipy import optimize
 
 from readdsp.core.effects.chorus_dsp import ChorusParams, JuceChorusModel, wet_signal
 from readdsp.training.effects.delay_track import delay_track
@@ -105,8 +105,9 @@ def refine(x: np.ndarray, y: np.ndarray, p: ChorusParams, sr: int, max_seconds: 
 def fit_chorus(x: np.ndarray, y: np.ndarray, sr: int, max_seconds: float = 300.0) -> ChorusParams:
     """Initial LFO from the delay track of the first TRACK_SECONDS, then refinement on the whole signal."""
     head = int(TRACK_SECONDS * sr)
-    times, delays = delay_track(np.asarray(x[:head], np.float64), np.asarray(y[:head], np.float64), sr,
-                                MIN_DELAY_SECONDS, MAX_DELAY_SECONDS)
+    times, delays = delay_track(
+        np.asarray(x[:head], np.float64), np.asarray(y[:head], np.float64), sr, MIN_DELAY_SECONDS, MAX_DELAY_SECONDS
+    )
     if len(times) < 8:
         rate, phase, centre, swing = 1.0, 0.0, float(np.median(delays)) if len(delays) else 0.007 * sr, 0.0
     else:

@@ -81,8 +81,11 @@ def nam_learning_config(max_seconds: float, max_epochs: int, max_steps: int | No
 
 def nam_user_metadata(spec_nam: dict[str, Any], where: str | Path) -> dict[str, Any]:
     """The chain spec's `nam` field, checked against NAM's UserMetadata (name, gear_type, tone_type...)."""
-    from nam.models.metadata import UserMetadata
-    from pydantic import ValidationError
+    try:
+        from nam.models.metadata import UserMetadata
+        from pydantic import ValidationError
+    except ImportError as err:
+        raise ReaDDSPError("NAM metadata needs neural-amp-modeler: pip install 'readdsp[effects]'") from err
 
     unknown = sorted(set(spec_nam) - set(UserMetadata.model_fields))
     if unknown:
@@ -119,7 +122,7 @@ def train_nam(
     try:
         from nam.train.full import main as nam_full_main
     except ImportError as err:
-        raise ReaDDSPError("--model nam needs neural-amp-modeler (pip install neural-amp-modeler)") from err
+        raise ReaDDSPError("--model nam needs neural-amp-modeler: pip install 'readdsp[effects]'") from err
     spec_nam = (read_manifest(dataset_dir).get("chain_spec") or {}).get("nam") or {}
     user = nam_user_metadata(spec_nam, Path(dataset_dir) / "manifest.json")
     work = Path(tempfile.mkdtemp(prefix="readdsp-nam-"))

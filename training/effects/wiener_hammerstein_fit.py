@@ -8,7 +8,6 @@ import numpy as np
 from scipy import fft
 
 from readdsp.core.effects.fir_stream import apply_fir
-from readdsp.core.effects.shaper import apply_shaper
 from readdsp.core.effects.wiener_hammerstein import apply_wiener_hammerstein
 from readdsp.training.effects.shaper_fit import SHAPER_FIT_SECONDS, fit_shaper_fir
 
