@@ -7,6 +7,7 @@ import pytest
 
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.features import extract_expression
+from readdsp.core.features.expression import REFERENCE_SCALE, ExpressionScale, volume_from_db
 from readdsp.core.performance import CONTROL_NAMES
 
 FRAME_RATE = 250
@@ -162,3 +163,19 @@ def test_mismatched_lengths_are_rejected():
     p["amplitude"] = p["amplitude"][:90]
     with pytest.raises(ReaDDSPError, match="frame counts differ"):
         extract_expression(**p, notes=[(PITCH, 0, 90)])
+
+
+def test_fitted_scale_puts_a_corpus_inside_the_control_range() -> None:
+    rng = np.random.default_rng(0)
+    volume_db, attack_db = rng.normal(-25.0, 8.0, 5000), rng.normal(-70.0, 5.0, 5000)
+    scale = ExpressionScale.from_data(volume_db, attack_db)
+    volume = volume_from_db(volume_db, scale)
+    assert np.percentile(volume, 1) == pytest.approx(0.05, abs=0.01)
+    assert np.percentile(volume, 99) == pytest.approx(0.95, abs=0.01)
+    assert np.mean((volume <= 0) | (volume >= 1)) < 0.02
+    assert ExpressionScale.from_dict(scale.to_dict()) == scale
+    assert ExpressionScale.from_dict(None) == REFERENCE_SCALE
+    with pytest.raises(ReaDDSPError, match="not increasing"):
+        ExpressionScale.from_dict({"volume_db": [-10, -20], "attack_db": [-100, -60]})
+    with pytest.raises(ReaDDSPError, match="malformed"):
+        ExpressionScale.from_dict({"volume_db": ["x"]})

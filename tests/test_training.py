@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 import torch
 
+from readdsp.core.bundle import read_bundle_config
+from readdsp.core.features.expression import ExpressionScale
 from readdsp.core.performance import Note, Part, Performance
 from readdsp.core.render import Renderer
 
@@ -65,6 +67,10 @@ def test_pipeline_trains_resumes_and_exports_a_renderable_bundle(corpus: Path, t
     assert len(list((run_dir / "annotations").glob("*.npz"))) == len(
         json.loads((corpus / "manifest.json").read_text())["examples"]
     )
+    # the annotations' expression scale was fitted to the corpus, and the bundle carries it
+    scale = json.loads((run_dir / "annotations" / "expression_scale.json").read_text())
+    assert scale != ExpressionScale().to_dict()
+    assert ExpressionScale.from_dict(read_bundle_config(bundle)["expression_scale"]).to_dict() == scale
 
     # resuming continues from the checkpoint instead of starting over
     run(*CLI, "train", "expression-generator", str(corpus), *common, "--steps", "4")

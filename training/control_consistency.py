@@ -13,7 +13,10 @@ import torch
 
 from readdsp.core.features.expression import (
     ATTACK_FRAMES,
+    BRIGHTNESS_HARMONICS,
     DB_RANGE,
+    REFERENCE_SCALE,
+    ExpressionScale,
     attack_from_db,
     brightness_from_centroid,
     vol_fluc_from_db,
@@ -31,13 +34,19 @@ VIBRATO_RATE_HZ = (4.5, 6.5)
 _COLUMN = {name: CONTROL_NAMES.index(name) for name in CONTROL_NAMES}
 _PITCH, _ONSET = 6, 7  # conditioning columns (see NoteFrames.stacked)
 PEAK_SOFTNESS_DB = 1.0  # temperature of the soft argmax standing in for vol_peak_pos's argmax
-# What parameters can express has a floor: the reference's dB floor (-80) puts volume at 1/6 and attack at 0.625, and
-# a harmonic distribution all in the fundamental (of 60) puts brightness at 1/12.
-_FLOOR = {
-    "volume": volume_from_db(-DB_RANGE),
-    "attack": attack_from_db(-DB_RANGE),
-    "brightness": brightness_from_centroid(1.0 / 60),
-}
+
+
+def control_floors(scale: ExpressionScale) -> dict[str, float]:
+    """What parameters can express has a floor: the reference's dB floor (-80) puts volume at 1/6 and attack at
+    0.625 on the reference scale, and a harmonic distribution all in the fundamental puts brightness at 1/12. A
+    fitted scale (see ExpressionScale.from_data) may put the dB floor under 0: then that control has no floor."""
+    return {
+        "volume": float(volume_from_db(-DB_RANGE, scale)),
+        "attack": float(attack_from_db(-DB_RANGE, scale)),
+        "brightness": float(brightness_from_centroid(1.0 / BRIGHTNESS_HARMONICS)),
+    }
+
+
 # Below its knee a floored control's target rises linearly from the floor to the knee. Clipping at the floor instead
 # would make every input under it ask for the same sound: a dead zone over the lower 62% of the attack knob, where
 # the round trip (Table 2) reads a flat line. Above the knee the target is the input itself. The knees sit under
@@ -104,7 +113,11 @@ def _per_note(values: torch.Tensor, slot: torch.Tensor, n_slots: int) -> torch.T
 
 
 def measured_controls(
-    conditioning: torch.Tensor, amplitude: torch.Tensor, harmonic_distribution: torch.Tensor, noise: torch.Tensor
+    conditioning: torch.Tensor,
+    amplitude: torch.Tensor,
+    harmonic_distribution: torch.Tensor,
+    noise: torch.Tensor,
+    scale: ExpressionScale = REFERENCE_SCALE,
 ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
     """(measured, wanted): per complete note, each MEASURED control from the parameters by the reference's formulas
     (a soft argmax for vol_peak_pos), and the control the conditioning asked for."""
@@ -122,7 +135,7 @@ def measured_controls(
 
     amp_db = floored_db(amplitude.reshape(n_rows, n_frames))
     harmonic_numbers = torch.arange(1, harmonic_distribution.shape[-1] + 1, dtype=amplitude.dtype)
-    brightness = (harmonic_distribution * harmonic_numbers).mean(-1)
+    brightness = (harmonic_distribution * harmonic_numbers).sum(-1) / BRIGHTNESS_HARMONICS
     noise_level = floored_db(noise).mean(-1)
 
     time = torch.arange(n_frames, dtype=amplitude.dtype).expand(n_rows, -1)
@@ -137,26 +150,27 @@ def measured_controls(
     volume_db = mean(amp_db)
     spread = (mean(amp_db**2) - volume_db**2).clamp(min=1e-6).sqrt()
     measured = {
-        "volume": volume_from_db(volume_db),
+        "volume": volume_from_db(volume_db, scale),
         "vol_fluc": vol_fluc_from_db(spread),
         "brightness": brightness_from_centroid(mean(brightness)),
-        "attack": attack_from_db(_per_note(noise_level[frames] * attack_frames, slot, n_slots) / attack_count),
+        "attack": attack_from_db(_per_note(noise_level[frames] * attack_frames, slot, n_slots) / attack_count, scale),
         "vol_peak_pos": _per_note(weight * position, slot, n_slots) / _per_note(weight, slot, n_slots).clamp(1e-8),
     }
     wanted = {name: mean(conditioning[..., _COLUMN[name]]) for name in MEASURED}
     return {k: v[notes] for k, v in measured.items()}, {k: v[notes] for k, v in wanted.items()}
 
 
-def expressible_target(name: str, wanted: torch.Tensor) -> torch.Tensor:
+def expressible_target(name: str, wanted: torch.Tensor, scale: ExpressionScale = REFERENCE_SCALE) -> torch.Tensor:
     """The value a control asked for should measure as: itself, except under a floored control's knee (see KNEE).
 
     No ceiling: the corpus's own controls pass 1 (half its notes are louder than volume 1, -30 dB), and such a note
     should measure as what its data measured.
     """
     wanted = wanted.clamp(min=0.0)
-    if name not in KNEE:
+    floor = control_floors(scale).get(name, 0.0)
+    if name not in KNEE or floor <= 0.0:
         return wanted
-    floor, knee = _FLOOR[name], KNEE[name]
+    knee = KNEE[name]
     return torch.where(wanted >= knee, wanted, floor + (knee - floor) * wanted / knee)
 
 
@@ -166,12 +180,13 @@ def consistency_loss(
     harmonic_distribution: torch.Tensor,
     noise: torch.Tensor,
     names: tuple[str, ...] = MEASURED,
+    scale: ExpressionScale = REFERENCE_SCALE,
 ) -> torch.Tensor:
     """Mean L1 between the controls asked for (as `expressible_target`s) and those measured, over `names`."""
-    measured, wanted = measured_controls(conditioning, amplitude, harmonic_distribution, noise)
+    measured, wanted = measured_controls(conditioning, amplitude, harmonic_distribution, noise, scale)
     if measured["volume"].numel() == 0:
         return amplitude.sum() * 0.0
-    terms = [(measured[name] - expressible_target(name, wanted[name])).abs().mean() for name in names]
+    terms = [(measured[name] - expressible_target(name, wanted[name], scale)).abs().mean() for name in names]
     return torch.stack(terms).mean()
 
 
@@ -181,6 +196,7 @@ def redrawn_consistency_loss(
     harmonic_distribution: torch.Tensor,
     noise: torch.Tensor,
     redrawn: list[str],
+    scale: ExpressionScale = REFERENCE_SCALE,
 ) -> torch.Tensor:
     """Consistency of redrawn rows, each scored on its redrawn control alone: the mean over the controls redrawn.
 
@@ -192,5 +208,5 @@ def redrawn_consistency_loss(
         rows = [i for i, picked in enumerate(redrawn) if picked == name]
         if rows:
             args = (t[rows] for t in (conditioning, amplitude, harmonic_distribution, noise))
-            terms.append(consistency_loss(*args, names=(name,)))
+            terms.append(consistency_loss(*args, names=(name,), scale=scale))
     return torch.stack(terms).mean() if terms else amplitude.sum() * 0.0

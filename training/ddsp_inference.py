@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,12 +10,14 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from readdsp.core.features import extract_expression
+from readdsp.core.atomic import write_json
+from readdsp.core.features import extract_expression, frame_features
+from readdsp.core.features.expression import ATTACK_FRAMES, ExpressionScale
 from readdsp.core.losses import MultiScaleSpectralLoss
 from readdsp.core.models.ddsp_inference import DDSPInference, DDSPInferenceConfig
 from readdsp.core.note_frames import FRAME_RATE, note_spans
 from readdsp.core.synth import DDSPSynth
-from readdsp.datasets.cache import open_dataset
+from readdsp.datasets.cache import Example, open_dataset
 from readdsp.training.data import Annotation, crop_batch, load_prepared
 from readdsp.training.distributed import DistContext, unwrap, wrap_ddp
 from readdsp.training.loop import LoopConfig, LoopResult, decay_learning_rate, run_loop
@@ -76,16 +79,31 @@ def train_ddsp_inference(
     return unwrap(model_ddp), result
 
 
+SCALE_FILE = "expression_scale.json"
+
+
+def read_expression_scale(annotations_dir: Path) -> ExpressionScale:
+    """The scale a run's annotations were extracted with (the reference's for runs that predate the file)."""
+    path = annotations_dir / SCALE_FILE
+    return ExpressionScale.from_dict(json.loads(path.read_text()) if path.is_file() else None)
+
+
 @torch.no_grad()
 def annotate_dataset(model: DDSPInference, dataset_dir: Path, out_dir: Path, chunk_frames: int = 2500) -> None:
-    """Run DDSP Inference over every example; save its scaled parameters and the notes' extracted expression."""
+    """Run DDSP Inference over every example and save its scaled parameters; then fit the expression scale to the
+    training split's note statistics (`ExpressionScale.from_data`) and store every note's extracted expression.
+
+    Parameters are kept per example (`params/`), so a rerun only redoes the expression pass.
+    """
     model.eval()
     dataset = open_dataset(dataset_dir)
     synth = make_synth(model.config.sample_rate, model.config.n_harmonics, model.config.n_noise_bands)
     hop = model.config.sample_rate // FRAME_RATE
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for example in tqdm(list(dataset.iter_examples()), desc="annotate"):
-        target = out_dir / f"{example.id}.npz"
+    params_dir = out_dir / "params"
+    params_dir.mkdir(parents=True, exist_ok=True)
+    examples = list(dataset.iter_examples())
+    for example in tqdm(examples, desc="annotate"):
+        target = params_dir / f"{example.id}.npz"
         if target.is_file():
             continue
         inst = torch.tensor([dataset.instrument_id(example.instrument)])
@@ -102,8 +120,36 @@ def annotate_dataset(model: DDSPInference, dataset_dir: Path, out_dir: Path, chu
         amplitude = torch.cat([c.amplitude for c in parts], 1)[0].numpy()
         distribution = torch.cat([c.harmonic_distribution for c in parts], 1)[0].numpy()
         noise = torch.cat([c.noise_magnitudes for c in parts], 1)[0].numpy()
+        Annotation(amplitude, distribution, noise, np.zeros((0, 6), np.float32)).save(target)
+
+    def note_rows(example: Example) -> list[tuple[int, int, int]]:
         notes = example.note_list()
-        spans = note_spans(notes, n_frames)
-        note_rows = [(n.pitch, int(s), int(e)) for n, (s, e) in zip(notes, spans, strict=True)]
-        expression = extract_expression(example.f0_hz, amplitude, distribution, noise, note_rows)
-        Annotation(amplitude, distribution, noise, np.asarray(expression, np.float32)).save(target)
+        spans = note_spans(notes, len(example.f0_hz))
+        return [(n.pitch, int(s), int(e)) for n, (s, e) in zip(notes, spans, strict=True)]
+
+    statistics = [
+        note_statistics(Annotation.load(params_dir / f"{ex.id}.npz"), note_rows(ex))
+        for ex in examples
+        if ex.split == "train"
+    ]
+    scale = ExpressionScale.from_data(*(np.concatenate(column) for column in zip(*statistics, strict=True)))
+    write_json(out_dir / SCALE_FILE, scale.to_dict())
+    for example in tqdm(examples, desc="expression"):
+        params = Annotation.load(params_dir / f"{example.id}.npz")
+        rows = note_rows(example)
+        expression = extract_expression(
+            example.f0_hz, params.amplitude, params.harmonic_distribution, params.noise_magnitudes, rows, scale=scale
+        )
+        params.expression = np.asarray(expression, np.float32)
+        params.save(out_dir / f"{example.id}.npz")
+
+
+def note_statistics(params: Annotation, rows: list[tuple[int, int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Per note, the raw statistics that volume and attack scale: mean amplitude dB, mean noise dB at the onset."""
+    features = frame_features(params.amplitude, params.harmonic_distribution, params.noise_magnitudes)
+    volume, attack = [], []
+    for pitch, start, stop in rows:
+        if pitch > 0 and stop - start >= 2:
+            volume.append(features["amplitude"][start:stop].mean())
+            attack.append(features["noise_level"][start : min(stop, start + ATTACK_FRAMES)].mean())
+    return np.asarray(volume), np.asarray(attack)

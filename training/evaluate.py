@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from readdsp.core.features import extract_expression
-from readdsp.core.features.expression import MIN_VIBRATO_NOTE_FRAMES
+from readdsp.core.features.expression import MIN_VIBRATO_NOTE_FRAMES, ExpressionScale
 from readdsp.core.losses import MultiScaleSpectralLoss
 from readdsp.core.models.ddsp_inference import DDSPInference
 from readdsp.core.models.midi_ddsp import MidiDDSP
@@ -108,13 +108,14 @@ def generate_window_params(model: MidiDDSP, w: Window, expressions: list[np.ndar
     return [{k: v[i].numpy() for k, v in controls.to_dict().items()} for i in range(n)]
 
 
-def extract_from_params(params: dict, rows: list[tuple[int, int, int]]) -> np.ndarray:
+def extract_from_params(params: dict, rows: list[tuple[int, int, int]], scale: ExpressionScale) -> np.ndarray:
     return extract_expression(
         params["f0_hz"],
         params["amplitude"],
         params["harmonic_distribution"],
         params["noise_magnitudes"],
         rows,
+        scale=scale,
     )
 
 
@@ -125,7 +126,7 @@ def synthesis_generator_rmse(model: MidiDDSP, windows: list[Window], seed: int =
         rows, truth = w.note_rows()
         if rows:
             (params,) = generate_window_params(model, w, [None], seed + i)
-            extracted = extract_from_params(params, rows)
+            extracted = extract_from_params(params, rows, model.expression_scale)
             errors.append(np.clip(extracted, 0, 1) - np.clip(truth, 0, 1))
     err = np.concatenate(errors)
     return {"rmse": float(np.sqrt(np.mean(err**2))), "per_control": _per_control_rmse(err), "notes": len(err)}
@@ -169,7 +170,7 @@ def control_round_trip(model: MidiDDSP, windows: list[Window], seed: int = 0) ->
                 expressions.append(expression)
             for value, params in zip(SWEEP, generate_window_params(model, w, expressions, seed + i), strict=True):
                 inputs += [value] * len(rows)
-                outputs += list(extract_from_params(params, rows)[:, c])
+                outputs += list(extract_from_params(params, rows, model.expression_scale)[:, c])
                 lengths += [offset - onset for _, onset, offset in rows]
                 sources += [w.prepared.example.source] * len(rows)
         sweep = ControlSweep(np.array(inputs), np.array(outputs), np.array(lengths) > MIN_NOTE_FRAMES.get(name, 0))

@@ -14,6 +14,7 @@ from readdsp.training.checkpoint import load_best, load_latest
 from readdsp.training.ddsp_inference import (
     DDSPInferenceTrainConfig,
     annotate_dataset,
+    read_expression_scale,
     train_ddsp_inference,
 )
 from readdsp.training.distributed import DistContext, barrier
@@ -117,6 +118,7 @@ def export_bundle(dataset_dir: Path, run: RunLayout, out: Path, name: str) -> Pa
         "instruments": list(dataset.instruments),
         "synthesis_generator": sg.config.to_dict(),
         "expression_generator": eg.config.to_dict(),
+        "expression_scale": read_expression_scale(run.annotations).to_dict(),
         "training": {"steps": {"expression_generator": eg_step, "synthesis_generator": sg_step}, **training},
         "data": dataset.manifest.get("settings", {}),
     }

@@ -31,7 +31,7 @@ from readdsp.training.control_consistency import (
     redrawn_consistency_loss,
 )
 from readdsp.training.data import crop_batch, load_prepared
-from readdsp.training.ddsp_inference import make_synth
+from readdsp.training.ddsp_inference import make_synth, read_expression_scale
 from readdsp.training.distributed import DistContext, average_gradients, unwrap, wrap_ddp
 from readdsp.training.loop import LoopConfig, LoopResult, decay_learning_rate, run_loop
 
@@ -117,6 +117,7 @@ def train_synthesis_generator(
     opt_g = torch.optim.Adam(model.parameters(), lr=train.learning_rate)
     opt_d = torch.optim.Adam(disc.parameters(), lr=train.disc_learning_rate, betas=(0.5, 0.9))
     examples = load_prepared(dataset_dir, "train", annotations_dir)
+    scale = read_expression_scale(annotations_dir)
     rng = np.random.default_rng(train.seed + 1000 * ctx.rank)
     generator = torch.Generator().manual_seed(train.seed + 1000 * ctx.rank)
     segment_frames = int(train.segment_seconds * FRAME_RATE)
@@ -134,8 +135,8 @@ def train_synthesis_generator(
             all_controls.harmonic_distribution,
             all_controls.noise_magnitudes,
         )
-        consistency = consistency_loss(*(t[:n_real] for t in measured)) + redrawn_consistency_loss(
-            *(t[n_real:] for t in measured), redrawn
+        consistency = consistency_loss(*(t[:n_real] for t in measured), scale=scale) + redrawn_consistency_loss(
+            *(t[n_real:] for t in measured), redrawn, scale
         )
         out = {k: v[:n_real] for k, v in out_all.items()}
         controls = SynthControls(**{k: v[:n_real] for k, v in all_controls.to_dict().items()})

@@ -7,6 +7,7 @@ Follows the reference dataset code (midi_ddsp `create_expression_generator_datas
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from typing import TypeVar
 
 import numpy as np
@@ -30,11 +31,64 @@ _INDEX = {name: i for i, name in enumerate(CONTROL_NAMES)}
 Values = TypeVar("Values")  # a float, a numpy array or a torch tensor
 
 
-# The reference's fixed scalings from note statistics to controls (same for all instruments). They are plain
-# arithmetic, so they serve numpy arrays here and torch tensors in training alike.
-def volume_from_db(mean_amplitude_db: Values) -> Values:
-    """Mean harmonic amplitude (dB) -> volume: -90 dB -> 0, -30 dB -> 1."""
-    return mean_amplitude_db / 60.0 + 1.5
+#: Brightness is the harmonic centroid over this many harmonics (the reference's K), whatever a model's K.
+BRIGHTNESS_HARMONICS = 60
+
+
+@dataclass(frozen=True)
+class ExpressionScale:
+    """Where volume and attack put 0 and 1, in dB: the two controls read absolute levels, so they depend on the
+    training audio's level. The reference (MIDI-DDSP on URMP) fixes them; a bundle stores the scale its annotations
+    used (`from_data` fits one to a corpus), and bundles without one use the reference's."""
+
+    volume_db: tuple[float, float] = (-90.0, -30.0)  # mean harmonic amplitude at volume 0 and at 1
+    attack_db: tuple[float, float] = (-105.0, -65.0)  # mean noise level over the first ATTACK_FRAMES at 0 and 1
+
+    def to_dict(self) -> dict:
+        return {k: list(v) for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, values: dict | None) -> ExpressionScale:
+        """The scale stored in a bundle or run (the reference's when absent); a ReaDDSPError if malformed."""
+        if not values:
+            return cls()
+        try:
+            scale = cls(**{k: (float(v[0]), float(v[1])) for k, v in values.items()})
+        except (TypeError, ValueError, IndexError) as err:
+            raise ReaDDSPError(f"malformed expression scale {values!r} ({err})") from None
+        for lo, hi in (scale.volume_db, scale.attack_db):
+            if not (np.isfinite(lo) and np.isfinite(hi) and -200.0 <= lo < hi <= 40.0):
+                raise ReaDDSPError(f"expression scale range ({lo}, {hi}) dB is not increasing within -200..40")
+        return scale
+
+    @classmethod
+    def from_data(
+        cls, volume_db: np.ndarray, attack_db: np.ndarray, low: float = 0.05, high: float = 0.95
+    ) -> ExpressionScale:
+        """The scale that puts the 1st and 99th percentiles of a corpus's note statistics at `low` and `high`, so
+        the generated controls use their range and no note sits at 0 or 1 (the reference's scale put half of a
+        FluidSynth corpus above volume 1)."""
+
+        def fitted(values: np.ndarray) -> tuple[float, float]:
+            q1, q99 = np.percentile(values[np.isfinite(values)], [1.0, 99.0])
+            span = max(float(q99 - q1), 1.0) / (high - low)
+            return round(float(q1) - low * span, 2), round(float(q1) - low * span + span, 2)
+
+        return cls(volume_db=fitted(np.asarray(volume_db)), attack_db=fitted(np.asarray(attack_db)))
+
+
+REFERENCE_SCALE = ExpressionScale()
+
+
+# The fixed maps from note statistics to controls (same for all instruments). They are plain arithmetic, so they
+# serve numpy arrays here and torch tensors in training alike.
+def _unit(value: Values, span: tuple[float, float]) -> Values:
+    return (value - span[0]) / (span[1] - span[0])
+
+
+def volume_from_db(mean_amplitude_db: Values, scale: ExpressionScale = REFERENCE_SCALE) -> Values:
+    """Mean harmonic amplitude (dB) -> volume (reference: -90 dB -> 0, -30 dB -> 1)."""
+    return _unit(mean_amplitude_db, scale.volume_db)
 
 
 def vol_fluc_from_db(std_amplitude_db: Values) -> Values:
@@ -47,9 +101,9 @@ def brightness_from_centroid(mean_weighted_harmonic: Values) -> Values:
     return mean_weighted_harmonic * 5.0
 
 
-def attack_from_db(mean_noise_db: Values) -> Values:
-    """Mean noise level over the first ATTACK_FRAMES (dB) -> attack: -105 dB -> 0, -65 dB -> 1."""
-    return mean_noise_db / 40.0 + 2.625
+def attack_from_db(mean_noise_db: Values, scale: ExpressionScale = REFERENCE_SCALE) -> Values:
+    """Mean noise level over the first ATTACK_FRAMES (dB) -> attack (reference: -105 dB -> 0, -65 dB -> 1)."""
+    return _unit(mean_noise_db, scale.attack_db)
 
 
 def amplitude_to_db(amplitude: np.ndarray) -> np.ndarray:
@@ -69,12 +123,12 @@ def hz_to_midi(f0_hz: np.ndarray) -> np.ndarray:
 def frame_features(
     amplitude: np.ndarray, harmonic_distribution: np.ndarray, noise_magnitudes: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """Per-frame `amplitude` (dB), `brightness` (mean_k hd_k * k), `noise_level` (mean band dB), each [T]."""
+    """Per-frame `amplitude` (dB), `brightness` (sum_k hd_k * k / 60), `noise_level` (mean band dB), each [T]."""
     hd = np.asarray(harmonic_distribution, dtype=np.float64)
     harmonic_numbers = np.arange(1, hd.shape[-1] + 1)
     return {
         "amplitude": amplitude_to_db(amplitude),
-        "brightness": np.mean(hd * harmonic_numbers, axis=-1),
+        "brightness": np.sum(hd * harmonic_numbers, axis=-1) / BRIGHTNESS_HARMONICS,
         "noise_level": np.mean(amplitude_to_db(noise_magnitudes), axis=-1),
     }
 
@@ -138,6 +192,7 @@ def extract_expression(
     noise_magnitudes: np.ndarray,
     notes: Sequence[Sequence[float]] | np.ndarray,
     clip: bool = False,
+    scale: ExpressionScale = REFERENCE_SCALE,
 ) -> np.ndarray:
     """Expression controls [n_notes, 6] in CONTROL_NAMES order from 250 Hz synthesis parameters.
 
@@ -146,9 +201,10 @@ def extract_expression(
     (MIDI pitch, onset_frame, offset_frame) with an EXCLUSIVE offset (note frames onset..offset-1, i.e.
     the reference's inclusive offset index + 1), clipped to [0, T]. Rests (pitch 0) and notes shorter than
     2 frames (which the reference drops) get all zeros, as the reference gives rests.
-    Scaling (reference constants): volume = mean dB/60 + 1.5; vol_fluc = std dB * 2.5/60; vibrato = extent
-    x10; brightness = mean(sum_k hd_k k / K) x5; attack = mean noise dB over the first 10 frames /40 + 2.625
-    (a raw mean of exactly 0 stays 0 for volume and attack); vol_peak_pos = argmax frame / note length.
+    Scaling (reference constants; volume and attack by `scale`): volume = mean dB/60 + 1.5; vol_fluc = std dB *
+    2.5/60; vibrato = extent x10; brightness = mean(sum_k hd_k k / 60) x5; attack = mean noise dB over the first
+    10 frames /40 + 2.625 (a raw mean of exactly 0 stays 0 for volume and attack); vol_peak_pos = argmax frame /
+    note length.
     The reference does not clip extracted values (only generated ones at inference);
     `clip=True` clips to [0, 1].
     """
@@ -177,10 +233,10 @@ def extract_expression(
         deviation[np.abs(deviation) > MAX_PITCH_DEVIATION] = 0.0
         volume = amp_db.mean()
         attack = features["noise_level"][start : min(stop, start + ATTACK_FRAMES)].mean()
-        out[row, _INDEX["volume"]] = 0.0 if volume == 0.0 else volume_from_db(volume)
+        out[row, _INDEX["volume"]] = 0.0 if volume == 0.0 else volume_from_db(volume, scale)
         out[row, _INDEX["vol_fluc"]] = vol_fluc_from_db(amp_db.std())
         out[row, _INDEX["vibrato"]] = vibrato_extent(deviation) * 10.0
         out[row, _INDEX["brightness"]] = brightness_from_centroid(features["brightness"][start:stop].mean())
-        out[row, _INDEX["attack"]] = 0.0 if attack == 0.0 else attack_from_db(attack)
+        out[row, _INDEX["attack"]] = 0.0 if attack == 0.0 else attack_from_db(attack, scale)
         out[row, _INDEX["vol_peak_pos"]] = _peak_position(amp_db)
     return np.clip(out, 0.0, 1.0) if clip else out

@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from readdsp.core.bundle import Bundle
+from readdsp.core.features.expression import ExpressionScale
 from readdsp.core.models.expression_generator import (
     ExpressionGenerator,
     ExpressionGeneratorConfig,
@@ -34,6 +35,7 @@ class MidiDDSP(nn.Module):
         self.config = config
         self.instruments: list[str] = list(config["instruments"])
         self.sample_rate = int(config["sample_rate"])
+        self.expression_scale = ExpressionScale.from_dict(config.get("expression_scale"))
         self.expression_generator = ExpressionGenerator(
             _dataclass_from(ExpressionGeneratorConfig, config["expression_generator"])
         )
