@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from readdsp.core.performance import Part
+from readdsp.core.units import db_to_gain  # noqa: F401  (re-exported for the render path)
 
 #: Loudness (LUFS, ITU-R BS.1770) of a sustained note at velocity 100 and volume 0.5, for every instrument.
 #: Each bundle's sidecar stores the gain per instrument that puts it there (`readdsp evaluate` measures it).
@@ -20,11 +21,6 @@ def headroom_gain(n_parts: int) -> float:
     """Gain applied to every part of an n-part mix: 1/sqrt(n), so n uncorrelated parts at the same level sum to
     the loudness of one (+3 dB per doubling of parts is taken back). One part keeps unity gain."""
     return 1.0 / float(np.sqrt(max(n_parts, 1)))
-
-
-def db_to_gain(db: float) -> float:
-    """Decibels -> linear amplitude gain."""
-    return float(10.0 ** (db / 20.0))
 
 
 def expression_gain(part: Part, times_s: np.ndarray) -> np.ndarray | None:

@@ -11,16 +11,12 @@ from readdsp.core.models.expression_generator import (
     ExpressionGeneratorConfig,
     notes_with_rests,
 )
+from readdsp.core.models.f0_classes import class_to_f0_residual, f0_residual_to_class
 from readdsp.core.models.f0_sampler import sample_f0_packed
 from readdsp.core.models.layers import LogMel
-from readdsp.core.models.synthesis_generator import (
-    SynthesisGenerator,
-    SynthesisGeneratorConfig,
-    class_to_f0_residual,
-    f0_residual_to_class,
-    midi_to_hz,
-)
+from readdsp.core.models.synthesis_generator import SynthesisGenerator, SynthesisGeneratorConfig
 from readdsp.core.performance import Note
+from readdsp.core.units import midi_to_hz
 
 
 @pytest.fixture(autouse=True)

@@ -22,10 +22,9 @@ from readdsp.core.features.expression import (
     vol_fluc_from_db,
     volume_from_db,
 )
-from readdsp.core.models.synthesis_generator import midi_to_hz
 from readdsp.core.note_frames import FRAME_RATE
 from readdsp.core.performance import CONTROL_NAMES
-from readdsp.core.synth.ops import amplitude_to_db
+from readdsp.core.units import amplitude_to_db, midi_to_hz
 
 MEASURED = ("volume", "vol_fluc", "brightness", "attack", "vol_peak_pos")
 REDRAWN = (*MEASURED, "vibrato")

@@ -15,15 +15,11 @@ from readdsp.core.models.discriminator import (
     discriminator_loss,
     generator_adversarial_loss,
 )
-from readdsp.core.models.synthesis_generator import (
-    N_F0_CLASSES,
-    SynthesisGenerator,
-    SynthesisGeneratorConfig,
-    hz_to_midi,
-)
+from readdsp.core.models.f0_classes import N_F0_CLASSES
+from readdsp.core.models.synthesis_generator import SynthesisGenerator, SynthesisGeneratorConfig
 from readdsp.core.note_frames import FRAME_RATE
 from readdsp.core.synth.controls import SynthControls
-from readdsp.core.synth.ops import amplitude_to_db
+from readdsp.core.units import amplitude_to_db, hz_to_midi
 from readdsp.datasets.cache import open_dataset
 from readdsp.training.control_consistency import (
     consistency_loss,

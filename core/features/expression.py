@@ -12,8 +12,10 @@ from typing import TypeVar
 
 import numpy as np
 
+from readdsp.core import units
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.performance import CONTROL_NAMES, N_CONTROLS
+from readdsp.core.units import amplitude_to_db
 
 DB_RANGE = 80.0
 #: Frame period the reference's vibrato analysis assumes (250 Hz grid).
@@ -106,18 +108,10 @@ def attack_from_db(mean_noise_db: Values, scale: ExpressionScale = REFERENCE_SCA
     return _unit(mean_noise_db, scale.attack_db)
 
 
-def amplitude_to_db(amplitude: np.ndarray) -> np.ndarray:
-    """DDSP `amplitude_to_db`: 20*log10(a) with a floor of -80 dB."""
-    power = np.square(np.asarray(amplitude, dtype=np.float64))
-    return np.maximum(10.0 * np.log10(np.maximum(power, 10.0 ** (-DB_RANGE / 10.0))), -DB_RANGE)
-
-
 def hz_to_midi(f0_hz: np.ndarray) -> np.ndarray:
     """DDSP `hz_to_midi`, with 0 for frequencies <= 0."""
     f0 = np.asarray(f0_hz, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        midi = 12.0 * (np.log2(f0) - np.log2(440.0)) + 69.0
-    return np.where(f0 <= 0.0, 0.0, midi)
+    return np.where(f0 <= 0.0, 0.0, units.hz_to_midi(f0))
 
 
 def frame_features(

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from readdsp.core.models.layers import FcStack, LogMel
+from readdsp.core.units import hz_to_midi
 
 
 @dataclass
@@ -76,7 +77,7 @@ class DDSPInference(nn.Module):
         """Raw (pre-exp_sigmoid) parameters on the frame grid of `f0_hz` ([B, T])."""
         n_frames = f0_hz.shape[1]
         mel_feat = self.cnn(self.mel(audio, n_frames))
-        midi = 12.0 * torch.log2(f0_hz.clamp(min=1.0) / 440.0) + 69.0
+        midi = hz_to_midi(f0_hz)
         scalars = torch.stack([midi / 127.0, loudness_db / 80.0 + 1.0], dim=-1)
         inst = self.instrument(instrument_id)[:, None, :].expand(-1, n_frames, -1)
         h, _ = self.rnn(torch.cat([mel_feat, self.features(scalars), inst], dim=-1))

@@ -15,6 +15,7 @@ import numba
 import numpy as np
 import torch
 
+from readdsp.core.models.f0_classes import GO_TOKEN, N_F0_CLASSES
 from readdsp.core.models.packed_lstm import (
     SLOTS,
     accumulate_products,
@@ -27,7 +28,6 @@ from readdsp.core.models.packed_lstm import (
     widen_row,
 )
 from readdsp.core.models.precision import inference_dtype
-from readdsp.core.models.synthesis_generator import GO_TOKEN, N_F0_CLASSES
 
 NEGLIGIBLE_LOGIT = 20.0  # classes this far below the best have probability < 2e-9: left out of the nucleus
 

@@ -8,12 +8,17 @@ import numpy as np
 import torch
 from torch import nn
 
+from readdsp.core.models.f0_classes import (
+    GO_TOKEN,
+    N_F0_CLASSES,
+    class_to_f0_residual,
+    f0_residual_to_class,
+)
+from readdsp.core.models.f0_sampler import sample_f0_packed
 from readdsp.core.models.layers import DilatedConvStack, FcStack, cast_linear
 from readdsp.core.models.packed_lstm import lstm_packed
 from readdsp.core.models.precision import inference_dtype
-
-N_F0_CLASSES = 201  # f0 residual vs the note pitch in [-1, +1] semitone, 1-cent bins
-GO_TOKEN = N_F0_CLASSES  # "previous output" at the first frame
+from readdsp.core.units import hz_to_midi, midi_to_hz
 
 
 @dataclass
@@ -37,24 +42,6 @@ class SynthesisGeneratorConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def f0_residual_to_class(residual_semitones: torch.Tensor) -> torch.Tensor:
-    """Semitone residual -> class index (clamped to [-1, +1] semitone)."""
-    return torch.round(residual_semitones.clamp(-1.0, 1.0) * 100.0 + 100.0).long()
-
-
-def class_to_f0_residual(index: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
-    """Class index -> semitone residual."""
-    return (index - 100) / 100.0
-
-
-def midi_to_hz(midi: torch.Tensor) -> torch.Tensor:
-    return 440.0 * torch.pow(2.0, (midi - 69.0) / 12.0)
-
-
-def hz_to_midi(hz: torch.Tensor) -> torch.Tensor:
-    return 12.0 * torch.log2(hz.clamp(min=1.0) / 440.0) + 69.0
 
 
 class SynthesisGenerator(nn.Module):
@@ -172,8 +159,6 @@ class SynthesisGenerator(nn.Module):
         f0 is sampled autoregressively (nucleus sampling, compiled loop), then the parameters are decoded. Rows are
         independent of each other, and large products run in `inference_dtype()`. Returns [N, ...] tensors.
         """
-        from readdsp.core.models.f0_sampler import sample_f0_packed
-
         dtype = inference_dtype()
         z = self.encode_packed(conditioning.to(dtype), torch.repeat_interleave(instrument_id, lengths))
         context = self.f0_context_packed(z, lengths)

@@ -6,6 +6,8 @@ import math
 
 import torch
 
+from readdsp.core.units import amplitude_to_db  # noqa: F401  (re-exported: the synth's dB)
+
 INTERPOLATION_METHODS = ("linear", "window")
 
 
@@ -19,12 +21,6 @@ def exp_sigmoid(
 def safe_log(x: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
     """Natural log with inputs below `eps` clamped to `eps` (as ddsp's `safe_log`)."""
     return torch.log(torch.clamp(x, min=eps))
-
-
-def amplitude_to_db(amplitude: torch.Tensor, floor_db: float = -80.0) -> torch.Tensor:
-    """20*log10(amplitude), floored at `floor_db` dB."""
-    floor_amplitude = 10.0 ** (floor_db / 20.0)
-    return 20.0 * torch.log10(torch.clamp(amplitude, min=floor_amplitude))
 
 
 def interpolation_weight(t: torch.Tensor, method: str) -> torch.Tensor:
