@@ -51,8 +51,8 @@ def note_spans(notes: list[Note], n_frames: int, frame_rate: int = FRAME_RATE) -
     """
     spans = np.zeros((len(notes), 2), dtype=np.int64)
     for i, note in enumerate(notes):
-        start = int(min(time_to_frame(note.onset, frame_rate), max(n_frames - 1, 0)))
-        end = int(max(time_to_frame(note.offset, frame_rate), start + 1))
+        start = min(int(time_to_frame(note.onset, frame_rate)), max(n_frames - 1, 0))
+        end = max(int(time_to_frame(note.offset, frame_rate)), start + 1)
         if i + 1 < len(notes):
             end = min(end, max(int(time_to_frame(notes[i + 1].onset, frame_rate)), start + 1))
         spans[i] = (start, min(end, n_frames))

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import TypeVar
 
 import numpy as np
 
 from readdsp.core import units
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.performance import CONTROL_NAMES, N_CONTROLS
-from readdsp.core.units import amplitude_to_db
+from readdsp.core.units import Values, amplitude_to_db
 
 DB_RANGE = 80.0
 #: Frame period the reference's vibrato analysis assumes (250 Hz grid).
@@ -28,9 +27,6 @@ VIBRATO_RATE_RANGE_HZ = (3.0, 9.0)
 MAX_PITCH_DEVIATION = 2.0
 
 _INDEX = {name: i for i, name in enumerate(CONTROL_NAMES)}
-
-
-Values = TypeVar("Values")  # a float, a numpy array or a torch tensor
 
 
 #: Brightness is the harmonic centroid over this many harmonics (the reference's K), whatever a model's K.
