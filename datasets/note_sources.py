@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from readdsp.core.errors import ReaDDSPError
+
 log = logging.getLogger(__name__)
 
 SOURCES = ("bach", "folk", "jazz")
@@ -42,9 +44,21 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_")[:60] or "line"
 
 
+MISSING_MUSIC21 = "the corpus's note sources need music21: pip install 'readdsp[train]'"
+
+
+def _music21():
+    """The music21 package (a training-only dependency), or a one-line error saying how to install it."""
+    try:
+        import music21
+    except ImportError as err:
+        raise ReaDDSPError(MISSING_MUSIC21) from err
+    return music21
+
+
 def _line_from_music21_part(part, piece_id: str, source: str, name: str) -> SourceLine | None:
     """The part's notes (ties merged, chords reduced to their top note, rests dropped) as a SourceLine."""
-    from music21 import expressions
+    expressions = _music21().expressions
 
     pitches, starts, durations, fermatas = [], [], [], []
     for element in part.stripTies().flatten().notes:
@@ -73,7 +87,7 @@ def _line_from_music21_part(part, piece_id: str, source: str, name: str) -> Sour
 
 def bach_pieces(seed: int = 0) -> Iterator[list[SourceLine]]:
     """The Riemenschneider chorales (music21 corpus, each file once) in seeded order, each as its SATB voice lines."""
-    from music21 import corpus
+    corpus = _music21().corpus
 
     # The collection prints 21 chorales twice (371 numbers, 350 files): each file is one piece.
     names = list(dict.fromkeys(corpus.chorales.Iterator(numberingSystem="riemenschneider", returnType="filename")))
@@ -101,7 +115,7 @@ def _abc_tune_numbers(path: Path) -> list[int]:
 
 def folk_pieces(seed: int = 0) -> Iterator[list[SourceLine]]:
     """Essen folk songs (abc files in the music21 corpus), one line per tune, in a seeded order."""
-    from music21 import corpus
+    corpus = _music21().corpus
 
     files = sorted(p for p in corpus.getPaths(fileExtensions=["abc"]) if "essenFolksong" in str(p))
     tunes = [(path, number) for path in files if not path.stem.startswith("test") for number in _abc_tune_numbers(path)]
