@@ -111,10 +111,24 @@ class HarmonicSynth(nn.Module):
         omega = freq * (2.0 * math.pi / self.sample_rate)
         phase = torch.cumsum(torch.nn.functional.pad(omega[:, :-1], (1, 0)), dim=1)
         phase = (phase - 2.0 * math.pi * torch.floor(phase / (2.0 * math.pi))).float()
-        k = self.harmonic_numbers(f0_hz.device)
-        audible = (freq[..., None] * k.double() < self.sample_rate / 2).float()  # per-sample Nyquist mask
-        sines = torch.sin(phase[..., None] * k) * audible  # [B, N, K]
-        weight = interpolation_weight(fraction, self.amplitude_method).float()[None, :, None]
-        amps = harmonic_amplitudes.float()
-        amps_n = amps[:, frame] * (1.0 - weight) + amps[:, next_frame] * weight
+        # Harmonics above Nyquist for every sample of the batch are silent: leave them out of the [B, N, K] tensors.
+        lowest = float(freq.min().clamp(min=1e-3))
+        n_used = max(1, min(self.n_harmonics, math.ceil(self.sample_rate / 2 / lowest)))
+        k = self.harmonic_numbers(f0_hz.device)[:n_used]
+        amps = harmonic_amplitudes[..., :n_used].float()
+        with torch.set_grad_enabled(torch.is_grad_enabled() and f0_hz.requires_grad):
+            audible = freq[..., None] * k.double() < self.sample_rate / 2  # per-sample Nyquist mask
+            sines = torch.where(audible, torch.sin(phase[..., None] * k), 0.0)  # [B, N, K]
+        weight = interpolation_weight(fraction, self.amplitude_method).float()
+        hop = int(self.hop)
+        if hop == self.hop and n_samples == n_frames * hop:
+            # Samples grouped by frame: one batched product with [this frame's, next frame's] amplitudes instead of
+            # gathering a [B, N, K] amplitude tensor twice (the training step's largest cost at 48 kHz).
+            batch = amps.shape[0]
+            pair = torch.stack([amps, amps[:, next_frame[::hop]]], dim=-1)  # [B, T, K, 2]
+            both = torch.matmul(sines.reshape(batch, n_frames, hop, n_used), pair)  # [B, T, hop, 2]
+            w = weight.reshape(n_frames, hop)
+            return (both[..., 0] * (1.0 - w) + both[..., 1] * w).reshape(batch, n_samples)
+        w = weight[None, :, None]
+        amps_n = amps[:, frame] * (1.0 - w) + amps[:, next_frame] * w
         return (amps_n * sines).sum(-1)
