@@ -35,7 +35,7 @@ import mido
 
 from readdsp.core.atomic import atomic_path
 from readdsp.core.errors import ReaDDSPError
-from readdsp.core.midi_rules import DEFAULT_BEND_RANGE, DRUM_CHANNEL, ChannelState, NotePairer
+from readdsp.core.midi_rules import DEFAULT_BEND_RANGE, DRUM_CHANNEL, MAX_SECONDS, ChannelState, NotePairer
 from readdsp.core.performance import Note, Part, Performance
 from readdsp.core.tempo_map import TempoMap
 
@@ -178,7 +178,10 @@ def _read(midi: mido.MidiFile, path: Path) -> Performance:
             )
         )
     tempo_map = tempo_maps[0].as_bpm() if tempo_maps else [(0.0, 120.0)]
-    return Performance(parts=parts, ticks_per_beat=tpb, tempo_map=tempo_map, source=str(path))
+    performance = Performance(parts=parts, ticks_per_beat=tpb, tempo_map=tempo_map, source=str(path))
+    if performance.duration > MAX_SECONDS:
+        raise ReaDDSPError(f"lasts {performance.duration:.0f} s, over the {MAX_SECONDS:.0f} s a render may take")
+    return performance
 
 
 def require_notes(performance: Performance, path: str | Path | None = None) -> Performance:

@@ -26,6 +26,7 @@ DRUM_CHANNEL = 9
 DEFAULT_BEND_RANGE = 2.0  # semitones
 MAX_LOOPS = 10_000
 MAX_NOTES = 200_000  # per item or file: beyond this a render would not fit in memory
+MAX_SECONDS = 3 * 3600.0  # longest performance (an item or a file) a render may ask for
 
 
 # --- events in ticks ---------------------------------------------------------------------------------------------
@@ -188,6 +189,7 @@ def take_to_performance(
         return parts[channel]
 
     eps = 1e-9
+    n_notes = 0
     state = ChannelState()
     programs: dict[int, int] = {}
     in_force: dict[tuple[int, int], tuple[float, float]] = {}  # (channel, controller or -1 for bend) -> value
@@ -202,6 +204,9 @@ def take_to_performance(
             if onset < -eps or onset >= item_length - eps or offset <= onset:
                 continue
             part_for(note.channel).notes.append(Note(note.pitch, max(0.0, onset), offset, note.velocity))
+            n_notes += 1
+            if n_notes > MAX_NOTES:
+                raise ReaDDSPError(f"more than {MAX_NOTES} notes; split the item")
         for cc in ccs:
             if cc.muted:
                 continue

@@ -3,13 +3,35 @@
 from __future__ import annotations
 
 import copy
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from readdsp.core.errors import ReaDDSPError
+
 #: The six per-note expression controls, in the reference (MIDI-DDSP) order; each lies in [0, 1].
 CONTROL_NAMES: tuple[str, ...] = ("volume", "vol_fluc", "vibrato", "brightness", "attack", "vol_peak_pos")
 N_CONTROLS = len(CONTROL_NAMES)
+
+
+def checked_controls(values: object, where: str = "expression") -> np.ndarray:
+    """Expression control values as floats clipped to [0, 1]: the one place controls are clipped.
+
+    `values` is a number or any (nested) sequence of numbers. A value that is not a number (a bool, a string,
+    None) or is NaN or infinite is a ReaDDSPError naming `where` (np.clip alone would let NaN through).
+    """
+    if isinstance(values, np.ndarray) and values.dtype.kind in "fiu":
+        array = values.astype(float)
+    else:
+        flat = np.asarray(values, dtype=object)
+        for value in flat.reshape(-1):
+            if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+                raise ReaDDSPError(f"{where}: control value {value!r} is not a number")
+        array = flat.astype(float)
+    if not np.isfinite(array).all():
+        raise ReaDDSPError(f"{where}: control values must be finite numbers (got NaN or infinity)")
+    return np.clip(array, 0.0, 1.0)
 
 
 @dataclass
@@ -38,7 +60,7 @@ class Note:
         for name, value in values.items():
             if name not in CONTROL_NAMES:
                 raise KeyError(f"unknown expression control {name!r}; expected one of {', '.join(CONTROL_NAMES)}")
-            current[CONTROL_NAMES.index(name)] = float(np.clip(value, 0.0, 1.0))
+            current[CONTROL_NAMES.index(name)] = float(checked_controls(value, f"control {name}"))
         self.expression = current
 
 

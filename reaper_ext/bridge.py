@@ -9,11 +9,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import rpp
 
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.midi_rules import MidiCC, MidiNote, TakeMidi, take_to_performance
-from readdsp.core.performance import Performance
+from readdsp.core.performance import N_CONTROLS, Performance, checked_controls
 from readdsp.reaper_ext import reapy_link
 from readdsp.reaper_ext.item_chunk import ItemChunk, append_active_take, audio_take, parse_item_text
 
@@ -279,16 +280,33 @@ class ReaperBridge:
             return name, rpr.GetTrackStateChunk(track, "", 0, False)[2]
 
 
-def expression_edits(ext: dict[str, str]) -> dict[tuple[int, int], list[float]]:
-    """Saved per-note controls from P_EXT `readdsp_expression`: {"notes": [[part, note, [6 floats]], ...]}."""
+def expression_edits(ext: dict[str, str]) -> dict[tuple[int, int], np.ndarray]:
+    """Saved per-note controls from P_EXT `readdsp_expression`: {"notes": [[part, note, [6 numbers]], ...]}.
+
+    Indices must be whole numbers from 0 and the six controls finite numbers (clipped to [0, 1]); anything else
+    is a ReaDDSPError naming the take data.
+    """
     raw = ext.get("expression")
     if not raw:
         return {}
+    where = "take data readdsp_expression"
     try:
         data = json.loads(raw)
-        return {(int(p), int(n)): [float(v) for v in values] for p, n, values in data.get("notes", [])}
-    except (ValueError, TypeError) as err:
-        raise ReaDDSPError(f"take data readdsp_expression is not valid JSON edits ({err})") from None
+    except (ValueError, RecursionError) as err:
+        raise ReaDDSPError(f"{where} is not valid JSON ({err})") from None
+    rows = data.get("notes") if isinstance(data, dict) else None
+    if not isinstance(rows, list):
+        raise ReaDDSPError(f'{where}: expected {{"notes": [[part, note, [6 controls]], ...]}}')
+    edits = {}
+    for i, row in enumerate(rows):
+        if not isinstance(row, list) or len(row) != 3 or not isinstance(row[2], list) or len(row[2]) != N_CONTROLS:
+            raise ReaDDSPError(f"{where}: notes[{i}] must be [part, note, [{N_CONTROLS} controls]]")
+        part, note, values = row
+        for index in (part, note):
+            if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+                raise ReaDDSPError(f"{where}: notes[{i}] has index {index!r}; expected a whole number from 0")
+        edits[(part, note)] = checked_controls(values, f"{where} notes[{i}]")
+    return edits
 
 
 def fx_chain_from_track_chunk(chunk_text: str) -> str:

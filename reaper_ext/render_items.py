@@ -19,7 +19,7 @@ import numpy as np
 
 from readdsp.core.atomic import write_wav
 from readdsp.core.errors import ReaDDSPError
-from readdsp.core.performance import Performance
+from readdsp.core.performance import Performance, checked_controls
 from readdsp.core.programs import instrument_for_part
 
 FADE_OUT_S = 0.02
@@ -67,10 +67,11 @@ def fit_to_length(audio: np.ndarray, n_samples: int, sample_rate: int) -> np.nda
     return out
 
 
-def apply_expression_edits(performance: Performance, edits: dict[tuple[int, int], list[float]]) -> None:
+def apply_expression_edits(performance: Performance, edits: dict[tuple[int, int], np.ndarray]) -> None:
+    """Set saved controls (checked by `bridge.expression_edits`) on the notes they name; others are ignored."""
     for (p, n), values in edits.items():
-        if p < len(performance.parts) and n < len(performance.parts[p].notes) and len(values) == 6:
-            performance.parts[p].notes[n].expression = np.clip(np.asarray(values, dtype=float), 0.0, 1.0)
+        if p < len(performance.parts) and n < len(performance.parts[p].notes):
+            performance.parts[p].notes[n].expression = checked_controls(values, f"part {p} note {n}")
 
 
 def instrument_label(job: RenderJob, available: list[str]) -> str:

@@ -14,13 +14,13 @@ import rpp
 from rpp import Element
 
 from readdsp.core.errors import ReaDDSPError
-from readdsp.core.midi_rules import TakeMidi
+from readdsp.core.midi_rules import MAX_SECONDS, TakeMidi
 from readdsp.core.tempo_map import TempoMap, check_bpm
 from readdsp.reaper_ext.item_chunk import ItemChunk
 from readdsp.reaper_ext.rpp_midi import has_events, parse_midi_source, pool_id, read_midi_file_events, ticks_per_qn
 from readdsp.reaper_ext.take_timing import TakeTiming
 
-MAX_ITEM_SECONDS = 3 * 3600.0
+MAX_ITEM_SECONDS = MAX_SECONDS
 MAX_PROJECT_BYTES = 256 << 20
 MIDI_SOURCES = ("MIDI", "MIDIPOOL")
 

@@ -48,11 +48,11 @@ def run_render(args: argparse.Namespace) -> int:
     from readdsp.core.audio_out import check_target_lufs, clip_warnings, normalize_gain, write_audio
     from readdsp.core.expression_io import apply_expression, load_expression, save_expression
     from readdsp.core.midi_io import read_midi, require_notes
+    from readdsp.core.output_path import check_output_file
     from readdsp.core.render import Renderer
     from readdsp.core.room import check_reverb_amount
 
-    if args.output.suffix.lower() != ".wav":
-        raise ReaDDSPError("output must be a .wav file", args.output)
+    check_output_file(args.output, (".wav",))  # before any work
     performance = require_notes(read_midi(args.midi), args.midi)
     overrides = load_expression(args.expression) if args.expression else None
     check_reverb_amount(args.reverb)
@@ -62,9 +62,9 @@ def run_render(args: argparse.Namespace) -> int:
     if args.instrument:
         renderer.check_instrument(args.instrument)
     started = time.perf_counter()
+    plan = renderer.prepare(performance, args.instrument)  # planned once, rendered as planned
     if overrides:
-        performance = renderer.generate_expression(performance, args.instrument)
-        apply_expression(performance, overrides, args.expression)
+        apply_expression(plan.performance, overrides, args.expression)
     bar = tqdm(total=0, unit="segment", desc="render", disable=performance.duration < 30 or not sys.stderr.isatty())
 
     def progress(done: float, total: float) -> None:
@@ -72,7 +72,7 @@ def run_render(args: argparse.Namespace) -> int:
         bar.n = int(done)
         bar.refresh()
 
-    result = renderer.render(performance, args.sample_rate, args.instrument, args.seed, progress, args.reverb)
+    result = renderer.render(plan, args.sample_rate, seed=args.seed, progress=progress, reverb=args.reverb)
     bar.close()
     elapsed = time.perf_counter() - started
     gain = 1.0 if args.normalize is None else normalize_gain(result.mix, result.sample_rate, args.normalize)
