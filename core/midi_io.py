@@ -116,6 +116,7 @@ def _read(midi: mido.MidiFile, path: Path) -> Performance:
     pairers = [NotePairer() for _ in tracks]
     state = ChannelState()
     names: dict[int, str] = {}
+    signatures: list[tuple[float, int, int]] = []
     cc_events: dict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)
     bend_events: dict[tuple[int, int], list[tuple[int, float]]] = defaultdict(list)
     merged = sorted(
@@ -137,6 +138,8 @@ def _read(midi: mido.MidiFile, path: Path) -> Performance:
             state.programs[msg.channel].append((tick, ti, msg.program))
         elif kind == "track_name" and ti not in names:
             names[ti] = msg.name.strip()
+        elif kind == "time_signature":
+            signatures.append((tempo_maps[ti].to_seconds(tick), msg.numerator, msg.denominator))
 
     for ti, pairer in enumerate(pairers):
         pairer.close_all(track_ends[ti], file_end)
@@ -179,9 +182,18 @@ def _read(midi: mido.MidiFile, path: Path) -> Performance:
         )
     tempo_map = tempo_maps[0].as_bpm() if tempo_maps else [(0.0, 120.0)]
     performance = Performance(parts=parts, ticks_per_beat=tpb, tempo_map=tempo_map, source=str(path))
+    if signatures:
+        performance.time_signatures = _time_signatures(signatures)
     if performance.duration > MAX_SECONDS:
         raise ReaDDSPError(f"lasts {performance.duration:.0f} s, over the {MAX_SECONDS:.0f} s a render may take")
     return performance
+
+
+def _time_signatures(signatures: list[tuple[float, int, int]]) -> list[tuple[float, int, int]]:
+    """Time signature changes in time order, the last one at a given time winning, starting at 0 s (4/4 before)."""
+    by_time = {round(t, 9): (t, num, den) for t, num, den in sorted(signatures, key=lambda s: s[0])}
+    changes = list(by_time.values())
+    return changes if changes[0][0] <= 1e-9 else [(0.0, 4, 4), *changes]
 
 
 def require_notes(performance: Performance, path: str | Path | None = None) -> Performance:
@@ -277,10 +289,14 @@ def write_midi(performance: Performance, path: str | Path) -> Path:
     tempo = TempoMap.from_bpm(performance.tempo_map or [(0.0, 120.0)], tpb)
     midi = mido.MidiFile(type=1, ticks_per_beat=tpb)
     conductor = mido.MidiTrack()
+    meta = [(int(point.position), mido.MetaMessage("set_tempo", tempo=int(point.us_per_qn))) for point in tempo.points]
+    meta += [
+        (tempo.to_ticks(seconds), mido.MetaMessage("time_signature", numerator=numerator, denominator=denominator))
+        for seconds, numerator, denominator in performance.time_signatures
+    ]
     previous = 0
-    for point in tempo.points:
-        tick = int(point.position)
-        conductor.append(mido.MetaMessage("set_tempo", tempo=int(point.us_per_qn), time=tick - previous))
+    for tick, message in sorted(meta, key=lambda event: event[0]):
+        conductor.append(message.copy(time=tick - previous))
         previous = tick
     midi.tracks.append(conductor)
     for part, channel in zip(performance.parts, _assign_channels(performance.parts), strict=True):

@@ -43,6 +43,7 @@ class Note:
     offset: float
     velocity: int = 100
     expression: np.ndarray | None = None  # shape (6,), CONTROL_NAMES order, or None = let the model decide
+    generated: np.ndarray | None = None  # the Expression Generator's controls, kept apart from edits in `expression`
 
     @property
     def duration(self) -> float:
@@ -62,6 +63,16 @@ class Note:
                 raise KeyError(f"unknown expression control {name!r}; expected one of {', '.join(CONTROL_NAMES)}")
             current[CONTROL_NAMES.index(name)] = float(checked_controls(value, f"control {name}"))
         self.expression = current
+
+    def is_edited(self, tolerance: float = 1e-4) -> bool:
+        """True if the controls that render differ from the generated ones (or nothing was generated)."""
+        if self.expression is None:
+            return False
+        return self.generated is None or not np.allclose(self.expression, self.generated, atol=tolerance)
+
+    def reset_to_generated(self) -> None:
+        """Drop the user's edits: render the Expression Generator's controls again (None if none were generated)."""
+        self.expression = None if self.generated is None else np.array(self.generated, float)
 
 
 @dataclass
@@ -116,6 +127,7 @@ class Performance:
     parts: list[Part] = field(default_factory=list)
     ticks_per_beat: int = 480
     tempo_map: list[tuple[float, float]] = field(default_factory=lambda: [(0.0, 120.0)])  # (time_s, bpm)
+    time_signatures: list[tuple[float, int, int]] = field(default_factory=lambda: [(0.0, 4, 4)])  # (time_s, num, den)
     source: str | None = None
 
     @property
