@@ -1,0 +1,96 @@
+"""Opens the panel on a MIDI file: standalone window, or offscreen render-and-screenshot."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from readdsp.core.bundle import resolve_bundle
+from readdsp.core.midi_io import read_midi, require_notes
+
+SCREENSHOT_SIZE = (1400, 900)
+SCREENSHOT_TIMEOUT_MS = 600_000
+
+
+def open_panel(
+    midi: Path,
+    bundle: str | None = None,
+    output: Path | None = None,
+    stems: Path | None = None,
+    settings=None,
+):
+    """The PanelWindow for `midi` (a QApplication must exist): edits in its sidecar, renders to `output`."""
+    from readdsp.ui.instruments import installed_instruments
+    from readdsp.ui.main_window import PanelWindow
+    from readdsp.ui.render_backend import LocalRenderBackend
+    from readdsp.ui.sidecar import sidecar_path
+
+    performance = require_notes(read_midi(midi), midi)
+    first = resolve_bundle(bundle)
+    backends: dict[Path, LocalRenderBackend] = {}
+
+    def backend_for(path: Path) -> LocalRenderBackend:
+        if path not in backends:
+            backends[path] = LocalRenderBackend(path)
+        return backends[path]
+
+    output = output or midi.with_name(midi.stem + ".readdsp.wav")
+    choices = installed_instruments([first])
+    return PanelWindow(performance, backend_for, choices, sidecar_path(midi), output, stems, settings)
+
+
+def application():
+    """The QApplication, created once, with the dark theme."""
+    from PyQt5.QtWidgets import QApplication
+
+    from readdsp.ui.theme import apply_dark_theme
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("ReaDDSP expression panel")
+    apply_dark_theme(app)
+    return app
+
+
+def run_panel(midi: Path, bundle: str | None, output: Path | None, stems: Path | None) -> int:
+    app = application()
+    window = open_panel(midi, bundle, output, stems)
+    window.show()
+    return app.exec_()
+
+
+def screenshot(midi: Path, bundle: str | None, png: Path, output: Path | None = None) -> Path:
+    """Open the panel offscreen, render, select the first notes (to show their curves), save a PNG and close."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PyQt5.QtCore import QEventLoop, QSettings, QTimer
+
+    from readdsp.core.atomic import atomic_path
+    from readdsp.core.errors import ReaDDSPError
+
+    app = application()
+    settings = QSettings(str(png.with_suffix(".ini")), QSettings.IniFormat)  # never the user's saved layout
+    window = open_panel(midi, bundle, output, None, settings)
+    window.resize(*SCREENSHOT_SIZE)
+    window.show()
+    app.processEvents()
+    window.fit()
+    loop = QEventLoop()
+    failures: list[str] = []
+    window.worker.finished.connect(loop.quit)
+    window.worker.failed.connect(lambda message: (failures.append(message), loop.quit()))
+    QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, loop.quit)
+    window.render()
+    loop.exec_()
+    if failures:
+        raise ReaDDSPError(failures[0])
+    window.document.set_selection(set(range(min(4, len(window.document.notes)))))
+    app.processEvents()
+    with atomic_path(png, ".png") as tmp:
+        if not window.grab().save(str(tmp), "PNG"):
+            raise ReaDDSPError("could not write the screenshot", png)
+    window.sidecar = None  # a screenshot never writes the user's sidecar
+    window.close()
+    settings_file = png.with_suffix(".ini")
+    if settings_file.exists():
+        settings_file.unlink()
+    return png

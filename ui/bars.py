@@ -1,0 +1,25 @@
+"""Bar lines in seconds from a Performance's tempo map and time signatures (for the ruler)."""
+
+from __future__ import annotations
+
+from readdsp.core.performance import Performance
+from readdsp.core.tempo_map import TempoMap
+
+MAX_BARS = 10_000
+
+
+def bar_times(performance: Performance, end_s: float) -> list[tuple[float, int]]:
+    """(time in seconds, bar number from 1) of every bar line up to `end_s`."""
+    tpb = performance.ticks_per_beat if performance.ticks_per_beat > 0 else 480
+    tempo = TempoMap.from_bpm(performance.tempo_map or [(0.0, 120.0)], tpb)
+    end_tick = tempo.to_ticks(end_s)
+    signatures = sorted(performance.time_signatures or [(0.0, 4, 4)])
+    starts = [tempo.to_ticks(t) for t, _, _ in signatures] + [end_tick + 1]
+    bars: list[tuple[float, int]] = []
+    for (_, numerator, denominator), start, stop in zip(signatures, starts, starts[1:], strict=False):
+        length = max(tpb * 4 * numerator / max(denominator, 1), 1.0)
+        tick = float(start)
+        while tick < stop and tick <= end_tick and len(bars) < MAX_BARS:
+            bars.append((tempo.to_seconds(tick), len(bars) + 1))
+            tick += length
+    return bars

@@ -1,0 +1,302 @@
+"""The expression panel's window: assembles the views, binds the shortcuts, renders on a worker, saves edits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PyQt5.QtCore import QSettings, Qt
+from PyQt5.QtWidgets import (
+    QAction,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QScrollBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from readdsp.core.atomic import write_wav
+from readdsp.core.errors import ReaDDSPError
+from readdsp.core.performance import CONTROL_NAMES, Performance
+from readdsp.ui.document import PanelDocument, adopt_generated
+from readdsp.ui.expression_lane import ExpressionLane
+from readdsp.ui.help_overlay import HelpOverlay
+from readdsp.ui.instruments import InstrumentChoice
+from readdsp.ui.loudness_lane import LoudnessLane
+from readdsp.ui.piano_roll import PianoRoll
+from readdsp.ui.playback import Player
+from readdsp.ui.render_backend import PanelRender, RenderBackend
+from readdsp.ui.render_worker import RenderWorker
+from readdsp.ui.ruler import TimeRuler
+from readdsp.ui.selection_editor import SelectionEditor
+from readdsp.ui.shortcuts import SHORTCUTS
+from readdsp.ui.sidecar import load_edits, save_edits
+from readdsp.ui.time_view import GUTTER
+from readdsp.ui.timeline import TimeAxis
+from readdsp.ui.transport_bar import TransportBar
+
+SCROLL_UNITS_PER_S = 100
+
+
+class PanelWindow(QMainWindow):
+    """One MIDI file's expression panel. `backend_for(bundle)` gives the RenderBackend of a bundle."""
+
+    def __init__(
+        self,
+        performance: Performance,
+        backend_for: Callable[[Path], RenderBackend],
+        choices: list[InstrumentChoice],
+        sidecar: Path | None = None,
+        output: Path | None = None,
+        stems: Path | None = None,
+        settings: QSettings | None = None,
+    ):
+        super().__init__()
+        self.setWindowTitle(f"ReaDDSP expression panel: {Path(performance.source or 'untitled').name}")
+        self.source, self.backend_for, self.choices = performance, backend_for, choices
+        self.sidecar, self.output, self.stems = sidecar, output, stems
+        self.settings = settings or QSettings("ReaDDSP", "expression-panel")
+        self.choice = choices[0]
+        self.backend = backend_for(self.choice.bundle)
+        plan = adopt_generated(self.backend.prepare(performance, self.choice.instrument))
+        self.document = PanelDocument(plan)
+        self.document.rendered = {}
+        self.last_render: PanelRender | None = None
+        self.sidecar_message = self._load_sidecar()
+        self.player = Player()
+        self.worker = RenderWorker(self.backend, self)
+        self.axis = TimeAxis()
+        self._build()
+        self._bind_shortcuts()
+        self._connect()
+        self.restoreGeometry(self.settings.value("geometry", b""))
+        self.restoreState(self.settings.value("state", b""))
+        if self.sidecar_message:
+            self.say(self.sidecar_message)
+
+    # --- construction
+    def _build(self) -> None:
+        self.transport = TransportBar(self.choices)
+        self.ruler = TimeRuler(self.document, self.axis)
+        self.piano_roll = PianoRoll(self.document, self.axis)
+        self.loudness = LoudnessLane(self.document, self.axis)
+        self.lanes = {name: ExpressionLane(self.document, self.axis, name) for name in CONTROL_NAMES}
+        self.scrollbar = QScrollBar(Qt.Horizontal)
+        self.editor = SelectionEditor(self.document)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(1)
+        layout.addWidget(self.transport)
+        layout.addSpacing(4)
+        for widget in (self.ruler, self.piano_roll, self.loudness, *self.lanes.values(), self.scrollbar):
+            layout.addWidget(widget)
+        layout.addSpacing(4)
+        layout.addWidget(self.editor)
+        self.setCentralWidget(central)
+        self.status = QLabel()
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.hide()
+        self.statusBar().addWidget(self.status, 1)
+        self.statusBar().addPermanentWidget(self.progress)
+        self.help = HelpOverlay(central)
+        self.transport.part.addItems(self.document.part_labels())
+        if not self.player.available:
+            self.transport.play.setText("No audio device")
+            self.transport.play.setEnabled(False)
+            self.transport.play.setToolTip(self.player.reason)
+        self.resize(1400, 900)
+
+    def _bind_shortcuts(self) -> None:
+        handlers = {
+            "render": self.render,
+            "play": self.toggle_play,
+            "undo": self.document.undo_stack.undo,
+            "redo": self.document.undo_stack.redo,
+            "select_all": lambda: self.document.set_selection(set(range(len(self.document.notes)))),
+            "reset": lambda: self.document.reset_to_generated(),
+            "save": self.save,
+            "zoom_in": lambda: self.axis.zoom(1.5),
+            "zoom_out": lambda: self.axis.zoom(1 / 1.5),
+            "fit": self.fit,
+            "draw_f0": self.transport.draw_f0.toggle,
+            "clear_curves": self.document.clear_curves,
+            "next_part": lambda: self.transport.part.setCurrentIndex(self.transport.part.currentIndex() + 1),
+            "previous_part": lambda: self.transport.part.setCurrentIndex(
+                max(self.transport.part.currentIndex() - 1, 0)
+            ),
+            "help": self.help.toggle,
+        }
+        self.actions: dict[str, QAction] = {}
+        for name, keys, text in SHORTCUTS:
+            action = QAction(text, self)
+            action.setShortcut(keys)
+            action.setShortcutContext(Qt.WindowShortcut)
+            action.triggered.connect(handlers[name])
+            self.addAction(action)
+            self.actions[name] = action
+
+    def _connect(self) -> None:
+        t = self.transport
+        t.part.currentIndexChanged.connect(self.document.select_part)
+        t.instrument.currentIndexChanged.connect(self.choose_instrument)
+        t.render.clicked.connect(self.render)
+        t.play.clicked.connect(self.toggle_play)
+        t.draw_f0.toggled.connect(self._set_draw_f0)
+        t.clear_curves.clicked.connect(self.document.clear_curves)
+        self.document.changed.connect(lambda *_: self.autosave())
+        self.document.part_changed.connect(self._update_scrollbar)
+        self.axis.changed.connect(self._update_scrollbar)
+        self.scrollbar.valueChanged.connect(self._scrolled)
+        self.worker.progress.connect(self._progress)
+        self.worker.finished.connect(self._rendered)
+        self.worker.failed.connect(self._render_failed)
+
+    # --- sidecar
+    def _load_sidecar(self) -> str | None:
+        """Apply saved edits; on a bad file, say so, keep it, and save edits elsewhere from now on."""
+        if self.sidecar is None:
+            return None
+        changed, problem = load_edits(self.document.plan.performance, self.sidecar)
+        if problem:
+            kept = self.sidecar
+            self.sidecar = kept.with_name(kept.name.replace(".json", ".recovered.json"))
+            return f"{problem}; edits now go to {self.sidecar.name}"
+        return f"{changed} edited note(s) loaded from {self.sidecar.name}" if changed else None
+
+    def autosave(self) -> None:
+        if self.sidecar is not None:
+            try:
+                save_edits(self.document.plan.performance, self.sidecar)
+            except (OSError, ReaDDSPError) as err:
+                self.say(f"could not save edits: {err}")
+
+    def save(self) -> None:
+        self.autosave()
+        if self.sidecar is not None:
+            self.say(f"{self.document.edited_count()} edited note(s) saved to {self.sidecar}")
+
+    # --- actions
+    def say(self, message: str) -> None:
+        self.status.setText(message)
+
+    def fit(self) -> None:
+        width = max(self.piano_roll.width() - GUTTER - 10, 100)
+        self.axis.fit(self.document.plan.performance.duration + 0.5, width)
+
+    def choose_instrument(self, index: int) -> None:
+        choice = self.transport.instrument.itemData(index)
+        if not isinstance(choice, InstrumentChoice) or choice == self.choice:
+            return
+        try:
+            backend = self.backend_for(choice.bundle)
+            plan = backend.prepare(self.source, choice.instrument)
+        except ReaDDSPError as err:
+            self.say(str(err))
+            return
+        self.choice, self.backend, self.worker.backend = choice, backend, backend
+        self.document.replace_plan(plan)
+        self.transport.part.blockSignals(True)
+        self.transport.part.clear()
+        self.transport.part.addItems(self.document.part_labels())
+        self.transport.part.setCurrentIndex(self.document.part_index)
+        self.transport.part.blockSignals(False)
+        self.say(f"instrument: {choice.label()}; expression regenerated, your edits kept")
+
+    def render(self) -> None:
+        if not self.worker.start(self.document.plan, self.transport.seed.value(), self.document.curves):
+            self.say("a render is already running")
+            return
+        self._edits_rendering = set(self.document.dirty)
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.transport.render.setEnabled(False)
+        self.say("rendering...")
+
+    def _progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+
+    def _rendered(self, done: PanelRender) -> None:
+        self.last_render = done
+        self.document.rendered = done.curves
+        self.document.dirty -= self._edits_rendering
+        self.progress.hide()
+        self.transport.render.setEnabled(True)
+        written = ""
+        try:
+            if self.output is not None:
+                write_wav(self.output, done.result.mix, done.result.sample_rate)
+                written = f" -> {self.output.name}"
+            if self.stems is not None:
+                for label, audio in done.result.stems.items():
+                    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in label)
+                    write_wav(self.stems / f"{safe}.wav", audio, done.result.sample_rate)
+                written += f" + {len(done.result.stems)} stem(s)"
+        except OSError as err:
+            written = f" (not written: {err})"
+        performance = done.result.performance
+        self.say(
+            f"re-rendered {performance.n_notes} notes in {len(done.result.stems)} part(s) "
+            f"({len(self._edits_rendering)} edited since the last render) in {done.seconds:.2f} s{written}"
+        )
+        self.document.changed.emit(self.document.part_index, set())
+
+    def _render_failed(self, message: str) -> None:
+        self.progress.hide()
+        self.transport.render.setEnabled(True)
+        self.say(message)
+
+    def toggle_play(self) -> None:
+        if not self.player.available:
+            self.say(self.player.reason)
+            return
+        if self.transport.play.text() == "Stop":
+            self.player.stop()
+            self.transport.play.setText("Play")
+        elif self.last_render is not None:
+            self.player.play(self.last_render.result.mix, self.last_render.result.sample_rate, self.axis.offset_s)
+            self.transport.play.setText("Stop")
+        else:
+            self.say("render first")
+        self.transport.play.setChecked(self.transport.play.text() == "Stop")
+
+    def _set_draw_f0(self, on: bool) -> None:
+        self.piano_roll.draw_f0 = on
+        self.piano_roll.setCursor(Qt.CrossCursor if on else Qt.ArrowCursor)
+
+    def _update_scrollbar(self) -> None:
+        self.scrollbar.blockSignals(True)
+        visible = self.piano_roll.width() / self.axis.px_per_s
+        duration = self.document.plan.performance.duration + 1.0
+        self.scrollbar.setRange(0, int(max(duration - visible, 0) * SCROLL_UNITS_PER_S))
+        self.scrollbar.setPageStep(int(visible * SCROLL_UNITS_PER_S))
+        self.scrollbar.setValue(int(self.axis.offset_s * SCROLL_UNITS_PER_S))
+        self.scrollbar.blockSignals(False)
+
+    def _scrolled(self, value: int) -> None:
+        self.axis.offset_s = value / SCROLL_UNITS_PER_S
+        self.axis.changed.emit()
+
+    # --- Qt events
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if not getattr(self, "_fitted", False):
+            self._fitted = True
+            self.fit()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        if self.help.isVisible():
+            self.help.setGeometry(self.centralWidget().rect())
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self.autosave()
+        self.player.stop()
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("state", self.saveState())
+        if self.worker.busy:
+            self.worker._stop_thread()
+        super().closeEvent(event)

@@ -1,0 +1,48 @@
+"""Numeric edits of the selected notes: set, scale or offset one control, or reset them to generated."""
+
+from __future__ import annotations
+
+from PyQt5.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from readdsp.core.performance import CONTROL_NAMES
+from readdsp.ui.document import PanelDocument
+
+
+class SelectionEditor(QWidget):
+    def __init__(self, document: PanelDocument, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.document = document
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.count = QLabel()
+        self.control = QComboBox()
+        self.control.addItems(CONTROL_NAMES)
+        self.amount = QDoubleSpinBox()
+        self.amount.setRange(-10.0, 10.0)
+        self.amount.setDecimals(3)
+        self.amount.setSingleStep(0.05)
+        self.amount.setValue(0.5)
+        layout.addWidget(self.count)
+        layout.addWidget(self.control)
+        layout.addWidget(self.amount)
+        self.buttons = {}
+        for operation in ("set", "scale", "offset"):
+            button = QPushButton(operation.capitalize())
+            button.clicked.connect(lambda _=False, op=operation: self.apply(op))
+            layout.addWidget(button)
+            self.buttons[operation] = button
+        self.reset = QPushButton("Reset to generated")
+        self.reset.clicked.connect(lambda: document.reset_to_generated())
+        layout.addWidget(self.reset)
+        layout.addStretch(1)
+        document.selection_changed.connect(self.refresh)
+        self.refresh()
+
+    def apply(self, operation: str) -> None:
+        self.document.transform_selection(self.control.currentText(), operation, self.amount.value())
+
+    def refresh(self) -> None:
+        n = len(self.document.selection)
+        self.count.setText(f"{n} selected" if n else "no selection")
+        for button in self.buttons.values():
+            button.setEnabled(bool(n))
