@@ -128,6 +128,7 @@ def render_project(
         renderer.check_instrument(instrument)
     media = out.parent
     temp_dir = media / f".{out.stem}.readdsp-tmp"
+    media_existed = media.exists()
     temp_dir.mkdir(parents=True, exist_ok=True)
     placed: list[Path] = []
     try:
@@ -151,6 +152,9 @@ def render_project(
         write_bytes(out, "".join(lines).encode("utf-8", errors="surrogateescape"))
     except BaseException:
         remove_files(placed)
+        shutil.rmtree(temp_dir, ignore_errors=True)
+        if not media_existed and media.is_dir() and not any(media.iterdir()):
+            media.rmdir()  # a failed render leaves no output folder it made
         raise
     finally:
         shutil.rmtree(temp_dir, ignore_errors=True)

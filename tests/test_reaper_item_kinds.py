@@ -164,3 +164,15 @@ def test_output_path_is_checked_before_any_work(tmp_path: Path, capsys, target: 
     assert main(["render-project", str(project), "-o", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and ("directory" in err or "not a folder" in err)
+
+
+def test_an_unknown_instrument_fails_before_any_output(tmp_path: Path) -> None:
+    from reaper_sim.fixtures import load_test_renderer
+
+    from readdsp.core.errors import ReaDDSPError
+    from readdsp.reaper_ext.offline_project import render_project
+
+    project = write_project(tmp_path / "ok.RPP", {"T": [item("ok", ["MIDI", "HASDATA 1 960 QN", *NOTE])]})
+    with pytest.raises(ReaDDSPError):
+        render_project(project, tmp_path / "new" / "out.RPP", load_test_renderer(), instrument="kazoo")
+    assert not (tmp_path / "new").exists()
