@@ -16,6 +16,10 @@ Layout of a dataset folder `DIR` (format version 1):
         loudness_db    float32 [n_frames]    A-weighted, DDSP convention
         notes          float64 [n_notes, 4]  pitch, onset_s, offset_s, velocity; onset-sorted, monophonic
         instrument     str array (0-d)        the instrument name
+      optional (from-project datasets; readers that do not know them ignore them):
+        cc_<N>         float64 [n_events, 2] time_s, value 0..127 of controller N (the value in force at 0 s first)
+        pitch_bend     float64 [n_events, 2] time_s, semitones
+      `notes` may then be polyphonic (chords), onset-sorted.
 
 Splits are assigned by source piece (a hash of `piece_id`), so examples of one piece never fall in two splits.
 The folder is built under a temporary name next to `DIR` and renamed into place only when complete.
@@ -26,11 +30,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +88,8 @@ class Example:
     f0_confidence: np.ndarray
     loudness_db: np.ndarray
     notes: np.ndarray  # [n, 4] pitch, onset_s, offset_s, velocity
+    cc: dict[int, np.ndarray] = field(default_factory=dict)  # controller -> [n_events, 2] (time_s, value)
+    pitch_bend: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))  # [n_events, 2] (time_s, semitones)
 
     @property
     def n_frames(self) -> int:
@@ -95,6 +102,19 @@ class Example:
     def note_list(self) -> list[Note]:
         """The notes as `Note` objects (no expression controls)."""
         return [Note(int(round(p)), float(on), float(off), int(round(v))) for p, on, off, v in self.notes]
+
+
+_LANE_NAME = re.compile(r"cc_(?:[0-9]|[1-9][0-9]|1[01][0-9]|12[0-7])|pitch_bend")
+
+
+def _checked_lane(values: np.ndarray, name: str, path: Path) -> np.ndarray:
+    """A lane array as float64 [n, 2], finite, times >= 0 and CC values in 0..127; ReaDDSPError naming the file."""
+    lane = np.asarray(values, np.float64)
+    if lane.ndim != 2 or lane.shape[1] != 2 or not np.isfinite(lane).all() or (lane[:, 0] < 0).any():
+        raise ReaDDSPError(f"lane {name} must be finite [n, 2] rows of (time_s >= 0, value)", path)
+    if name.startswith("cc_") and ((lane[:, 1] < 0) | (lane[:, 1] > 127)).any():
+        raise ReaDDSPError(f"lane {name} has values outside 0..127", path)
+    return lane
 
 
 class DatasetWriter:
@@ -147,8 +167,11 @@ class DatasetWriter:
         instrument: str,
         piece_id: str,
         source: str,
+        lanes: dict[str, np.ndarray] | None = None,
     ) -> dict[str, Any]:
-        """Store one example (features already on the 250 Hz grid); returns its manifest entry."""
+        """Store one example (features already on the 250 Hz grid); returns its manifest entry.
+
+        `lanes` holds the optional `cc_<N>` and `pitch_bend` arrays ([n_events, 2]: time_s, value)."""
         assert self._tmp is not None, "use DatasetWriter as a context manager"
         if any(e["id"] == example_id for e in self.entries):
             raise ValueError(f"duplicate example id {example_id!r}")
@@ -158,6 +181,9 @@ class DatasetWriter:
         if len(audio) != n_frames * self.sample_rate // FRAME_RATE:
             raise ValueError(f"audio has {len(audio)} samples, expected {n_frames * self.sample_rate // FRAME_RATE}")
         notes = np.asarray(notes, np.float64).reshape(-1, 4)
+        extra = {name: np.asarray(v, np.float64).reshape(-1, 2) for name, v in (lanes or {}).items()}
+        if any(not _LANE_NAME.fullmatch(name) for name in extra):
+            raise ValueError(f"lane arrays are named cc_<0..127> or pitch_bend, got {sorted(extra)}")
         if instrument not in self.instruments:
             self.instruments.append(instrument)
         relative = f"examples/{example_id}.npz"
@@ -170,6 +196,7 @@ class DatasetWriter:
             loudness_db=np.asarray(loudness_db, np.float32),
             notes=notes,
             instrument=np.array(instrument),
+            **extra,
         )
         entry = {
             "id": example_id,
@@ -267,6 +294,7 @@ class CachedDataset:
         try:
             with np.load(path, allow_pickle=False) as data:
                 arrays = {name: data[name] for name in ARRAY_FIELDS}
+                lanes = {name: data[name] for name in data.files if _LANE_NAME.fullmatch(name)}
         except KeyError as err:
             raise ReaDDSPError(f"example file lacks the array {err}", path) from err
         except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
@@ -283,6 +311,8 @@ class CachedDataset:
             f0_confidence=arrays["f0_confidence"].astype(np.float32, copy=False),
             loudness_db=arrays["loudness_db"].astype(np.float32, copy=False),
             notes=arrays["notes"].astype(np.float64, copy=False).reshape(-1, 4),
+            cc={int(k[3:]): _checked_lane(v, k, path) for k, v in lanes.items() if k.startswith("cc_")},
+            pitch_bend=_checked_lane(lanes.get("pitch_bend", np.zeros((0, 2))), "pitch_bend", path),
         )
 
     def iter_examples(self, split: str | None = None) -> Iterator[Example]:

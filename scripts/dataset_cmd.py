@@ -45,6 +45,21 @@ def register(subparsers) -> None:
     pairs.add_argument("--overwrite", action="store_true", help="replace an existing dataset folder")
     pairs.set_defaults(func=_from_pairs)
 
+    project = sub.add_parser(
+        "from-project",
+        help="cache a REAPER project's audio items annotated by the MIDI items on another track",
+        description="Read SONG.RPP offline: audio items on one track, the MIDI items that annotate them on another.",
+    )
+    project.add_argument("project", help="the .RPP project (never modified)")
+    project.add_argument("--audio-track", required=True, help="name of the track holding the audio items")
+    project.add_argument("--midi-track", required=True, help="name of the track holding the annotating MIDI items")
+    project.add_argument("-o", "--output", required=True, help="dataset folder to create")
+    project.add_argument("--instrument", default="guitar", help="instrument name stored with the examples")
+    project.add_argument("--sample-rate", type=int, default=24000, help="audio rate, a multiple of 250")
+    project.add_argument("--no-f0", action="store_true", help="skip f0 tracking (style-DDSP takes pitch from MIDI)")
+    project.add_argument("--overwrite", action="store_true", help="replace an existing dataset folder")
+    project.set_defaults(func=_from_project)
+
 
 def _render_corpus(args: argparse.Namespace) -> int:
     from readdsp.datasets.corpus import CorpusSettings, render_corpus
@@ -73,4 +88,22 @@ def _from_pairs(args: argparse.Namespace) -> int:
 
     summary = build_from_pairs(args.folder, args.output, args.sample_rate, args.instrument, args.overwrite)
     print(f"wrote {summary['examples']} examples ({summary['seconds'] / 60:.1f} min) to {args.output}")
+    return 0
+
+
+def _from_project(args: argparse.Namespace) -> int:
+    from readdsp.datasets.from_project import build_from_project
+    from readdsp.reaper_ext.project_audio import read_annotated_project
+
+    project = read_annotated_project(args.project, args.audio_track, args.midi_track)
+    summary = build_from_project(
+        project, args.output, args.sample_rate, args.instrument, args.overwrite, f0=not args.no_f0
+    )
+    for message in summary["messages"]:
+        print(f"readdsp: note: {message}")
+    dropped = ", ".join(f"{count} {reason}" for reason, count in sorted(summary["skipped"].items())) or "nothing"
+    print(
+        f"wrote {summary['examples']} examples ({summary['seconds'] / 60:.1f} min) to {args.output} in "
+        f"{summary['wall_seconds']:.1f} s ({summary['f0_seconds']:.1f} s of it f0 tracking); dropped: {dropped}"
+    )
     return 0

@@ -22,6 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "synthesis-generator",
             "pipeline",
             "export",
+            "style-ddsp",
         ],
         help="one module, 'annotate' (DDSP Inference -> expression targets), the whole 'pipeline', or 'export'",
     )
@@ -54,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
     open_dataset(args.dataset)  # a clear error now rather than deep in a stage
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.stage == "style-ddsp":
+        return _run_style_ddsp(args)
     ctx = setup_distributed()
     run = RunLayout(args.run_dir)
     budget = args.time_budget * 60 if args.time_budget else None
@@ -74,6 +77,27 @@ def run(args: argparse.Namespace) -> int:
             summary["bundle"] = str(args.output)
         if ctx.is_main:
             print(json.dumps(summary, indent=1))
+    finally:
+        teardown(ctx)
+    return 0
+
+
+def _run_style_ddsp(args: argparse.Namespace) -> int:
+    """The style-DDSP family: one stage, then the bundle (-o) from its newest checkpoint."""
+    from readdsp.training.distributed import setup_distributed, teardown
+    from readdsp.training.loop import LoopConfig
+    from readdsp.training.style_ddsp import StyleTrainConfig, export_style_bundle, train_style_ddsp
+
+    ctx = setup_distributed()
+    budget = args.time_budget * 60 if args.time_budget else None
+    loop = LoopConfig(steps=args.steps or 3000, checkpoint_every=args.checkpoint_every, time_budget_s=budget)
+    train = StyleTrainConfig(batch_size=args.batch_size or StyleTrainConfig.batch_size)
+    try:
+        metrics = train_style_ddsp(args.dataset, args.run_dir, loop, train, ctx)
+        if args.output is not None and ctx.is_main:
+            metrics["bundle"] = str(export_style_bundle(args.run_dir, args.output))
+        if ctx.is_main:
+            print(json.dumps({k: v for k, v in metrics.items() if k != "config"}, indent=1))
     finally:
         teardown(ctx)
     return 0
