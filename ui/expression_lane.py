@@ -21,6 +21,7 @@ class ExpressionLane(TimeView):
         self.column = CONTROL_NAMES.index(control)
         self.setFixedHeight(46)
         self._pending: dict[int, float] = {}
+        self._dragging = False  # tracked here: synthetic move events may carry no buttons
 
     def value_of(self, y: float) -> float:
         return min(max(1.0 - (y - PAD) / (self.height() - 2 * PAD), 0.0), 1.0)
@@ -64,15 +65,15 @@ class ExpressionLane(TimeView):
 
     def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt's name
         if event.button() == Qt.LeftButton and event.pos().x() >= GUTTER:
-            self._pending = {}
+            self._pending, self._dragging = {}, True
             self._capture(event.pos().x(), event.pos().y())
 
     def mouseMoveEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        if event.buttons() & Qt.LeftButton:
+        if self._dragging:
             self._capture(event.pos().x(), event.pos().y())
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        pending, self._pending = self._pending, {}
+        pending, self._pending, self._dragging = self._pending, {}, False
         if pending:
             self.document.edit_control(self.control, pending)
         self.update()
