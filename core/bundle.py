@@ -178,12 +178,24 @@ def calibration_gains_db(bundle: Bundle) -> dict[str, float]:
     return gains
 
 
+#: Bundle families that are not instruments (listed and resolved by their own loaders).
+NON_INSTRUMENT_FAMILIES = frozenset({"performance"})
+
+
+def _is_instrument(path: Path) -> bool:
+    """False for a readable bundle of a non-instrument family; unreadable files stay listed (their error shows)."""
+    try:
+        return read_bundle_config(path).get("model", "midi-ddsp") not in NON_INSTRUMENT_FAMILIES
+    except ReaDDSPError:
+        return True
+
+
 def bundle_paths() -> list[tuple[Path, bool]]:
-    """All bundle files: (path, is_user_bundle), bundled ones first."""
+    """All instrument bundle files: (path, is_user_bundle), bundled ones first (performance models left out)."""
     found = [(p, False) for p in sorted(bundled_dir().glob("*.safetensors"))]
     if user_dir().is_dir():
         found += [(p, True) for p in sorted(user_dir().glob("*.safetensors"))]
-    return found
+    return [(p, is_user) for p, is_user in found if _is_instrument(p)]
 
 
 def resolve_bundle(name_or_path: str | Path | None = None) -> Path:
