@@ -155,6 +155,20 @@ def instrument_for_program(program: int, is_drum: bool = False, available: Colle
     return _pick_available(chain, set(available))
 
 
+#: GM families without a neural instrument of their own, named for the fallback message.
+_FAMILIES_WITHOUT_MODEL = {0: "piano", 1: "chromatic percussion", 2: "organ", 14: "percussive", 15: "sound effects"}
+
+
+def fallback_message(program: int, instrument: str) -> str | None:
+    """A one-line note when a program's family has no instrument of its own (piano, chromatic percussion, ...)
+    and `instrument` stands in for it; None for the program's own instrument or a close relative."""
+    program = min(max(int(program), 0), 127)
+    family = _FAMILIES_WITHOUT_MODEL.get(program // 8)
+    if family is None or program in _CLOSE_RELATIVES:
+        return None
+    return f"GM program {program} ({family}) has no neural {family} instrument; it maps to the {instrument}"
+
+
 def instrument_for_part(part: Part, available: Collection[str] | None = None) -> str | None:
     """The instrument for a part: its explicit `instrument` if usable, else by program, refined by register.
 

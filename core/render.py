@@ -15,10 +15,12 @@ from readdsp.core.bundle import Bundle, calibration_gains_db, load_bundle, resol
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.levels import db_to_gain, expression_gain, headroom_gain
 from readdsp.core.memory import SOFT_LIMIT_MB, trim_heap_above
+from readdsp.core.control_lanes import ControlLanes
 from readdsp.core.models.midi_ddsp import MidiDDSP
+from readdsp.core.models.style_ddsp import StyleDDSP
 from readdsp.core.note_frames import n_frames_for
 from readdsp.core.performance import Note, Part, Performance
-from readdsp.core.programs import INSTRUMENTS, instrument_for_part
+from readdsp.core.programs import INSTRUMENTS, fallback_message, instrument_for_part
 from readdsp.core.room import add_room, check_reverb_amount
 from readdsp.core.voices import split_monophonic
 
@@ -149,7 +151,13 @@ class Renderer:
                     job_seed = int(np.random.SeedSequence([seed, p, v, s]).generate_state(1)[0])
                     jobs.append(
                         _SegmentJob(
-                            p, plan.instrument, start, shifted, n_frames_for(shifted[-1].offset + TAIL_S), job_seed
+                            p,
+                            plan.instrument,
+                            start,
+                            shifted,
+                            n_frames_for(shifted[-1].offset + TAIL_S),
+                            job_seed,
+                            ControlLanes.of_part(voice).from_time(start),
                         )
                     )
         return jobs
@@ -160,11 +168,13 @@ class Renderer:
         for index, batch in enumerate(_batches(jobs, BATCH_FRAMES)):
             if index:
                 trim_heap_above(SOFT_LIMIT_MB)
+            lanes = {"lanes": [j.lanes for j in batch]} if getattr(self.model, "uses_lanes", False) else {}
             controls = self.model.generate_controls(
                 [j.notes for j in batch],
                 [j.n_frames for j in batch],
                 [j.instrument for j in batch],
                 [j.seed for j in batch],
+                **lanes,
             )
             for job, ctrl in zip(batch, controls, strict=True):
                 audio = self.model.synthesize(ctrl, seed=job.seed)
@@ -190,6 +200,8 @@ class Renderer:
             if name is None:
                 warnings.append(f"{label}: no instrument for program {part.program}; skipped")
                 continue
+            if not (instrument or part.instrument) and (note := fallback_message(part.program, name)):
+                warnings.append(f"{label}: {note}")
             part.instrument = name
             low, high = (INSTRUMENTS[name].low, INSTRUMENTS[name].high) if name in INSTRUMENTS else (0, 127)
             outside = sum(1 for n in part.notes if not low <= n.pitch <= high)
@@ -300,6 +312,7 @@ class _SegmentJob:
     notes: list[Note]
     n_frames: int
     seed: int
+    lanes: ControlLanes | None = None  # the part's CC and bend lanes seen from `start` (style-DDSP models read them)
 
 
 @dataclass
@@ -331,9 +344,9 @@ def _copy_expression_back(part: Part, voices: list[Part]) -> None:
         note.expression = by_key.get((round(note.onset, 6), note.pitch), note.expression)
 
 
-def model_for(bundle: Bundle) -> MidiDDSP:
+def model_for(bundle: Bundle) -> MidiDDSP | StyleDDSP:
     """The inference model of a bundle, chosen by its model family; a one-line error for an unknown one."""
-    builders = {"midi-ddsp": MidiDDSP.from_bundle}
+    builders = {"midi-ddsp": MidiDDSP.from_bundle, "style-ddsp": StyleDDSP.from_bundle}
     if bundle.family not in builders:
         known = ", ".join(builders)
         raise ReaDDSPError(f"unknown model family {bundle.family!r} (this readdsp knows: {known})", bundle.path)

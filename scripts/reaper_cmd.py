@@ -16,6 +16,13 @@ def _load_renderer(model: str | None):
     return Renderer.load(model) if model else Renderer.load()
 
 
+def _bundle_of(instrument: str | None) -> str | None:
+    """The bundle holding `instrument` (any installed bundle), or None to use the default."""
+    from readdsp.core.instrument_index import bundle_for_instrument
+
+    return str(bundle_for_instrument(instrument)) if instrument else None
+
+
 def run_engine(args: argparse.Namespace) -> int:
     from readdsp.reaper_ext.bridge import ReaperBridge
     from readdsp.reaper_ext.engine import Engine, default_log_file, setup_file_logging
@@ -77,7 +84,7 @@ def run_render_project(args: argparse.Namespace) -> int:
     from readdsp.reaper_ext.offline_project import plan_project, render_project
 
     plan = plan_project(args.input, args.output, args.track or None, args.instrument)  # before the model loads
-    renderer = _load_renderer(args.model)
+    renderer = _load_renderer(args.model or _bundle_of(args.instrument))
     result = render_project(args.input, args.output, renderer, args.track or None, args.instrument, plan)
     for message in result["messages"]:
         print(message)
@@ -88,7 +95,8 @@ def run_render_project(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     engine = subparsers.add_parser("engine", help="run the ReaDDSP engine REAPER's actions talk to (OSC, 127.0.0.1)")
     engine.add_argument("--port", type=int, default=9737, help="OSC port on 127.0.0.1 (default 9737)")
-    engine.add_argument("--model", help="instrument bundle path or name (default: the bundled model)")
+    engine.add_argument("--bundle", dest="model", help="instrument bundle path or name (default: the bundled model)")
+    engine.add_argument("--model", dest="model", help=argparse.SUPPRESS)  # the old spelling
     engine.add_argument("--reapy-port", type=int, help="REAPER web-interface port reapy uses (default 2307)")
     engine.add_argument("--log-file", help="log file (default: the user log folder)")
     engine.set_defaults(func=run_engine)
@@ -112,5 +120,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     project.add_argument("-o", "--output", required=True, help="the project to write (WAVs go beside it)")
     project.add_argument("--track", action="append", help="only items on this track (repeatable)")
     project.add_argument("--instrument", help="instrument for every item (default: per take / program mapping)")
-    project.add_argument("--model", help="instrument bundle path or name (default: the bundled model)")
+    project.add_argument("--bundle", dest="model", help="instrument bundle path or name (default: the bundled model)")
+    project.add_argument("--model", dest="model", help=argparse.SUPPRESS)  # the old spelling
     project.set_defaults(func=run_render_project)

@@ -10,8 +10,6 @@ from pathlib import Path
 
 import numpy as np
 
-from readdsp.core.errors import ReaDDSPError
-
 log = logging.getLogger("readdsp")
 
 
@@ -26,7 +24,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     render.add_argument("--stems", type=Path, help="also write one WAV per part into this folder")
     render.add_argument("--plot", type=Path, help="also write a PNG of the spectrogram and expression curves")
     render.add_argument("--seed", type=int, default=0, help="random seed (same seed, same audio)")
-    render.add_argument("--bundle", help="instrument bundle name or .safetensors path (default: bundled model)")
+    render.add_argument(
+        "--bundle", help="instrument bundle name or .safetensors path (default: the bundles the instruments need)"
+    )
+    render.add_argument("--model", dest="bundle", help=argparse.SUPPRESS)  # the old spelling
     render.add_argument(
         "--reverb", type=float, default=0.0, metavar="AMOUNT", help="add a room, 0 (dry, the default) to 1"
     )
@@ -49,7 +50,7 @@ def run_render(args: argparse.Namespace) -> int:
     from readdsp.core.expression_io import apply_expression, load_expression, save_expression
     from readdsp.core.midi_io import read_midi, require_notes
     from readdsp.core.output_path import check_output_file
-    from readdsp.core.render import Renderer
+    from readdsp.core.renderer_factory import load_renderer
     from readdsp.core.room import check_reverb_amount
 
     check_output_file(args.output, (".wav",))  # before any work
@@ -58,7 +59,7 @@ def run_render(args: argparse.Namespace) -> int:
     check_reverb_amount(args.reverb)
     if args.normalize is not None:
         check_target_lufs(args.normalize)
-    renderer = Renderer.load(args.bundle)
+    renderer = load_renderer(args.bundle, args.instrument, performance)
     if args.instrument:
         renderer.check_instrument(args.instrument)
     started = time.perf_counter()
@@ -102,21 +103,19 @@ def run_render(args: argparse.Namespace) -> int:
 
 
 def run_instruments(args: argparse.Namespace) -> int:
-    from readdsp.core.bundle import bundle_paths, read_bundle_config
+    from readdsp.core.instrument_index import installed_instruments
 
-    found = bundle_paths()
+    warnings: list[str] = []
+    found = installed_instruments(warnings)
+    for message in warnings:
+        print(f"readdsp: warning: {message}", file=sys.stderr)
     if not found:
         print("no instrument bundles found")
         return 0
-    for path, is_user in found:
-        try:
-            config = read_bundle_config(path)
-        except ReaDDSPError as err:
-            print(f"readdsp: warning: {err}", file=sys.stderr)
-            continue
-        origin = "user" if is_user else "bundled"
-        rate = config.get("sample_rate")
+    for entry in sorted(found, key=lambda e: e.name):
+        origin = "user" if entry.user else "bundled"
+        ccs = ", ".join(entry.ccs) or "none"
         print(
-            f"{path.stem} ({origin}, {rate} Hz, {path.stat().st_size / 1e6:.1f} MB): {', '.join(config['instruments'])}"
+            f"{entry.name}: bundle {entry.bundle.stem} ({origin}), {entry.family}, {entry.sample_rate} Hz, CCs: {ccs}"
         )
     return 0
