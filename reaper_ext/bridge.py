@@ -16,7 +16,8 @@ from readdsp.core.errors import ReaDDSPError
 from readdsp.core.midi_rules import MidiCC, MidiNote, TakeMidi, take_to_performance
 from readdsp.core.performance import N_CONTROLS, Performance, checked_controls
 from readdsp.reaper_ext import reapy_link
-from readdsp.reaper_ext.item_chunk import ItemChunk, append_active_take, audio_take, parse_item_text
+from readdsp.reaper_ext.item_chunk import ItemChunk, new_guid, parse_item_text
+from readdsp.reaper_ext.rpp_text import add_take_to_item_text, take_lines
 
 EXT_PREFIX = "readdsp_"
 NULL_SUFFIX = "0x0000000000000000"
@@ -219,7 +220,10 @@ class ReaperBridge:
 
     # --- writing ------------------------------------------------------------------
     def add_audio_takes(self, takes: list[tuple[str, Path, str, dict[str, str]]], undo_name: str) -> list[str]:
-        """Add `(item, wav, take name, P_EXT data)` takes (made active) in one undo point; returns GUIDs."""
+        """Add `(item, wav, take name, P_EXT data)` takes (made active) in one undo point; returns GUIDs.
+
+        The item's chunk text is edited in place (`rpp_text`): only the new take's lines and `TAKE SEL` change.
+        """
         guids = []
         originals: list[tuple[str, str]] = []
         with self._session() as rpr:
@@ -228,13 +232,12 @@ class ReaperBridge:
                 for item, wav, name, ext in takes:
                     text = rpr.GetItemStateChunk(item, "", 0, False)[2]
                     originals.append((item, text))
-                    chunk = parse_item_text(text)
-                    take = audio_take(str(wav), name, {EXT_PREFIX + k: v for k, v in ext.items()})
-                    append_active_take(chunk, take)
-                    if not rpr.SetItemStateChunk(item, chunk.to_text(), False):
+                    guid = new_guid()
+                    take = take_lines(name, str(wav), guid, {EXT_PREFIX + k: v for k, v in ext.items()})
+                    if not rpr.SetItemStateChunk(item, add_take_to_item_text(text, take), False):
                         raise ReaDDSPError(f"REAPER refused the new take for {name}", wav)
                     rpr.UpdateItemInProject(item)
-                    guids.append(take.guid)
+                    guids.append(guid)
             except ReaDDSPError:
                 for item, text in originals:  # leave no take behind when one item fails
                     rpr.SetItemStateChunk(item, text, False)

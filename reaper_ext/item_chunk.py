@@ -1,4 +1,7 @@
-"""Edit REAPER item state chunks (rpp Elements): split takes, take fields and P_EXT, add a take."""
+"""REAPER item state chunks as rpp Elements: split takes, read take fields and P_EXT (the simulator also edits).
+
+Projects and live items are edited as text (`rpp_text.py`), never written back through `rpp`.
+"""
 
 from __future__ import annotations
 
@@ -152,31 +155,6 @@ class ItemChunk:
 
 def new_guid() -> str:
     return "{" + str(uuid.uuid4()).upper() + "}"
-
-
-def audio_take(wav_path: str, name: str, ext: dict[str, str] | None = None) -> TakeChunk:
-    """A take playing `wav_path` from its start at rate 1, with `ext` as its P_EXT data."""
-    take = TakeChunk(
-        [
-            ["NAME", name],
-            ["VOLPAN", "1", "0", "1", "-1"],
-            ["SOFFS", "0"],
-            ["PLAYRATE", "1", "1", "0", "-1", "0", "0.0025"],
-            ["CHANMODE", "0"],
-            ["GUID", new_guid()],
-            Element("SOURCE", ["WAVE"], [["FILE", wav_path]]),
-        ]
-    )
-    for key, value in (ext or {}).items():
-        take.set_ext(key, value)
-    return take
-
-
-def append_active_take(item: ItemChunk, take: TakeChunk) -> int:
-    """Append `take`, make it the active take, and return its index."""
-    item.takes.append(take)
-    item.set_active(len(item.takes) - 1)
-    return len(item.takes) - 1
 
 
 def parse_item_text(text: str) -> ItemChunk:

@@ -174,3 +174,13 @@ def rewrite_media_paths(lines: list[str], source_dir: Path, target_dir: Path) ->
                 line[: toks[1][1]] + (f"{quote_char}{moved}{quote_char}" if keep else quote(moved)) + line[toks[1][2] :]
             )
     return out
+
+
+def add_take_to_item_text(item_text: str, new_take: list[str]) -> str:
+    """An item state chunk (`<ITEM ... >` text, as REAPER's GetItemStateChunk gives it) with `new_take` added
+    and made active; every other byte stays."""
+    lines = split_lines(item_text)
+    item = next((s for s in chunk_spans(lines) if s.tag == "ITEM" and not s.path), None)
+    if item is None:
+        raise ValueError("not an <ITEM chunk")
+    return "".join(lines[: item.start] + add_active_take(lines, item, new_take) + lines[item.end + 1 :])

@@ -111,3 +111,16 @@ def test_output_beside_the_input_keeps_media_paths(tmp_path: Path) -> None:
     render_project(source, out, load_test_renderer())
     changes = _changes(source.read_bytes(), out.read_bytes())
     assert [tag for tag, _, _ in changes] == ["replace", "insert"]
+
+
+def test_live_item_chunk_edit_keeps_every_other_byte() -> None:
+    from readdsp.reaper_ext.rpp_text import add_take_to_item_text, take_lines
+
+    chunk = '<ITEM\r\nPOSITION 0\r\nNAME `it\'s "x"`\r\n<SOURCE MIDI\r\nHASDATA 1 960 QN\r\nE 0 90 3c 60\r\n>\r\n>'
+    edited = add_take_to_item_text(chunk, take_lines("ReaDDSP: flute", "a b.wav", "{G}", {"readdsp_seed": "0"}))
+    assert edited.startswith(chunk[: -len(">")])  # the item's own lines, untouched, then the new take
+    assert edited.endswith(
+        'TAKE SEL\r\nNAME "ReaDDSP: flute"\r\nVOLPAN 1 0 1 -1\r\nSOFFS 0\r\n'
+        "PLAYRATE 1 1 0 -1 0 0.0025\r\nCHANMODE 0\r\nGUID {G}\r\n<SOURCE WAVE\r\n"
+        '  FILE "a b.wav"\r\n>\r\n<EXT\r\n  readdsp_seed 0\r\n>\r\n>'
+    )
