@@ -18,6 +18,7 @@ from readdsp.core.models.f0_sampler import sample_f0_packed
 from readdsp.core.models.layers import DilatedConvStack, FcStack, cast_linear
 from readdsp.core.models.packed_lstm import lstm_packed
 from readdsp.core.models.precision import inference_dtype
+from readdsp.core.models.row_windows import row_windows
 from readdsp.core.units import hz_to_midi, midi_to_hz
 
 
@@ -158,7 +159,32 @@ class SynthesisGenerator(nn.Module):
 
         f0 is sampled autoregressively (nucleus sampling, compiled loop), then the parameters are decoded. Rows are
         independent of each other, and large products run in `inference_dtype()`. Returns [N, ...] tensors.
+        Rows longer than `row_windows.WINDOW_FRAMES` run as overlapping windows, cross-faded (see row_windows).
         """
+        windows = row_windows(lengths, list(seeds))
+        if not windows.split:
+            return self._generate_rows(conditioning, instrument_id, base_pitch, lengths, seeds, top_p)
+        out = self._generate_rows(
+            windows.gather(conditioning),
+            instrument_id[windows.row_of_window],
+            windows.gather(base_pitch),
+            windows.lengths,
+            windows.seeds,
+            top_p,
+        )
+        stitched = {name: windows.stitch(value) for name, value in out.items()}
+        return stitched | {"f0_classes": torch.round(stitched["f0_classes"]).long()}
+
+    def _generate_rows(
+        self,
+        conditioning: torch.Tensor,
+        instrument_id: torch.Tensor,
+        base_pitch: torch.Tensor,
+        lengths: torch.Tensor,
+        seeds: list[int],
+        top_p: float,
+    ) -> dict[str, torch.Tensor]:
+        """`generate_packed` for rows of any length, each in one piece."""
         dtype = inference_dtype()
         z = self.encode_packed(conditioning.to(dtype), torch.repeat_interleave(instrument_id, lengths))
         context = self.f0_context_packed(z, lengths)
