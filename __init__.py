@@ -1,3 +1,7 @@
 """ReaDDSP: expressive neural instruments and effect modelling for REAPER."""
 
+from readdsp.core.thread_policy import apply_passive_waiting
+
+apply_passive_waiting()  # before anything loads torch or numba (their OpenMP runtime reads it once, at load)
+
 __version__ = "0.1.0"
