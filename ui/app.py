@@ -70,6 +70,7 @@ def screenshot(midi: Path, bundle: str | None, png: Path, output: Path | None = 
     app = application()
     settings = QSettings(str(png.with_suffix(".ini")), QSettings.IniFormat)  # never the user's saved layout
     window = open_panel(midi, bundle, output, None, settings)
+    window.output = output  # a screenshot writes a WAV only when asked to
     window.resize(*SCREENSHOT_SIZE)
     window.show()
     app.processEvents()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -146,7 +147,7 @@ class PanelWindow(QMainWindow):
         t.play.clicked.connect(self.toggle_play)
         t.draw_f0.toggled.connect(self._set_draw_f0)
         t.clear_curves.clicked.connect(self.document.clear_curves)
-        self.document.changed.connect(lambda *_: self.autosave())
+        self.document.undo_stack.indexChanged.connect(self.autosave)  # edits only, not renders
         self.document.part_changed.connect(self._update_scrollbar)
         self.axis.changed.connect(self._update_scrollbar)
         self.scrollbar.valueChanged.connect(self._scrolled)
@@ -166,7 +167,7 @@ class PanelWindow(QMainWindow):
             return f"{problem}; edits now go to {self.sidecar.name}"
         return f"{changed} edited note(s) loaded from {self.sidecar.name}" if changed else None
 
-    def autosave(self) -> None:
+    def autosave(self, *_: object) -> None:
         if self.sidecar is not None:
             try:
                 save_edits(self.document.plan.performance, self.sidecar)
@@ -294,6 +295,8 @@ class PanelWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         self.autosave()
+        with contextlib.suppress(TypeError):  # a second close finds it disconnected already
+            self.document.undo_stack.indexChanged.disconnect(self.autosave)
         self.player.stop()
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("state", self.saveState())
