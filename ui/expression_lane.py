@@ -53,7 +53,7 @@ class ExpressionLane(TimeView):
                 painter.drawLine(int(x0), int(y), int(x0 + width), int(y))
         painter.fillRect(QRectF(0, 0, GUTTER, self.height()), theme.PANEL)
         painter.setPen(theme.TEXT)
-        painter.drawText(QRectF(4, 0, GUTTER - 8, self.height()), Qt.AlignRight | Qt.AlignVCenter, self.control)
+        painter.drawText(QRectF(0, 0, GUTTER - 5, self.height()), Qt.AlignRight | Qt.AlignVCenter, self.control)
         painter.setPen(theme.GRID_STRONG)
         painter.drawLine(0, self.height() - 1, self.width(), self.height() - 1)
 

@@ -44,7 +44,7 @@ class LoudnessLane(TimeView):
             painter.drawPath(self._path(*zip(*self._stroke, strict=True)))
         painter.fillRect(QRectF(0, 0, GUTTER, self.height()), theme.PANEL)
         painter.setPen(theme.TEXT)
-        painter.drawText(QRectF(4, 0, GUTTER - 8, self.height()), Qt.AlignRight | Qt.AlignVCenter, "loudness dB")
+        painter.drawText(QRectF(0, 0, GUTTER - 5, self.height()), Qt.AlignRight | Qt.AlignVCenter, "loudness dB")
 
     def _path(self, times, values) -> QPainterPath:
         path = QPainterPath()
