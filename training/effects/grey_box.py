@@ -59,3 +59,51 @@ def fit_over_spans(
             max_seconds=max(weight * max_seconds, min(left, 5.0)), lower=lower, upper=upper,
         )  # fmt: skip
     return theta
+
+
+def with_harmonics(theta: np.ndarray, n_harmonics: int, n_extra: int) -> np.ndarray:
+    """theta = [rate, c0, a1, b1, ..., extras] padded (with zero harmonics) to n_harmonics."""
+    rate, coefficients, extra = theta[:1], theta[1 : len(theta) - n_extra], theta[len(theta) - n_extra :]
+    padded = np.zeros(1 + 2 * n_harmonics)
+    padded[: min(len(coefficients), len(padded))] = coefficients[: len(padded)]
+    return np.concatenate([rate, padded, extra])
+
+
+def fit_lfo_over_spans(
+    residual_for: Callable[[np.ndarray, np.ndarray], Callable[[np.ndarray], np.ndarray]],
+    x: np.ndarray,
+    y: np.ndarray,
+    sr: int,
+    theta: np.ndarray,
+    harmonics: tuple[int, ...],
+    max_seconds: float,
+    coefficient_step: float,
+    feedback_limit: float | None,
+) -> np.ndarray:
+    """LM on theta = [rate, LFO Fourier coefficients, (feedback)], the LFO gaining harmonics as the span grows.
+
+    Stage i fits harmonics[i] harmonics on SPANS_SECONDS[i] (the last stage on the whole signal)."""
+    start = time.monotonic()
+    n_extra = 0 if feedback_limit is None else 1
+    spans = [s for s in SPANS_SECONDS if s * sr < len(x)][: len(harmonics) - 1] + [len(x) / sr]
+    weights = np.asarray(spans) / sum(spans)
+    for stage, (span, weight) in enumerate(zip(spans, weights, strict=True)):
+        theta = with_harmonics(theta, harmonics[min(stage, len(harmonics) - 1)], n_extra)
+        n_coefficients = len(theta) - 1 - n_extra
+        n = int(span * sr)
+        left = max_seconds - (time.monotonic() - start)
+        if left <= 0:
+            break
+        step = max(1, int(np.ceil(n * len(theta) / (MAX_RESIDUAL * 16))))
+        full = residual_for(x[:n], y[:n])
+        limit = [feedback_limit] if feedback_limit is not None else []
+        extra_steps, extra_lower, extra_upper = [1e-3] * n_extra, [-v for v in limit], limit
+        theta = levenberg_marquardt(
+            lambda v, full=full, step=step: full(v)[::step],
+            theta,
+            np.concatenate([[1e-3 / span], np.full(n_coefficients, coefficient_step), extra_steps]),
+            max_seconds=max(weight * max_seconds, min(left, 5.0)),
+            lower=np.concatenate([[1e-3], np.full(n_coefficients, -np.inf), extra_lower]),
+            upper=np.concatenate([[50.0], np.full(n_coefficients, np.inf), extra_upper]),
+        )
+    return theta

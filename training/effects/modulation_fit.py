@@ -7,12 +7,13 @@ import numpy as np
 from readdsp.core.effects.lfo import Lfo
 from readdsp.core.effects.modulation import ModulatedDelayModel
 from readdsp.training.effects.delay_track import delay_track
-from readdsp.training.effects.grey_box import FitFailed, fit_over_spans, mix
+from readdsp.training.effects.grey_box import FitFailed, fit_lfo_over_spans, mix
 from readdsp.training.effects.periodic_fit import fit_periodic
 
 MIN_DELAY_SECONDS = 0.0003
 MAX_DELAY_SECONDS = 0.07
-HARMONICS = 8
+#: LFO harmonics per fit stage (the span doubles each stage): a triangle's corners need many.
+HARMONICS = (8, 16, 32)
 MIN_TRACK_POINTS = 16
 FEEDBACK_LIMIT = 0.95
 
@@ -28,8 +29,9 @@ def _wet(theta: np.ndarray, x: np.ndarray, sr: int) -> np.ndarray:
 
 def measured_delays_ms(x: np.ndarray, y: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
     """(times s, delays ms) measured from the target by cross-correlation (for the fit and the report)."""
-    times, delays = delay_track(np.asarray(x, np.float64), np.asarray(y, np.float64), sr,
-                                MIN_DELAY_SECONDS, MAX_DELAY_SECONDS)  # fmt: skip
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    dry = float(x @ y) / max(float(x @ x), 1e-30)  # the dry path correlates at lag 0 only: take it out first
+    times, delays = delay_track(x, y - dry * x, sr, MIN_DELAY_SECONDS, MAX_DELAY_SECONDS)
     return times, delays * 1000.0 / sr
 
 
@@ -40,7 +42,7 @@ def fit_modulation(x: np.ndarray, y: np.ndarray, sr: int, max_seconds: float) ->
     if len(times) < MIN_TRACK_POINTS:
         raise FitFailed(f"no delayed copy of the input between {MIN_DELAY_SECONDS * 1e3:g} and "
                         f"{MAX_DELAY_SECONDS * 1e3:g} ms")  # fmt: skip
-    rate, coefficients = fit_periodic(times, delays, HARMONICS)
+    rate, coefficients = fit_periodic(times, delays, HARMONICS[0])
     theta = np.concatenate([[rate], coefficients, [0.0]])
 
     def residual_for(xs: np.ndarray, ys: np.ndarray):  # noqa: ANN202
@@ -51,11 +53,6 @@ def fit_modulation(x: np.ndarray, y: np.ndarray, sr: int, max_seconds: float) ->
 
         return residual
 
-    def steps_for(span: float) -> np.ndarray:
-        return np.concatenate([[1e-3 / span], np.full(len(coefficients), 1e-3), [1e-3]])
-
-    lower = np.concatenate([[1e-3], np.full(len(coefficients), -np.inf), [-FEEDBACK_LIMIT]])
-    upper = np.concatenate([[50.0], np.full(len(coefficients), np.inf), [FEEDBACK_LIMIT]])
-    theta = fit_over_spans(residual_for, x, y, sr, theta, steps_for, max_seconds, lower, upper)
+    theta = fit_lfo_over_spans(residual_for, x, y, sr, theta, HARMONICS, max_seconds, 1e-3, FEEDBACK_LIMIT)
     dry, wet = mix(x, _wet(theta, x, sr), y)
     return _model(theta, sr, dry, wet)

@@ -12,6 +12,7 @@ RATE_RANGE_HZ = (0.05, 10.0)
 SCAN_HARMONICS = 3
 #: A slower rate is taken only if it fits clearly better than this share of the faster one's residual.
 SUBHARMONIC_MARGIN = 0.9
+POINTS_PER_HARMONIC = 12
 
 
 def _robust_fit(basis: np.ndarray, values: np.ndarray, rounds: int = 3) -> tuple[np.ndarray, float]:
@@ -46,12 +47,19 @@ def scan_rates(times: np.ndarray, values: np.ndarray, rate_range: tuple[float, f
 def fit_periodic(
     times: np.ndarray, values: np.ndarray, n_harmonics: int, rate_range: tuple[float, float] = RATE_RANGE_HZ
 ) -> tuple[float, np.ndarray]:
-    """(rate Hz, Fourier coefficients [c0, a1, b1, ...]) of values ~ periodic(rate * times), robustly."""
+    """(rate Hz, Fourier coefficients [c0, a1, b1, ...]) of values ~ periodic(rate * times), robustly.
+
+    Only as many harmonics as the points support (one per POINTS_PER_HARMONIC) are fitted; the rest are 0,
+    left for the fit on the audio to find.
+    """
     rate = scan_rates(times, values, rate_range)
-    coef, scale = _robust_fit(fourier_basis(rate * times, n_harmonics), values)
+    fitted = int(np.clip(len(times) // POINTS_PER_HARMONIC, 1, n_harmonics))
+    coef, scale = _robust_fit(fourier_basis(rate * times, fitted), values)
 
     def residual(v: np.ndarray) -> np.ndarray:
-        return fourier_basis(v[0] * times, n_harmonics) @ v[1:] - values
+        return fourier_basis(v[0] * times, fitted) @ v[1:] - values
 
     refined = optimize.least_squares(residual, np.concatenate([[rate], coef]), loss="soft_l1", f_scale=max(scale, 1e-6))
-    return float(refined.x[0]), refined.x[1:]
+    coefficients = np.zeros(1 + 2 * n_harmonics)
+    coefficients[: 1 + 2 * fitted] = refined.x[1:]
+    return float(refined.x[0]), coefficients
