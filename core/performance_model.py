@@ -199,9 +199,11 @@ class PerformanceModel:
         x = np.concatenate([score_features(notes), (velocity / 127.0)[:, None].astype(np.float32)], axis=1)
         return windowed_logits(self.networks["duration"], x), windowed_logits(self.networks["timing"], x)
 
-    def predict(self, notes: ScoreNotes, seed: int = 0, temperature: float = 1.0) -> NotePrediction:
-        """Sampled velocity, articulation and timing for one part (notes in score order)."""
+    def predict(self, notes: ScoreNotes, seed: int = 0, temperature: float | None = None) -> NotePrediction:
+        """Sampled velocity, articulation and timing for one part (notes in score order); the temperature defaults
+        to the bundle's, calibrated on validation pieces so the velocity spread matches the humans'."""
         rng = np.random.default_rng(seed)
+        temperature = float(self.config.get("temperature", 1.0)) if temperature is None else temperature
         rho = float(self.config.get("copula_rho", 0.6))
         velocity_logits = windowed_logits(self.networks["velocity"], score_features(notes))
         velocity = velocity_bins()[

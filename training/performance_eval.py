@@ -62,7 +62,7 @@ def evaluate_split(model: PerformanceModel, train: list[PerformedPiece], held_ou
     spread of sampled outputs on the flat score beside the humans'."""
     velocity_cells, articulation_cells = CellMeans(train, "velocity"), CellMeans(train, "log_articulation")
     columns: dict[str, list] = {k: [] for k in ("v", "v_model", "v_cell", "a", "a_model", "a_cell", "d", "d_model")}
-    spread_ratios, human_sd, model_sd = [], [], []
+    spread_ratios, human_sd, model_sd, within_r = [], [], [], []
     for piece in held_out:
         expected = model.expected(piece.notes)
         columns["v"].append(piece.velocity)
@@ -73,6 +73,8 @@ def evaluate_split(model: PerformanceModel, train: list[PerformedPiece], held_ou
         columns["a_cell"].append(articulation_cells.predict(piece))
         columns["d"].append(piece.deviation)
         columns["d_model"].append(expected.deviation)
+        known = ~np.isnan(piece.velocity)
+        within_r.append(_pearson(expected.velocity[known], piece.velocity[known]))
         humans = np.nanstd(piece.velocity)
         sampled = np.mean([np.std(model.predict(piece.notes, seed=s).velocity) for s in range(3)])
         human_sd.append(float(humans))
@@ -86,6 +88,7 @@ def evaluate_split(model: PerformanceModel, train: list[PerformedPiece], held_ou
         "performances": len(held_out),
         "notes": int(sum(len(p.notes) for p in held_out)),
         "velocity": _scores(c["v"], {"model": c["v_model"], "constant": constant_v, "pitch_class_metre": c["v_cell"]}),
+        "velocity_r_within_performance": round(float(np.mean(within_r)), 4),
         "log2_articulation": _scores(
             c["a"], {"model": c["a_model"], "constant": constant_a, "pitch_class_metre": c["a_cell"]}
         ),
@@ -100,6 +103,25 @@ def evaluate_split(model: PerformanceModel, train: list[PerformedPiece], held_ou
             "ratio_mean": round(float(np.mean(spread_ratios)), 3),
         },
     }
+
+
+def velocity_spread_ratio(model: PerformanceModel, pieces: list[PerformedPiece], temperature: float) -> float:
+    """Mean over performances of (SD of sampled velocities on the flat score) / (the human's SD)."""
+    return float(
+        np.mean(
+            [
+                np.std(model.predict(p.notes, seed=0, temperature=temperature).velocity) / np.nanstd(p.velocity)
+                for p in pieces
+            ]
+        )
+    )
+
+
+def calibrate_temperature(model: PerformanceModel, pieces: list[PerformedPiece]) -> float:
+    """The sampling temperature (0.5..1.3) whose velocity spread on `pieces` is nearest the humans'."""
+    candidates = np.round(np.arange(0.5, 1.31, 0.1), 2)
+    ratios = [velocity_spread_ratio(model, pieces, t) for t in candidates]
+    return float(candidates[int(np.argmin(np.abs(np.log(ratios))))])
 
 
 def evaluate_model(model: PerformanceModel, pieces: list[PerformedPiece]) -> dict:
@@ -166,6 +188,7 @@ def write_performance_card(path: Path, config: dict, metrics: dict) -> Path:
             "",
             f"Onset deviation MAE (quarters): model {d['model']['mae']}, score onsets {d['score_onsets']['mae']} "
             f"(r {d['model']['r']}).",
+            f"Velocity Pearson r within each performance (mean): {result['velocity_r_within_performance']}.",
             f"Velocity spread: sampled SD {s['sampled_sd_mean']} vs human SD {s['human_sd_mean']} "
             f"(ratio {s['ratio_mean']}).",
             "",

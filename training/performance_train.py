@@ -15,6 +15,7 @@ from readdsp.core.bundle import save_bundle
 from readdsp.core.performance_model import (
     DURATION_CLASSES,
     FAMILY,
+    PerformanceModel,
     articulation_bins,
     build_networks,
     class_of,
@@ -26,6 +27,7 @@ from readdsp.core.score_features import score_features
 from readdsp.training.distributed import DistContext
 from readdsp.training.loop import LoopConfig, run_loop, total_wall_time
 from readdsp.training.performance_data import PerformedPiece, split_for
+from readdsp.training.performance_eval import calibrate_temperature
 
 log = logging.getLogger(__name__)
 WINDOW = 128
@@ -172,6 +174,8 @@ def train_performance(
         losses["pitch"] = F.cross_entropy(p_logits.reshape(-1, 128), pitch[:, 1:].reshape(-1)) + F.cross_entropy(
             d_logits.reshape(-1, len(DURATION_CLASSES)), duration[:, 1:].reshape(-1), ignore_index=-100
         )
+        for group in optimizer.param_groups:  # linear decay to a tenth
+            group["lr"] = 2e-3 * max(0.1, 1.0 - index / steps)
         optimizer.zero_grad()
         sum(losses.values()).backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -216,5 +220,7 @@ def train_performance(
         "train_pieces": sorted({p.piece_id for p in train if p.source != "jazz"}),
         "sources": sorted({p.source for p in train}),
     }
+    held = [p for p in pieces if split_for(p.piece_id) == "validation" and p.source != "jazz"]
+    config["temperature"] = calibrate_temperature(PerformanceModel(config, networks), held)
     save_bundle(out, config, networks)
     return config
