@@ -24,3 +24,8 @@ def check_output_file(path: str | Path, suffixes: Sequence[str] = ()) -> Path:
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ReaDDSPError(f"no permission to write in {folder}", path)
     return path
+
+
+def safe_file_stem(label: str) -> str:
+    """A part label as a file name stem: letters, digits, '-' and '_' kept, anything else '_'."""
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in label)

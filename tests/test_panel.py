@@ -167,9 +167,11 @@ def test_a_bad_sidecar_falls_back_to_generated_and_is_kept(qtbot, song, open_win
 
 def test_render_runs_on_a_worker_writes_the_wav_and_shows_curves(qtbot, song, open_window, tmp_path):
     window = open_window(song)
+    window.stems = tmp_path / "stems"
     with qtbot.waitSignal(window.worker.finished, timeout=120_000):
         qtbot.keyClick(window, Qt.Key_R, Qt.ControlModifier)
     assert (tmp_path / "out.wav").exists()
+    assert [path.name for path in window.stems.iterdir()] == ["Track_1_violin.wav"]
     assert window.status.text().startswith("re-rendered 4 notes in 1 part(s)")
     assert window.document.rendered[0]
     window.document.set_selection({1})

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 from PyQt5.QtWidgets import QUndoCommand
 
-from readdsp.core.curve_overrides import PartCurves
+from readdsp.core.curve_overrides import CurveOverrides, PartCurves
+from readdsp.core.performance import Part
 
-if TYPE_CHECKING:
-    from readdsp.ui.document import PanelDocument
+
+class EditTarget(Protocol):
+    """What the commands edit (the panel's document)."""
+
+    curves: CurveOverrides
+
+    def part_at(self, index: int) -> Part: ...
+
+    def touch(self, part_index: int, notes: set[int]) -> None: ...
 
 
 class ControlsCommand(QUndoCommand):
@@ -19,7 +27,7 @@ class ControlsCommand(QUndoCommand):
 
     def __init__(
         self,
-        document: PanelDocument,
+        document: EditTarget,
         part_index: int,
         before: dict[int, np.ndarray | None],
         after: dict[int, np.ndarray | None],
@@ -45,7 +53,7 @@ class ControlsCommand(QUndoCommand):
 class CurvesCommand(QUndoCommand):
     """Replace one part's drawn f0/loudness curves."""
 
-    def __init__(self, document: PanelDocument, part_index: int, after: PartCurves, text: str):
+    def __init__(self, document: EditTarget, part_index: int, after: PartCurves, text: str):
         super().__init__(text)
         self.document, self.part_index = document, part_index
         self.before = copy.deepcopy(document.curves.get(part_index, PartCurves()))

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 import numpy as np
+from PyQt5.QtCore import QPointF
+from PyQt5.QtGui import QPainterPath
 
 from readdsp.core.curve_overrides import Curve
 from readdsp.ui.document import PanelDocument
@@ -31,3 +35,14 @@ def rendered_curve(document: PanelDocument, kind: str) -> list[tuple[np.ndarray,
 def drawn_curves(document: PanelDocument, kind: str) -> list[Curve]:
     curves = document.curves.get(document.part_index)
     return list(getattr(curves, kind)) if curves else []
+
+
+def polyline(
+    times: Iterable[float], values: Iterable[float], x_of: Callable[[float], float], y_of: Callable[[float], float]
+) -> QPainterPath:
+    """A path through (x_of(t), y_of(v)) for each point."""
+    path = QPainterPath()
+    for k, (t, v) in enumerate(zip(times, values, strict=True)):
+        point = QPointF(x_of(float(t)), y_of(float(v)))
+        path.moveTo(point) if k == 0 else path.lineTo(point)
+    return path

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from PyQt5.QtCore import QPointF, QRectF, Qt
+from PyQt5.QtCore import QRectF, Qt
 from PyQt5.QtGui import QPainter, QPainterPath, QPen
 
 from readdsp.ui import theme
-from readdsp.ui.curve_paths import drawn_curves, rendered_curve
+from readdsp.ui.curve_paths import drawn_curves, polyline, rendered_curve
 from readdsp.ui.time_view import GUTTER, TimeView
 
 DB_RANGE = (-60.0, 0.0)
@@ -47,11 +47,7 @@ class LoudnessLane(TimeView):
         painter.drawText(QRectF(0, 0, GUTTER - 5, self.height()), Qt.AlignRight | Qt.AlignVCenter, "loudness dB")
 
     def _path(self, times, values) -> QPainterPath:
-        path = QPainterPath()
-        for k, (t, v) in enumerate(zip(times, values, strict=True)):
-            point = QPointF(self.x_of(float(t)), self.y_of(float(v)))
-            path.moveTo(point) if k == 0 else path.lineTo(point)
-        return path
+        return polyline(times, values, self.x_of, self.y_of)
 
     def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt's name
         if event.button() == Qt.LeftButton and event.pos().x() >= GUTTER:

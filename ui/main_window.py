@@ -19,6 +19,7 @@ from PyQt5.QtWidgets import (
 
 from readdsp.core.atomic import write_wav
 from readdsp.core.errors import ReaDDSPError
+from readdsp.core.output_path import safe_file_stem
 from readdsp.core.performance import CONTROL_NAMES, Performance
 from readdsp.ui.document import PanelDocument, adopt_generated
 from readdsp.ui.expression_lane import ExpressionLane
@@ -233,8 +234,8 @@ class PanelWindow(QMainWindow):
                 written = f" -> {self.output.name}"
             if self.stems is not None:
                 for label, audio in done.result.stems.items():
-                    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in label)
-                    write_wav(self.stems / f"{safe}.wav", audio, done.result.sample_rate)
+                    name = f"{safe_file_stem(label)}_{done.result.instruments[label]}.wav"
+                    write_wav(self.stems / name, audio, done.result.sample_rate)
                 written += f" + {len(done.result.stems)} stem(s)"
         except OSError as err:
             written = f" (not written: {err})"

@@ -8,7 +8,7 @@ from PyQt5.QtWidgets import QSizePolicy
 
 from readdsp.ui import theme
 from readdsp.ui.bars import bar_times
-from readdsp.ui.curve_paths import drawn_curves, rendered_curve
+from readdsp.ui.curve_paths import drawn_curves, polyline, rendered_curve
 from readdsp.ui.time_view import GUTTER, TimeView
 
 NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
@@ -103,11 +103,7 @@ class PianoRoll(TimeView):
             painter.drawPath(self._path(times, values))
 
     def _path(self, times, values) -> QPainterPath:
-        path = QPainterPath()
-        for k, (t, v) in enumerate(zip(times, values, strict=True)):
-            point = QPointF(self.x_of(float(t)), self.y_of(float(v)))
-            path.moveTo(point) if k == 0 else path.lineTo(point)
-        return path
+        return polyline(times, values, self.x_of, self.y_of)
 
     # --- mouse
     def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt's name
