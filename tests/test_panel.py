@@ -208,3 +208,39 @@ def test_help_overlay_lists_every_shortcut(qtbot, song, open_window):
     qtbot.keyClick(window, Qt.Key_F1)
     assert window.help.isVisible()
     assert {action.shortcut().toString() for action in window.actions.values()} >= {"Ctrl+R", "Space", "F1"}
+
+
+def two_part_song(tmp_path):
+    midi = mido.MidiFile(type=1, ticks_per_beat=480)
+    for program, pitches in ((40, (67, 69)), (42, (48, 50, 52))):
+        track = mido.MidiTrack()
+        track.append(mido.Message("program_change", program=program, time=0))
+        for pitch in pitches:
+            track.append(mido.Message("note_on", note=pitch, velocity=90, time=0))
+            track.append(mido.Message("note_off", note=pitch, time=240))
+        midi.tracks.append(track)
+    path = tmp_path / "duet.mid"
+    midi.save(path)
+    return path
+
+
+def test_part_picker_instrument_picker_zoom_and_settings(qtbot, open_window, tmp_path):
+    window = open_window(two_part_song(tmp_path))
+    labels = [window.transport.part.itemText(i) for i in range(window.transport.part.count())]
+    assert labels == ["Track 1 (violin)", "Track 2 (cello)"]
+    qtbot.keyClick(window, Qt.Key_Down, Qt.ControlModifier)
+    assert [note.pitch for note in window.document.notes] == [48, 50, 52]
+    lane = window.lanes["volume"]
+    drag(qtbot, lane, [lane_point(lane, 0, 0.95)])
+    instruments = [window.transport.instrument.itemData(i) for i in range(window.transport.instrument.count())]
+    assert [choice.instrument for choice in instruments[:5]] == [None, "violin", "cello", "flute", "clarinet"]
+    generated = window.document.notes[1].generated.copy()
+    window.transport.instrument.setCurrentIndex(3)  # every part on the flute: expression regenerated, edits kept
+    assert window.transport.part.itemText(1) == "Track 2 (flute)"
+    assert window.document.notes[0].expression[0] == pytest.approx(0.95, abs=0.03)
+    assert not np.array_equal(window.document.notes[1].generated, generated)
+    zoom = window.axis.px_per_s
+    qtbot.keyClick(window, Qt.Key_Equal, Qt.ControlModifier)
+    assert window.axis.px_per_s == pytest.approx(zoom * 1.5)
+    window.close()
+    assert QSettings(str(tmp_path / "panel.ini"), QSettings.IniFormat).value("geometry") is not None

@@ -34,3 +34,13 @@ def test_time_signatures_round_trip(tmp_path):
     assert performance.time_signatures == [(0.0, 3, 4), (3.0, 6, 8)]
     write_midi(performance, tmp_path / "out.mid")
     assert read_midi(tmp_path / "out.mid").time_signatures == [(0.0, 3, 4), (3.0, 6, 8)]
+
+
+def test_bar_lines_follow_time_signatures_and_tempo():
+    from readdsp.core.performance import Performance
+    from readdsp.ui.bars import bar_times
+
+    performance = Performance(tempo_map=[(0.0, 120.0)], time_signatures=[(0.0, 3, 4), (3.0, 6, 8)])
+    bars = bar_times(performance, 7.0)
+    assert [round(t, 6) for t, _ in bars] == [0.0, 1.5, 3.0, 4.5, 6.0]
+    assert [number for _, number in bars] == [1, 2, 3, 4, 5]
