@@ -1,0 +1,223 @@
+"""Render speed on real music (music21 string quartets and Bach), whole process, against FluidSynth in the same run.
+
+Every figure is printed beside its target (issue 13). Whole-process times are medians of `--repeats` runs of
+`readdsp render` (Python start, model load, render, WAV write) and of the FluidSynth CLI with FluidR3_GM, at 48 kHz.
+  * 6-minute quartet: ours / FluidSynth <= 3x, in float32 (READDSP_PRECISION=float32) and bfloat16;
+  * cost per second of music flat (within +-20% of its median) from 30 s to 10 minutes;
+  * >= 100x real time per monophonic part, float32;
+  * peak memory <= 1 GB for a 10-minute 4-part piece;
+  * under load (this script starts one busy process): wall <= 2.2x and CPU time <= 1.2x the quiet figures;
+  * first render after install (fresh, empty kernel cache) within 2x of a warm render, whole process.
+Wall-clock figures need a quiet machine; CPU times are printed too.
+
+Usage: .venv/bin/python bench/bench_render_real.py [--repeats 3] [--quick] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+QUARTETS = {  # music21 corpus path -> label
+    "beethoven/opus18no1/movement1.mxl": "Beethoven op. 18 no. 1/i",
+    "haydn/opus74no1/movement1.mxl": "Haydn op. 74 no. 1/i",
+    "mozart/k458/movement2.mxl": "Mozart K. 458/ii",
+    "bach/bwv1007/prelude.mxl": "Bach BWV 1007 prelude",
+}
+CURVE_SECONDS = (30, 60, 120, 240, 360, 600)
+QUARTET_SECONDS = 360
+LONG_SECONDS = 600
+SAMPLE_RATE = 48000
+
+
+@dataclass
+class Run:
+    """One child process: wall seconds, CPU seconds (user + system) and peak resident MB."""
+
+    wall: float
+    cpu: float
+    peak_mb: float
+    output: str
+
+
+def run_process(cmd: list[str], env: dict[str, str] | None = None) -> Run:
+    """Run `cmd` to completion and measure it alone (os.wait4 gives this child's own resource usage)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    output = proc.stdout.read() if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - start
+    if proc.returncode:
+        raise RuntimeError(f"{cmd[:4]} failed ({proc.returncode}):\n{output[-2000:]}")
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, output)
+
+
+def median_run(cmd: list[str], repeats: int, env: dict[str, str] | None = None) -> Run:
+    """Field-wise medians of `repeats` runs."""
+    runs = [run_process(cmd, env) for _ in range(repeats)]
+    return Run(
+        statistics.median(r.wall for r in runs),
+        statistics.median(r.cpu for r in runs),
+        statistics.median(r.peak_mb for r in runs),
+        runs[-1].output,
+    )
+
+
+def environment(precision: str, **extra: str) -> dict[str, str]:
+    return {**os.environ, "READDSP_PRECISION": precision, **extra}
+
+
+def readdsp_cmd(midi: Path, wav: Path) -> list[str]:
+    return [sys.executable, "-m", "readdsp.scripts.cli", "render", str(midi), "-o", str(wav)]
+
+
+def fluidsynth_cmd(midi: Path, wav: Path) -> list[str]:
+    from readdsp.datasets.fluidsynth import fluidsynth_binary, resolve_soundfont
+
+    sf2 = str(resolve_soundfont("fluidr3"))
+    quiet = ["-ni", "-q", "-R", "0", "-C", "0"]  # no shell, no reverb, no chorus
+    return [fluidsynth_binary(), *quiet, "-r", str(SAMPLE_RATE), "-F", str(wav), sf2, str(midi)]
+
+
+def write_corpus_midi(folder: Path) -> dict[str, Path]:
+    """The quartets (and Bach) from the music21 corpus as MIDI files in `folder`; pieces that fail are skipped."""
+    from music21 import corpus
+
+    written = {}
+    for name, label in QUARTETS.items():
+        path = folder / (name.replace("/", "_").removesuffix(".mxl") + ".mid")
+        try:
+            corpus.parse(name).write("midi", fp=str(path))
+        except Exception as err:  # noqa: BLE001 - a corpus file music21 cannot expand is reported, not fatal
+            print(f"  (skipped {label}: {type(err).__name__}: {err})")
+            continue
+        written[label] = path
+    return written
+
+
+def cut_midi(source: Path, seconds: float, target: Path) -> Path:
+    """The first `seconds` of a MIDI file, looped if it is shorter (notes cut at the end)."""
+    from readdsp.core.midi_io import read_midi, write_midi
+    from readdsp.core.performance import Note
+
+    perf = read_midi(source)
+    period = perf.duration
+    for part in perf.parts:
+        notes = []
+        for loop in range(int(seconds // period) + 1):
+            shift = loop * period
+            for n in part.notes:
+                if n.onset + shift < seconds:
+                    notes.append(Note(n.pitch, n.onset + shift, min(n.offset + shift, seconds), n.velocity))
+        part.notes, part.cc, part.pitch_bend = notes, {}, []
+    return write_midi(perf, target)
+
+
+def busy_loop() -> None:
+    """The CPU hog of the under-load case: one core busy until terminated."""
+    x = 0
+    while True:
+        x = (x * 1103515245 + 12345) & 0xFFFFFFFF
+
+
+def report(name: str, value: float, target: str, met: bool, unit: str = "") -> None:
+    print(f"  {name}: {value:.2f}{unit}  target {target}  {'MET' if met else 'NOT MET'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="one run each, and only the 6-minute quartet")
+    parser.add_argument("--out", type=Path, help="folder for MIDI and WAVs (default: a temporary folder)")
+    args = parser.parse_args()
+    repeats = 1 if args.quick else args.repeats
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = args.out or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        measure(folder, repeats, args.quick)
+
+
+def measure(folder: Path, repeats: int, quick: bool) -> None:
+    print(f"whole process, medians of {repeats}, {os.cpu_count()} CPU(s), {SAMPLE_RATE} Hz; MIDI in {folder}")
+    pieces = write_corpus_midi(folder)
+    source = next(iter(pieces.values()))
+    quartet = cut_midi(source, QUARTET_SECONDS, folder / "quartet_6min.mid")
+    wav = folder / "out.wav"
+
+    print(f"\n1. {QUARTET_SECONDS / 60:.0f}-minute quartet ({source.name}) vs FluidSynth (FluidR3_GM)")
+    fluid = median_run(fluidsynth_cmd(quartet, folder / "fs.wav"), repeats)
+    print(f"  FluidSynth: wall {fluid.wall:.2f} s, CPU {fluid.cpu:.2f} s, peak {fluid.peak_mb:.0f} MB")
+    quiet = {}
+    for precision in ("float32", "bfloat16"):
+        run = median_run(readdsp_cmd(quartet, wav), repeats, environment(precision))
+        quiet[precision] = run
+        print(f"  ReaDDSP {precision}: wall {run.wall:.2f} s, CPU {run.cpu:.2f} s, peak {run.peak_mb:.0f} MB")
+        report(f"ratio vs FluidSynth ({precision})", run.wall / fluid.wall, "<= 3.00", run.wall / fluid.wall <= 3.0)
+
+    print("\n2. under load: one busy process started by this bench (float32)")
+    hog = multiprocessing.Process(target=busy_loop, daemon=True)
+    hog.start()
+    try:
+        loaded = median_run(readdsp_cmd(quartet, wav), repeats, environment("float32"))
+    finally:
+        hog.terminate()
+    wall_ratio, cpu_ratio = loaded.wall / quiet["float32"].wall, loaded.cpu / quiet["float32"].cpu
+    print(f"  loaded: wall {loaded.wall:.2f} s, CPU {loaded.cpu:.2f} s")
+    report("wall loaded / quiet", wall_ratio, "<= 2.20", wall_ratio <= 2.2)
+    report("CPU loaded / quiet", cpu_ratio, "<= 1.20", cpu_ratio <= 1.2)
+
+    print("\n3. first render after install (empty kernel cache) vs warm, whole process, bundled example (float32)")
+    example = Path(__file__).resolve().parents[1] / "examples" / "example.mid"
+    with tempfile.TemporaryDirectory() as cache:
+        first = run_process(readdsp_cmd(example, wav), environment("float32", NUMBA_CACHE_DIR=cache))
+        warm = median_run(readdsp_cmd(example, wav), repeats, environment("float32", NUMBA_CACHE_DIR=cache))
+    print(f"  first {first.wall:.2f} s, warm {warm.wall:.2f} s; first summary: {first.output.strip().splitlines()[-1]}")
+    report("first / warm", first.wall / warm.wall, "<= 2.00", first.wall / warm.wall <= 2.0)
+    if quick:
+        return
+
+    print("\n4. cost per second of music (render only, float32), 30 s to 10 minutes")
+    costs = {}
+    for seconds in CURVE_SECONDS:
+        midi = cut_midi(source, seconds, folder / f"cut_{seconds}.mid")
+        child = [sys.executable, str(Path(__file__).resolve().parent / "render_timing.py"), str(midi)]
+        run = median_run(child, repeats, environment("float32"))
+        timing = json.loads(run.output.strip().splitlines()[-1])
+        costs[seconds] = timing["render_s"] / seconds
+        print(
+            f"  {seconds:4d} s: render {timing['render_s']:.2f} s (CPU {timing['render_cpu_s']:.2f} s) = "
+            f"{1000 * costs[seconds]:.1f} ms per second of music; whole process peak {run.peak_mb:.0f} MB"
+        )
+        if seconds == LONG_SECONDS:
+            report("peak memory, 10-minute 4-part piece", run.peak_mb, "<= 1024 MB", run.peak_mb <= 1024, " MB")
+    middle = statistics.median(costs.values())
+    spread = max(abs(c / middle - 1.0) for c in costs.values())
+    report("largest deviation from the median cost per second", 100 * spread, "<= 20%", spread <= 0.2, "%")
+
+    print("\n5. x real time per monophonic part (float32, render only, each part of each piece alone)")
+    for label, path in pieces.items():
+        child = [sys.executable, str(Path(__file__).resolve().parent / "render_timing.py"), str(path), "--per-part"]
+        run = run_process(child, environment("float32"))
+        timing = json.loads(run.output.strip().splitlines()[-1])
+        worst = min(timing["parts_x_real_time"])
+        report(f"{label}: slowest part's x real time", worst, ">= 100x", worst >= 100, "x")
+
+    print("\n6. the other pieces whole, float32, vs FluidSynth")
+    for label, path in pieces.items():
+        ours = median_run(readdsp_cmd(path, wav), repeats, environment("float32"))
+        theirs = median_run(fluidsynth_cmd(path, folder / "fs.wav"), repeats)
+        report(f"{label}: ratio vs FluidSynth", ours.wall / theirs.wall, "<= 3.00", ours.wall / theirs.wall <= 3.0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""Child process of the render benches: time one render (after a warm-up) and print the figures as one JSON line.
+
+Usage: .venv/bin/python bench/render_timing.py FILE.mid [--per-part]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import readdsp  # noqa: F401 - first, so the thread policy is set before torch loads
+
+
+def timed_render(renderer, performance) -> tuple[float, float]:
+    """(wall, CPU) seconds of one render at 48 kHz."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    renderer.render(performance, sample_rate=48000)
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("midi", type=Path)
+    parser.add_argument("--per-part", action="store_true", help="also render each part alone: x real time per part")
+    args = parser.parse_args()
+
+    from readdsp.core.midi_io import read_midi
+    from readdsp.core.performance import Performance
+    from readdsp.core.render import Renderer
+
+    renderer = Renderer.load()
+    renderer.render(read_midi(Path(__file__).resolve().parents[1] / "examples" / "example.mid"))  # warm-up
+    performance = read_midi(args.midi)
+    render_s, render_cpu_s = timed_render(renderer, performance)
+    figures = {"seconds": performance.duration, "render_s": render_s, "render_cpu_s": render_cpu_s}
+    if args.per_part:
+        figures["parts_x_real_time"] = [
+            Performance([part]).duration / timed_render(renderer, Performance([part]))[0]
+            for part in performance.parts
+            if part.notes
+        ]
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
