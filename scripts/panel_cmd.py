@@ -11,6 +11,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     panel.add_argument("midi", type=Path, help="input .mid file (never modified; edits go to a sidecar beside it)")
     panel.add_argument("--bundle", help="instrument bundle name or .safetensors path (default: bundled model)")
     panel.add_argument("-o", "--output", type=Path, help="WAV that Render writes (default: SONG.readdsp.wav)")
+    panel.add_argument(
+        "--expression", type=Path, help="start from this expression file (e.g. from render --save-expression)"
+    )
     panel.add_argument("--stems", type=Path, help="also write one WAV per part into this folder on Render")
     panel.add_argument("--screenshot", type=Path, metavar="OUT.png", help="open offscreen, render, save a PNG, exit")
     panel.set_defaults(func=run_panel)
@@ -25,8 +28,8 @@ def run_panel(args: argparse.Namespace) -> int:
         from readdsp.ui.app import screenshot
 
         check_output_file(args.screenshot, (".png",))
-        print(screenshot(args.midi, args.bundle, args.screenshot, args.output))
+        print(screenshot(args.midi, args.bundle, args.screenshot, args.output, args.expression))
         return 0
     from readdsp.ui.app import run_panel as run
 
-    return run(args.midi, args.bundle, args.output, args.stems)
+    return run(args.midi, args.bundle, args.output, args.stems, args.expression)

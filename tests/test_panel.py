@@ -39,9 +39,9 @@ def song(tmp_path):
 
 @pytest.fixture
 def open_window(qtbot, random_bundle, tmp_path):
-    def opened(song):
+    def opened(song, expression=None):
         settings = QSettings(str(tmp_path / "panel.ini"), QSettings.IniFormat)
-        window = open_panel(song, str(random_bundle), tmp_path / "out.wav", None, settings)
+        window = open_panel(song, str(random_bundle), tmp_path / "out.wav", None, settings, expression)
         qtbot.addWidget(window)
         window.resize(1000, 700)
         window.show()
@@ -244,3 +244,27 @@ def test_part_picker_instrument_picker_zoom_and_settings(qtbot, open_window, tmp
     assert window.axis.px_per_s == pytest.approx(zoom * 1.5)
     window.close()
     assert QSettings(str(tmp_path / "panel.ini"), QSettings.IniFormat).value("geometry") is not None
+
+
+def test_a_bad_expression_file_falls_back_to_generated_and_is_kept(qtbot, song, open_window, tmp_path):
+    bad = tmp_path / "edits.json"
+    bad.write_text(json.dumps({"notes": [{"part": 0, "note": 1, "pitch": 99, "volume": 0.1}]}))
+    window = open_window(song, bad)
+    assert "has pitch 62, the file says 99" in window.status.text()
+    assert all(not note.is_edited() for note in window.document.notes)
+    lane = window.lanes["volume"]
+    drag(qtbot, lane, [lane_point(lane, 1, 0.1)])
+    assert json.loads(bad.read_text())["notes"][0]["pitch"] == 99
+    assert window.sidecar == sidecar_path(song)
+
+
+def test_drawn_loudness_is_one_undo_step(qtbot, song, open_window):
+    window = open_window(song)
+    lane = window.loudness
+    points = [QPoint(int(lane.x_of(t)), int(lane.y_of(-12.0))) for t in (0.1, 0.3, 0.5)]
+    drag(qtbot, lane, points)
+    (curve,) = window.document.curves[0].loudness_db
+    assert curve.times[0] == pytest.approx(0.1, abs=0.02)
+    assert np.allclose(curve.values, -12.0, atol=1.5)  # about 1 dB per pixel
+    qtbot.keyClick(window, Qt.Key_Z, Qt.ControlModifier)
+    assert not window.document.curves[0]

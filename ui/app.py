@@ -19,8 +19,10 @@ def open_panel(
     output: Path | None = None,
     stems: Path | None = None,
     settings=None,
+    expression: Path | None = None,
 ):
-    """The PanelWindow for `midi` (a QApplication must exist): edits in its sidecar, renders to `output`."""
+    """The PanelWindow for `midi` (a QApplication must exist): edits in its sidecar (first read from `expression`
+    if given), renders to `output`."""
     from readdsp.ui.instruments import installed_instruments
     from readdsp.ui.main_window import PanelWindow
     from readdsp.ui.render_backend import LocalRenderBackend
@@ -37,7 +39,7 @@ def open_panel(
 
     output = output or midi.with_name(midi.stem + ".readdsp.wav")
     choices = installed_instruments([first])
-    return PanelWindow(performance, backend_for, choices, sidecar_path(midi), output, stems, settings)
+    return PanelWindow(performance, backend_for, choices, sidecar_path(midi), output, stems, settings, expression)
 
 
 def application():
@@ -52,14 +54,18 @@ def application():
     return app
 
 
-def run_panel(midi: Path, bundle: str | None, output: Path | None, stems: Path | None) -> int:
+def run_panel(
+    midi: Path, bundle: str | None, output: Path | None, stems: Path | None, expression: Path | None = None
+) -> int:
     app = application()
-    window = open_panel(midi, bundle, output, stems)
+    window = open_panel(midi, bundle, output, stems, expression=expression)
     window.show()
     return app.exec_()
 
 
-def screenshot(midi: Path, bundle: str | None, png: Path, output: Path | None = None) -> Path:
+def screenshot(
+    midi: Path, bundle: str | None, png: Path, output: Path | None = None, expression: Path | None = None
+) -> Path:
     """Open the panel offscreen, render, select the first notes (to show their curves), save a PNG and close."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PyQt5.QtCore import QEventLoop, QSettings, QTimer
@@ -69,7 +75,7 @@ def screenshot(midi: Path, bundle: str | None, png: Path, output: Path | None = 
 
     app = application()
     settings = QSettings(str(png.with_suffix(".ini")), QSettings.IniFormat)  # never the user's saved layout
-    window = open_panel(midi, bundle, output, None, settings)
+    window = open_panel(midi, bundle, output, None, settings, expression)
     window.output = output  # a screenshot writes a WAV only when asked to
     window.resize(*SCREENSHOT_SIZE)
     window.show()

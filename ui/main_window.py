@@ -53,6 +53,7 @@ class PanelWindow(QMainWindow):
         output: Path | None = None,
         stems: Path | None = None,
         settings: QSettings | None = None,
+        expression: Path | None = None,
     ):
         super().__init__()
         self.setWindowTitle(f"ReaDDSP expression panel: {Path(performance.source or 'untitled').name}")
@@ -65,7 +66,7 @@ class PanelWindow(QMainWindow):
         self.document = PanelDocument(plan)
         self.document.rendered = {}
         self.last_render: PanelRender | None = None
-        self.sidecar_message = self._load_sidecar()
+        self.sidecar_message = self._load_edits(expression)
         self.player = Player()
         self.worker = RenderWorker(self.backend, self)
         self.axis = TimeAxis()
@@ -157,16 +158,19 @@ class PanelWindow(QMainWindow):
         self.worker.failed.connect(self._render_failed)
 
     # --- sidecar
-    def _load_sidecar(self) -> str | None:
-        """Apply saved edits; on a bad file, say so, keep it, and save edits elsewhere from now on."""
-        if self.sidecar is None:
+    def _load_edits(self, expression: Path | None) -> str | None:
+        """Apply the edits of `expression` (an imported file) or else the sidecar; a bad file is reported and kept
+        as it is (a bad sidecar also stops receiving edits: they go to a .recovered.json beside it)."""
+        source = expression or self.sidecar
+        if source is None:
             return None
-        changed, problem = load_edits(self.document.plan.performance, self.sidecar)
-        if problem:
-            kept = self.sidecar
-            self.sidecar = kept.with_name(kept.name.replace(".json", ".recovered.json"))
+        changed, problem = load_edits(self.document.plan.performance, source)
+        if problem and source == self.sidecar:
+            self.sidecar = source.with_name(source.name.replace(".json", ".recovered.json"))
             return f"{problem}; edits now go to {self.sidecar.name}"
-        return f"{changed} edited note(s) loaded from {self.sidecar.name}" if changed else None
+        if problem:
+            return problem
+        return f"{changed} edited note(s) loaded from {source.name}" if changed else None
 
     def autosave(self, *_: object) -> None:
         if self.sidecar is not None:
