@@ -138,23 +138,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="one run each, and only the 6-minute quartet")
+    parser.add_argument("--quartet-seconds", type=float, default=QUARTET_SECONDS, help="length of the main quartet")
     parser.add_argument("--out", type=Path, help="folder for MIDI and WAVs (default: a temporary folder)")
     args = parser.parse_args()
     repeats = 1 if args.quick else args.repeats
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.out or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        measure(folder, repeats, args.quick)
+        measure(folder, repeats, args.quick, args.quartet_seconds)
 
 
-def measure(folder: Path, repeats: int, quick: bool) -> None:
+def measure(folder: Path, repeats: int, quick: bool, quartet_seconds: float) -> None:
     print(f"whole process, medians of {repeats}, {os.cpu_count()} CPU(s), {SAMPLE_RATE} Hz; MIDI in {folder}")
     pieces = write_corpus_midi(folder)
     source = next(iter(pieces.values()))
-    quartet = cut_midi(source, QUARTET_SECONDS, folder / "quartet_6min.mid")
+    quartet = cut_midi(source, quartet_seconds, folder / "quartet.mid")
     wav = folder / "out.wav"
 
-    print(f"\n1. {QUARTET_SECONDS / 60:.0f}-minute quartet ({source.name}) vs FluidSynth (FluidR3_GM)")
+    print(f"\n1. {quartet_seconds / 60:.1f}-minute quartet ({source.name}) vs FluidSynth (FluidR3_GM)")
     fluid = median_run(fluidsynth_cmd(quartet, folder / "fs.wav"), repeats)
     print(f"  FluidSynth: wall {fluid.wall:.2f} s, CPU {fluid.cpu:.2f} s, peak {fluid.peak_mb:.0f} MB")
     quiet = {}
