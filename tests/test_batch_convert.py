@@ -155,3 +155,19 @@ def test_failed_reaper_run_leaves_no_dataset(tmp_path, monkeypatch):
     with pytest.raises(ReaDDSPError, match="exit code 3"):
         build_dataset(spec, tmp_path / "ds", minutes=0.05, backend=ReaperBatchBackend(), progress=False)
     assert sorted(os.listdir(tmp_path)) == ["chains", "fake-reaper", "spec.json"]
+
+
+@pytest.mark.parametrize(
+    "chain_text, problem",
+    [
+        ("GAIN 1.0\nLATENCY 0\n", "reaper output equals its input.*FX chain did nothing"),
+        ("GAIN 4.0\nLATENCY 0\n", "reaches full scale.*lower --level or the plugin's output level"),
+    ],
+)
+def test_reaper_capture_that_did_nothing_or_clipped_stops_in_reaper_terms(tmp_path, monkeypatch, chain_text, problem):
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"name": "standin", "reaper": {"fxchain": str(_chain(tmp_path, chain_text))}}))
+    monkeypatch.setenv("READDSP_REAPER", str(_standin(tmp_path)))
+    with pytest.raises(ReaDDSPError, match=problem) as err:
+        build_dataset(spec, tmp_path / "ds", minutes=0.05, backend=ReaperBatchBackend(), progress=False)
+    assert "chain's" not in str(err.value) and not (tmp_path / "ds").exists()

@@ -154,3 +154,33 @@ def test_drive_cab_example_with_real_ir(tmp_path):
     out = build_dataset(EXAMPLES / "drive_cab.json", tmp_path / "ds", minutes=0.05, progress=False)
     x, y, _ = load_split(out, "train")
     assert np.isfinite(y).all() and np.max(np.abs(y)) > 0.01
+
+
+def test_reaper_only_spec_on_the_builtin_backend_is_refused(tmp_path):
+    chain = tmp_path / "c.RfxChain"
+    chain.write_text("GAIN 0.5\n")
+    spec = tmp_path / "reaper_only.json"
+    spec.write_text(json.dumps({"name": "r", "reaper": {"fxchain": str(chain)}}))
+    assert cli_main(["effects", "build", str(spec), "-o", str(tmp_path / "ds"), "--minutes", "0.05"]) == 2
+    with pytest.raises(ReaDDSPError, match="needs --backend reaper"):
+        build_dataset(spec, tmp_path / "ds", minutes=0.05, progress=False)
+    assert not (tmp_path / "ds").exists()
+
+
+def test_level_scales_the_capture_and_is_recorded(tmp_path):
+    spec = _spec(tmp_path, [{"type": "gain", "gain_db": -6}])
+    plain = build_dataset(spec, tmp_path / "plain", minutes=0.05, progress=False)
+    quiet = build_dataset(spec, tmp_path / "quiet", minutes=0.05, progress=False, level_db=-12.0)
+    x0, _, _ = load_split(plain, "test")
+    x1, y1, _ = load_split(quiet, "test")
+    np.testing.assert_allclose(x1, x0 * 10 ** (-12 / 20), atol=1e-6)
+    np.testing.assert_allclose(y1, x1 * 10 ** (-6 / 20), atol=1e-6)
+    assert json.loads((quiet / "manifest.json").read_text())["level_db"] == -12.0
+    with pytest.raises(ReaDDSPError, match="--level"):
+        build_dataset(spec, tmp_path / "loud", minutes=0.05, progress=False, level_db=30.0)
+
+
+def test_builtin_chain_that_changes_nothing_is_refused(tmp_path):
+    spec = _spec(tmp_path, [{"type": "gain", "gain_db": 0}])
+    with pytest.raises(ReaDDSPError, match="builtin output equals its input.*check the spec's chain"):
+        build_dataset(spec, tmp_path / "ds", minutes=0.05, progress=False)
