@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
-from PyQt5.QtCore import QSettings, Qt
+from PyQt5.QtCore import QSettings, Qt, QTimer
 from PyQt5.QtWidgets import (
     QAction,
     QLabel,
@@ -68,6 +68,9 @@ class PanelWindow(QMainWindow):
         self.last_render: PanelRender | None = None
         self.sidecar_message = self._load_edits(expression)
         self.player = Player()
+        self._playback_timer = QTimer(self)
+        self._playback_timer.setSingleShot(True)
+        self._playback_timer.timeout.connect(lambda: self.transport.play.setText("Play"))
         self.worker = RenderWorker(self.backend, self)
         self.axis = TimeAxis()
         self._build()
@@ -261,10 +264,14 @@ class PanelWindow(QMainWindow):
             return
         if self.transport.play.text() == "Stop":
             self.player.stop()
+            self._playback_timer.stop()
             self.transport.play.setText("Play")
         elif self.last_render is not None:
-            self.player.play(self.last_render.result.mix, self.last_render.result.sample_rate, self.axis.offset_s)
+            result = self.last_render.result
+            self.player.play(result.mix, result.sample_rate, self.axis.offset_s)
             self.transport.play.setText("Stop")
+            remaining_ms = int(max(len(result.mix) / result.sample_rate - self.axis.offset_s, 0.0) * 1000)
+            self._playback_timer.start(remaining_ms)  # the button reads "Play" again when the audio ends
         else:
             self.say("render first")
         self.transport.play.setChecked(self.transport.play.text() == "Stop")
