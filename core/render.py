@@ -2,34 +2,31 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from math import gcd
 from pathlib import Path
 
 import numpy as np
-from scipy.signal import resample_poly
 
 from readdsp.core.bundle import Bundle, calibration_gains_db, load_bundle, resolve_bundle
+from readdsp.core.control_lanes import ControlLanes
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.levels import db_to_gain, expression_gain, headroom_gain
 from readdsp.core.memory import SOFT_LIMIT_MB, trim_heap_above
-from readdsp.core.control_lanes import ControlLanes
 from readdsp.core.models.midi_ddsp import MidiDDSP
 from readdsp.core.models.style_ddsp import StyleDDSP
 from readdsp.core.note_frames import n_frames_for
-from readdsp.core.performance import Note, Part, Performance
+from readdsp.core.performance import Note, Part, Performance, checked_controls
 from readdsp.core.programs import INSTRUMENTS, fallback_message, instrument_for_part
+from readdsp.core.resample import fit_length, resample
 from readdsp.core.room import add_room, check_reverb_amount
-from readdsp.core.voices import split_monophonic
-
-log = logging.getLogger(__name__)
+from readdsp.core.voices import assign_voices, voice_notes
 
 Progress = Callable[[float, float], None]
 SEGMENT_GAP_S = 0.25  # a rest at least this long starts a new segment
 SEGMENT_MAX_S = 8.0  # segments are cut at a note boundary past this length (training used 2-4 s windows)
-LEAD_S = 0.05  # frames rendered before a segment's first onset
+LEAD_S = 0.05  # frames rendered before a segment's first onset (the model's context for the attack)
+LEAD_IN_S = 0.005  # audible lead-in: audio before the first onset is silent up to this, then ramps in
 TAIL_S = 0.5  # frames rendered after its last offset, for the release
 ROOM_TAIL_S = 2.5  # extra audio kept at the end when a room is added
 END_FADE_S = 0.05  # the file's last samples fade out instead of being cut
@@ -61,25 +58,6 @@ def split_segments(notes: list[Note]) -> list[list[Note]]:
                 continue
         segments.append([note])
     return segments
-
-
-def _resample(audio: np.ndarray, source_rate: int, target_rate: int, block_s: float = 30.0) -> np.ndarray:
-    """Polyphase resampling in float32, block by block (with overlap) so long renders need no float64 copy."""
-    if source_rate == target_rate:
-        return audio.astype(np.float32)
-    g = gcd(source_rate, target_rate)
-    up, down = target_rate // g, source_rate // g
-    block = int(block_s * source_rate) // down * down
-    pad = 64 * down  # samples of context on each side of a block: longer than the filter's half-length
-    out = np.empty(int(np.ceil(len(audio) * up / down)), np.float32)
-    for start in range(0, len(audio), block):
-        lo, hi = max(start - pad, 0), min(start + block + pad, len(audio))
-        piece = resample_poly(audio[lo:hi], up, down)
-        first = (start - lo) * up // down
-        begin = start * up // down
-        count = min(block * up // down, len(out) - begin)
-        out[begin : begin + count] = piece[first : first + count]
-    return out
 
 
 class Renderer:
@@ -119,51 +97,60 @@ class Renderer:
             return self.check_instrument(part.instrument)
         return instrument_for_part(part, available=self.model.instruments)
 
-    def fill_expressions(self, voices: list[Part], instruments: list[str]) -> None:
-        """Give every note of these monophonic voices its controls, generating the unset ones in one batch."""
-        pairs = zip(voices, instruments, strict=True)
-        todo = [(voice, name) for voice, name in pairs if any(n.expression is None for n in voice.notes)]
+    def fill_expressions(self, plan: RenderPlan) -> None:
+        """Give every note of the plan's parts its controls, generating the unset ones for all voices in one batch.
+
+        Voices are generated as the model hears them (each note cut at its voice's next onset); the controls land
+        on the part's own notes, found by index, never by matching times or pitches.
+        """
+        todo = [
+            (part_plan, indices)
+            for part_plan in plan.parts
+            for indices in part_plan.voices
+            if any(part_plan.part.notes[i].expression is None for i in indices)
+        ]
         if not todo:
             return
-        generated = self.model.generate_expressions([v.notes for v, _ in todo], [name for _, name in todo])
-        for (voice, _), rows in zip(todo, generated, strict=True):
-            for note, row in zip(voice.notes, rows, strict=True):
-                if note.expression is None:
-                    note.expression = np.clip(row, 0.0, 1.0)
-
-    def _fill_plans(self, plans: list[_PartPlan]) -> None:
-        """Generate missing expression for every voice, and copy it back onto the parts' notes."""
-        self.fill_expressions(
-            [voice for plan in plans for voice in plan.voices],
-            [plan.instrument for plan in plans for _ in plan.voices],
+        generated = self.model.generate_expressions(
+            [voice_notes(part_plan.part, indices) for part_plan, indices in todo],
+            [part_plan.instrument for part_plan, _ in todo],
         )
-        for plan in plans:
-            _copy_expression_back(plan.part, plan.voices)
+        for (part_plan, indices), rows in zip(todo, generated, strict=True):
+            for i, row in zip(indices, rows, strict=True):
+                note = part_plan.part.notes[i]
+                if note.expression is None:
+                    note.expression = checked_controls(row, f"{part_plan.label}: generated expression")
 
-    def segment_jobs(self, plans: list[_PartPlan], seed: int) -> list[_SegmentJob]:
+    def segment_jobs(self, plan: RenderPlan, seed: int) -> list[SegmentJob]:
         """Every segment of every voice, as an independent job with its own stable seed."""
         jobs = []
-        for p, plan in enumerate(plans):
-            for v, voice in enumerate(plan.voices):
-                for s, seg in enumerate(split_segments(voice.notes)):
+        for p, part_plan in enumerate(plan.parts):
+            for v, indices in enumerate(part_plan.voices):
+                for seg in split_segments(voice_notes(part_plan.part, indices)):
                     start = max(seg[0].onset - LEAD_S, 0.0)
                     shifted = [Note(n.pitch, n.onset - start, n.offset - start, n.velocity, n.expression) for n in seg]
-                    job_seed = int(np.random.SeedSequence([seed, p, v, s]).generate_state(1)[0])
+                    job_seed = segment_seed(seed, p, v, start)
                     jobs.append(
-                        _SegmentJob(
+                        SegmentJob(
                             p,
-                            plan.instrument,
+                            part_plan.instrument,
                             start,
                             shifted,
                             n_frames_for(shifted[-1].offset + TAIL_S),
                             job_seed,
-                            ControlLanes.of_part(voice).from_time(start),
+                            ControlLanes.of_part(part_plan.part).from_time(start),
                         )
                     )
         return jobs
 
-    def render_jobs(self, jobs: list[_SegmentJob], dry: list[np.ndarray], progress=None) -> None:
-        """Generate and synthesize all segments, batched across voices and parts; add into `dry`."""
+    def render_jobs(
+        self,
+        jobs: list[SegmentJob],
+        deliver: Callable[[SegmentJob, np.ndarray], None],
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        """Generate and synthesize all segments, batched across voices and parts; hand each one's dry audio (at the
+        model's rate, starting at `job.start`) to `deliver`."""
         sr = self.model.sample_rate
         for index, batch in enumerate(_batches(jobs, BATCH_FRAMES)):
             if index:
@@ -177,19 +164,20 @@ class Renderer:
                 **lanes,
             )
             for job, ctrl in zip(batch, controls, strict=True):
-                audio = self.model.synthesize(ctrl, seed=job.seed)
-                buffer = dry[job.part]
-                begin = int(round(job.start * sr))
-                end = min(begin + len(audio), len(buffer))
-                buffer[begin:end] += audio[: end - begin]
+                deliver(job, _gate_lead_in(self.model.synthesize(ctrl, seed=job.seed), job.notes[0].onset, sr))
             if progress:
                 progress(len(batch))
 
-    def plan(self, performance: Performance, instrument: str | None = None) -> tuple[list[_PartPlan], list[str]]:
-        """Which parts render with which instrument, split into voices; warnings for skipped parts and range."""
+    def prepare(self, performance: Performance, instrument: str | None = None) -> RenderPlan:
+        """Plan a render once: a copy of `performance`, which parts render with which instrument (warnings for
+        skipped parts and notes out of range), their voices, and every note's expression (generated if unset).
+
+        Edit `plan.performance`'s notes (`note.set_controls(...)`) and pass the plan to `render`.
+        """
+        perf = performance.copy()
         warnings: list[str] = []
-        plans: list[_PartPlan] = []
-        for index, part in enumerate(performance.parts):
+        parts: list[_PartPlan] = []
+        for index, part in enumerate(perf.parts):
             label = part.name or f"part {index + 1}"
             if part.is_drum:
                 warnings.append(f"{label}: drum part skipped (no neural drum instrument)")
@@ -207,25 +195,22 @@ class Renderer:
             outside = sum(1 for n in part.notes if not low <= n.pitch <= high)
             if outside:
                 warnings.append(f"{label}: {outside} note(s) outside the {name}'s range {low}-{high}; rendered anyway")
-            voices = split_monophonic(part)
-            for voice in voices:
-                voice.notes.sort(key=lambda n: n.onset)
-            plans.append(_PartPlan(label, part, name, voices))
-        return plans, warnings
+            parts.append(_PartPlan(label, part, name, assign_voices(part)))
+        plan = RenderPlan(perf, parts, warnings)
+        self.fill_expressions(plan)
+        return plan
 
     def generate_expression(self, performance: Performance, instrument: str | None = None) -> Performance:
         """A copy of `performance` in which every rendered note carries its 6 controls (generated if unset).
 
-        Edit the copy (`note.set_controls(...)`, `part.set_expression_matrix(...)`) and pass it to `render`.
+        Edit the copy (`note.set_controls(...)`, `part.set_expression_matrix(...)`) and pass it to `render`, or
+        keep the whole plan with `prepare` to render it without planning again.
         """
-        perf = performance.copy()
-        plans, _ = self.plan(perf, instrument)
-        self._fill_plans(plans)
-        return perf
+        return self.prepare(performance, instrument).performance
 
     def render(
         self,
-        performance: Performance,
+        performance: Performance | RenderPlan,
         sample_rate: int = 48000,
         instrument: str | None = None,
         seed: int = 0,
@@ -233,7 +218,7 @@ class Renderer:
         reverb: float = 0.0,
     ) -> RenderResult:
         """Render every non-drum part, dry unless `reverb` (0..1) adds a room; notes keep their expression, missing
-        expression is generated.
+        expression is generated. A `RenderPlan` from `prepare` renders as planned (`instrument` is then ignored).
 
         Levels: each instrument plays at its calibrated level (`core.levels.REFERENCE_LUFS` for a held note at
         velocity 100 and volume 0.5), CC11 scales a part as in General MIDI, and an n-part mix gives each part
@@ -242,13 +227,12 @@ class Renderer:
         if not 8000 <= sample_rate <= 192000:
             raise ReaDDSPError(f"sample rate {sample_rate} Hz is out of range (8000..192000)")
         reverb = check_reverb_amount(reverb)
-        perf = performance.copy()
+        plan = performance if isinstance(performance, RenderPlan) else self.prepare(performance, instrument)
+        self.fill_expressions(plan)  # notes whose controls were cleared since the plan was made
+        plans = plan.parts
         sr = self.model.sample_rate
-        tail_s = TAIL_S + (ROOM_TAIL_S if reverb else 0.0)
-        n_samples = int(np.ceil((perf.duration + tail_s + 2.0) * sr))
-        plans, warnings = self.plan(perf, instrument)
-        self._fill_plans(plans)
-        jobs = self.segment_jobs(plans, seed)
+        n_samples = self.dry_length(plan, reverb)
+        jobs = self.segment_jobs(plan, seed)
         done = 0
 
         def tick(count: int) -> None:
@@ -258,24 +242,36 @@ class Renderer:
                 progress(done, len(jobs))
 
         dry = [np.zeros(n_samples, np.float32) for _ in plans]
-        self.render_jobs(jobs, dry, tick)
+        self.render_jobs(jobs, lambda job, audio: add_at(dry[job.part], audio, job.start, sr), tick)
+        return self.mix_down(plan, dry, sample_rate, reverb, in_place=True)
+
+    def mix_down(
+        self, plan: RenderPlan, dry: list[np.ndarray], sample_rate: int, reverb: float, in_place: bool = False
+    ) -> RenderResult:
+        """Each part's dry audio (model rate) at its level, with CC11 and the headroom rule; the mix resampled to
+        `sample_rate`, the room added and the end faded. `in_place` lets it scale `dry` itself (saves memory)."""
+        sr = self.model.sample_rate
         parts: dict[str, np.ndarray] = {}
         used: dict[str, str] = {}
-        headroom = headroom_gain(len(plans))
-        for plan, audio in zip(plans, dry, strict=True):
-            audio *= headroom * db_to_gain(self.level_db.get(plan.instrument, 0.0))
-            _apply_expression_cc(audio, plan.part, sr)
-            key = plan.label if plan.label not in parts else f"{plan.label} ({len(parts) + 1})"
+        headroom = headroom_gain(len(plan.parts))
+        for part_plan, audio in zip(plan.parts, dry, strict=True):
+            audio = audio if in_place else audio.copy()
+            audio *= headroom * db_to_gain(self.level_db.get(part_plan.instrument, 0.0))
+            _apply_expression_cc(audio, part_plan.part, sr)
+            key = part_plan.label if part_plan.label not in parts else f"{part_plan.label} ({len(parts) + 1})"
             parts[key] = audio
-            used[key] = plan.instrument
-        del dry
-        for message in warnings:
-            log.warning(message)
-        length = int(np.ceil((perf.duration + tail_s) * sample_rate))
-        mix = sum(parts.values(), np.zeros(n_samples, np.float32))
-        mix = _finish(_resample(mix, sr, sample_rate), sample_rate, length, reverb)
+            used[key] = part_plan.instrument
+        tail_s = TAIL_S + (ROOM_TAIL_S if reverb else 0.0)
+        length = int(np.ceil((plan.performance.duration + tail_s) * sample_rate))
+        mix = sum(parts.values(), np.zeros(len(dry[0]) if dry else 0, np.float32))
+        mix = _finish(resample(mix, sr, sample_rate), sample_rate, length, reverb)
         stems = ResampledStems(parts, sr, sample_rate, length, reverb)
-        return RenderResult(mix, stems, sample_rate, perf, used, warnings)
+        return RenderResult(mix, stems, sample_rate, plan.performance, used, list(plan.warnings))
+
+    def dry_length(self, plan: RenderPlan, reverb: float) -> int:
+        """Samples of each part's dry buffer (model rate): the music, its release and room tail, and 2 s spare."""
+        tail_s = TAIL_S + (ROOM_TAIL_S if reverb else 0.0)
+        return int(np.ceil((plan.performance.duration + tail_s + 2.0) * self.model.sample_rate))
 
 
 class ResampledStems(Mapping[str, np.ndarray]):
@@ -293,7 +289,7 @@ class ResampledStems(Mapping[str, np.ndarray]):
 
     def __getitem__(self, key: str) -> np.ndarray:
         if key not in self._done:
-            audio = _resample(self._parts[key], *self._rates)
+            audio = resample(self._parts[key], *self._rates)
             self._done[key] = _finish(audio, self._rates[1], self._length, self._reverb)
         return self._done[key]
 
@@ -305,7 +301,9 @@ class ResampledStems(Mapping[str, np.ndarray]):
 
 
 @dataclass
-class _SegmentJob:
+class SegmentJob:
+    """One segment of one voice: its notes timed from `start` (s), frames to generate, and its seed."""
+
     part: int
     instrument: str
     start: float
@@ -318,14 +316,24 @@ class _SegmentJob:
 @dataclass
 class _PartPlan:
     label: str
-    part: Part
+    part: Part  # the plan's own copy of the part: its notes carry the expression that renders
     instrument: str
-    voices: list[Part]
+    voices: list[list[int]]  # per voice, indices into part.notes (core.voices.assign_voices)
 
 
-def _batches(jobs: list[_SegmentJob], max_frames: int) -> Iterator[list[_SegmentJob]]:
+@dataclass
+class RenderPlan:
+    """A performance made ready to render once: each rendered part's instrument and voices, every note's
+    expression filled, and the planning warnings."""
+
+    performance: Performance
+    parts: list[_PartPlan]
+    warnings: list[str]
+
+
+def _batches(jobs: list[SegmentJob], max_frames: int) -> Iterator[list[SegmentJob]]:
     """Consecutive jobs in groups of at most `max_frames` frames (a longer job goes alone)."""
-    batch: list[_SegmentJob] = []
+    batch: list[SegmentJob] = []
     frames = 0
     for job in jobs:
         if batch and frames + job.n_frames > max_frames:
@@ -337,11 +345,31 @@ def _batches(jobs: list[_SegmentJob], max_frames: int) -> Iterator[list[_Segment
         yield batch
 
 
-def _copy_expression_back(part: Part, voices: list[Part]) -> None:
-    """Voices hold copies of the part's notes: copy their controls back by (onset, pitch)."""
-    by_key = {(round(n.onset, 6), n.pitch): n.expression for v in voices for n in v.notes}
-    for note in part.notes:
-        note.expression = by_key.get((round(note.onset, 6), note.pitch), note.expression)
+def _gate_lead_in(audio: np.ndarray, first_onset_s: float, sample_rate: int) -> np.ndarray:
+    """Silence what the model sounds before a segment's first onset, but for a LEAD_IN_S raised-cosine ramp, so a
+    note starts where its MIDI note starts (the frames before it stay the model's context)."""
+    onset = int(round(first_onset_s * sample_rate))
+    ramp = int(round(LEAD_IN_S * sample_rate))
+    begin = max(onset - ramp, 0)
+    audio[:begin] = 0.0
+    length = onset - begin
+    if length > 0:
+        audio[begin:onset] *= np.sin(np.linspace(0.0, np.pi / 2, length, endpoint=False, dtype=np.float32)) ** 2
+    return audio
+
+
+def segment_seed(seed: int, part: int, voice: int, start_s: float) -> int:
+    """A segment's seed, from where it sits (its part, voice and start in ms), not its index: an edit that changes
+    the segmentation reseeds only the segments it touches."""
+    return int(np.random.SeedSequence([seed, part, voice, int(round(start_s * 1000))]).generate_state(1)[0])
+
+
+def add_at(buffer: np.ndarray, audio: np.ndarray, start_s: float, sample_rate: int, sign: float = 1.0) -> None:
+    """Add (or with sign -1 take away) `audio` into `buffer` from `start_s`, cut at the buffer's end."""
+    begin = int(round(start_s * sample_rate))
+    end = min(begin + len(audio), len(buffer))
+    if end > begin:
+        buffer[begin:end] += audio[: end - begin] if sign == 1.0 else -audio[: end - begin]
 
 
 def model_for(bundle: Bundle) -> MidiDDSP | StyleDDSP:
@@ -367,13 +395,8 @@ def _apply_expression_cc(audio: np.ndarray, part: Part, sample_rate: int) -> Non
 
 def _finish(audio: np.ndarray, sample_rate: int, length: int, reverb: float) -> np.ndarray:
     """The room (if any), the file's length, and a short fade at its very end instead of a cut."""
-    out = _fit_length(add_room(audio, sample_rate, reverb), length)
+    out = fit_length(add_room(audio, sample_rate, reverb), length)
     fade = min(int(END_FADE_S * sample_rate), len(out))
     if fade:
         out[-fade:] *= np.cos(np.linspace(0.0, np.pi / 2, fade, dtype=np.float32)) ** 2
     return out
-
-
-def _fit_length(audio: np.ndarray, length: int) -> np.ndarray:
-    """Cut to `length`, or pad with zeros up to it."""
-    return audio[:length] if len(audio) >= length else np.pad(audio, (0, length - len(audio)))

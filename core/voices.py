@@ -49,30 +49,51 @@ def _choose(voices: list[_Voice], note: Note, tolerance: float) -> int | None:
     return min(tied, key=lambda i: (abs(voices[i].last.pitch - note.pitch), i))
 
 
-def split_monophonic(part: Part, legato_tolerance: float = LEGATO_TOLERANCE) -> list[Part]:
-    """Split `part` into monophonic voices by the module's rule (a part without notes: one copy)."""
-    if not part.notes:
-        return [copy.deepcopy(part)]
-    order = sorted(part.notes, key=lambda n: (n.onset, -n.pitch, n.offset))
+def assign_voices(part: Part, legato_tolerance: float = LEGATO_TOLERANCE) -> list[list[int]]:
+    """The module's rule as indices: for each voice, the indices into `part.notes` of its notes, by onset."""
+    notes = part.notes
+    order = sorted(range(len(notes)), key=lambda i: (notes[i].onset, -notes[i].pitch, notes[i].offset))
     voices: list[_Voice] = []
-    for original in order:
-        note = copy.deepcopy(original)
+    members: list[list[int]] = []
+    for i in order:
+        note = copy.copy(notes[i])  # the voice's view: its offset may be cut by a legato overlap
         index = _choose(voices, note, legato_tolerance)
         if index is None:
             voices.append(_Voice())
+            members.append([])
             index = len(voices) - 1
         voice = voices[index]
         if voice.notes and voice.last.offset > note.onset:
             voice.last.offset = note.onset
         voice.notes.append(note)
+        members[index].append(i)
+    return members
 
+
+def split_monophonic(part: Part, legato_tolerance: float = LEGATO_TOLERANCE) -> list[Part]:
+    """Split `part` into monophonic voices by the module's rule (a part without notes: one copy).
+
+    `voice_notes(part, indices)` rebuilds one voice from `assign_voices`' indices, so a caller that keeps the
+    indices can map every voice note back to the part's own note.
+    """
+    if not part.notes:
+        return [copy.deepcopy(part)]
+    members = assign_voices(part, legato_tolerance)
     template = copy.copy(part)
     template.notes = []
     out = []
-    for number, voice in enumerate(voices, start=1):
+    for number, indices in enumerate(members, start=1):
         voice_part = copy.deepcopy(template)
-        voice_part.notes = voice.notes
-        if len(voices) > 1:
+        voice_part.notes = voice_notes(part, indices)
+        if len(members) > 1:
             voice_part.name = f"{part.name or 'Part'} (voice {number})"
         out.append(voice_part)
     return out
+
+
+def voice_notes(part: Part, indices: list[int]) -> list[Note]:
+    """Copies of the part's notes at `indices` (one voice, by onset), each cut at the next one's onset."""
+    notes = [copy.deepcopy(part.notes[i]) for i in indices]
+    for note, following in zip(notes, notes[1:], strict=False):
+        note.offset = min(note.offset, following.onset)
+    return notes

@@ -62,7 +62,9 @@ def run_render(args: argparse.Namespace) -> int:
     renderer = load_renderer(args.bundle, args.instrument, performance)
     if args.instrument:
         renderer.check_instrument(args.instrument)
-    started = time.perf_counter()
+    from readdsp.core.compile_time import compile_seconds
+
+    started, compiled_before = time.perf_counter(), compile_seconds()
     plan = renderer.prepare(performance, args.instrument)  # planned once, rendered as planned
     if overrides:
         apply_expression(plan.performance, overrides, args.expression)
@@ -97,9 +99,16 @@ def run_render(args: argparse.Namespace) -> int:
     print(
         f"{args.output}: {seconds:.1f} s at {result.sample_rate} Hz, {performance.n_notes} notes in "
         f"{len(result.stems)} part(s) [{parts}], rendered in {elapsed:.1f} s "
-        f"({seconds / max(elapsed, 1e-9):.0f}x real time)"
+        f"({seconds / max(elapsed, 1e-9):.0f}x real time{_first_use_note(compile_seconds() - compiled_before)})"
     )
     return 0
+
+
+def _first_use_note(compiling_s: float) -> str:
+    """Say how much of a render went to compiling the kernels on first use (later renders skip it)."""
+    if compiling_s < 0.5:
+        return ""
+    return f", of which {compiling_s:.1f} s compiling the synthesis kernels on first use; later renders skip it"
 
 
 def run_instruments(args: argparse.Namespace) -> int:

@@ -118,3 +118,9 @@ def test_unknown_model_family_is_a_one_line_error(random_bundle, tmp_path) -> No
     odd = save_bundle(tmp_path / "odd.safetensors", {**bundle.config, "model": "theremin"}, bundle.states)
     with pytest.raises(ReaDDSPError, match="unknown model family 'theremin'"):
         Renderer.load(odd)
+
+
+def test_a_note_starts_where_its_midi_note_starts(renderer: Renderer) -> None:
+    mix = renderer.render(one_note(), 16000, seed=0).mix  # the note starts at 0.2 s
+    assert not np.any(mix[: int((0.2 - 0.005) * 16000)])
+    assert np.any(mix[int(0.2 * 16000) : int(0.25 * 16000)])
