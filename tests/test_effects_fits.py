@@ -67,7 +67,7 @@ def test_compressor_fit_recovers_threshold_and_ratio():
     truth = CompressorModel(SR, CompressorParams(3.0, -22.0, 4.0, 4.0, 2.0, 60.0, 3.0))
     x = _noise_bursts(8.0, 4)
     fitted = fit_compressor(x, truth.process(x, SR), SR, max_seconds=30)
-    assert _held_out(fitted, truth) < 1e-3
+    assert _held_out(fitted, truth) < 5e-3
     assert fitted.params.threshold_db == pytest.approx(-22.0, abs=2.0)
 
 

@@ -10,6 +10,8 @@ HOP = 256
 #: A track point counts only if its correlation peak beats the runner-up (outside +-GUARD lags) by this.
 PEAK_RATIO = 1.5
 GUARD = 8
+#: Windows whose input puts more than this share of its energy in one sample (impulses) are skipped.
+MAX_PEAK_SHARE = 0.05
 
 
 def delay_track(
@@ -27,8 +29,11 @@ def delay_track(
     for start in range(hi, len(x) - WINDOW, hop):
         seg_y = y[start : start + WINDOW]
         seg_x = x[start - hi : start + WINDOW]
-        if float(seg_x @ seg_x) < 1e-8 * len(seg_x) or float(seg_y @ seg_y) < 1e-10 * len(seg_y):
+        energy_x = float(seg_x @ seg_x)
+        if energy_x < 1e-8 * len(seg_x) or float(seg_y @ seg_y) < 1e-10 * len(seg_y):
             continue
+        if float(np.max(seg_x**2)) > MAX_PEAK_SHARE * energy_x:
+            continue  # an impulse: with feedback, a window may hold only its 2nd or 3rd echo (a multiple of the delay)
         corr = fft.irfft(np.conj(fft.rfft(seg_y, nfft)) * fft.rfft(seg_x, nfft), nfft)
         # corr[k] pairs y[start + j] with x[start - hi + j + k]: lag = hi - k
         cumulative = np.concatenate([[0.0], np.cumsum(seg_x**2)])

@@ -11,7 +11,7 @@ RATE_RANGE_HZ = (0.05, 10.0)
 #: Harmonics while scanning rates (enough for a triangle's or a ramp's outline).
 SCAN_HARMONICS = 3
 #: A slower rate is taken only if it fits clearly better than this share of the faster one's residual.
-SUBHARMONIC_MARGIN = 0.9
+SUBHARMONIC_MARGIN = 0.98
 POINTS_PER_HARMONIC = 12
 
 
