@@ -1,10 +1,12 @@
-"""`readdsp evaluate`: held-out Table 1 / Table 2 metrics and mel distance for a bundle; optional model card."""
+"""`readdsp evaluate`: held-out Table 1 / Table 2 metrics, mel distance and audio-domain figures; optional card."""
 
 from __future__ import annotations
 
 import argparse
 import json
 from pathlib import Path
+
+from readdsp.scripts.audio_check_cmd import add_audio_arguments, command_line
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -17,6 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--split", default="test", choices=["validation", "test"])
     parser.add_argument("--max-windows", type=int, default=24, help="8-s held-out windows used for Table 2")
     parser.add_argument("--real-excerpts", type=Path, help="shared/data/real-excerpts, for the mel distance")
+    add_audio_arguments(parser, checks_flag=True)
     parser.add_argument("-o", "--output", type=Path, required=True, help="metrics JSON")
     parser.add_argument("--card", type=Path, help="also write the model card (Markdown) here")
     parser.add_argument(
@@ -64,6 +67,14 @@ def run(args: argparse.Namespace) -> int:
         from readdsp.training.real_excerpts import compare_with_fluidsynth
 
         metrics["real_excerpts"] = compare_with_fluidsynth(Renderer(model, args.bundle), args.real_excerpts)
+    if args.audio_checks or args.calibrate or args.real_recordings:
+        from readdsp.training.audio_report import measure_audio
+
+        metrics |= measure_audio(bundle, args.audio_checks, args.calibrate, args.real_recordings)
+    if args.audio_checks:
+        from readdsp.training.audio_checks import imitation_on_dataset
+
+        metrics["imitation"] = imitation_on_dataset(Renderer.load(args.bundle), args.dataset, args.split)
     write_json(args.output, metrics)
     if args.embed:
         write_sidecar(args.bundle, {"metrics": metrics})
@@ -72,7 +83,9 @@ def run(args: argparse.Namespace) -> int:
         commands |= {
             "metrics": f"readdsp evaluate {args.bundle} {args.dataset} --run-dir {args.run_dir} --split {args.split} "
             f"--max-windows {args.max_windows} -o {args.output}"
-            + (f" --real-excerpts {args.real_excerpts}" if args.real_excerpts else ""),
+            + (f" --real-excerpts {args.real_excerpts}" if args.real_excerpts else "")
+            + (" --audio-checks" if args.audio_checks else "")
+            + command_line(args),
         }
         write_model_card(args.card, bundle.config, metrics, commands)
     print(json.dumps(metrics["table1"] | {"table2": {k: v["pearson_r"] for k, v in metrics["table2"].items()}}))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from readdsp.core.atomic import atomic_path
+from readdsp.training.model_card_audio import audio_sections
 
 DATA_LICENCES = {
     "soundfont FluidR3_GM (Debian fluid-soundfont-gm)": "MIT",
@@ -108,6 +109,7 @@ def write_model_card(path: Path, config: dict, metrics: dict, commands: dict[str
         ]
         lines += [f"| {k} | {v['ours_db']} | {v['fluidsynth_db']} |" for k, v in real.items()]
         lines.append("")
+    lines += audio_sections(metrics)
     lines += ["## Reproduce", ""] + [f"- {what}: `{cmd}`" for what, cmd in commands.items()] + [""]
     with atomic_path(path, ".md") as tmp:
         tmp.write_text("\n".join(lines), encoding="utf-8")

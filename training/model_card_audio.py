@@ -1,0 +1,176 @@
+"""The model card's audio-domain sections (issue 12): Markdown tables with FluidSynth beside ours."""
+
+from __future__ import annotations
+
+from readdsp.core.levels import REFERENCE_LUFS
+from readdsp.training.real_recordings import METRICS, SYSTEMS
+
+
+def _v(value, digits: int = 2) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def _pair(ours, theirs, digits: int = 2) -> str:
+    return f"{_v(ours, digits)} / {_v(theirs, digits)}"
+
+
+def audio_check_lines(checks: dict) -> list[str]:
+    """Per instrument: pitch, timing, release, levels and mel distance to the source soundfont, ours / FluidSynth."""
+    rows = checks["instruments"]
+    lines = [
+        "## Audio checks (test phrases, dry; ours / FluidSynth + FluidR3_GM, measured alike)",
+        "",
+        "Targets: pitch >= 98% of notes of 150 ms or longer within +-25 cents (SwiftF0 on the render); onset median "
+        "error within 10 ms of FluidSynth's (librosa onsets); release >= 20 dB under the note 300-400 ms after"
+        " "
+        "note-off. Pitch arrival: when the tracked pitch first reaches the note (a timing figure legato cannot fool). "
+        "Mel distance to the source: log-mel distance to the bundle's training soundfont "
+        f"({checks['source_soundfont']}) "
+        "rendering the same phrase.",
+        "",
+        "| instrument | notes | pitch within 25 c | median abs cents | onset median error (ms) | pitch arrival (ms) "
+        "| release drop (dB, median) | release notes >= 20 dB | LUFS | peak dBFS | mel distance to source (dB) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, row in rows.items():
+        o, f = row["ours"], row["fluidsynth"]
+        lines.append(
+            f"| {name} | {row['notes']} | {_pair(o['pitch']['within_25_cents'], f['pitch']['within_25_cents'], 3)} "
+            f"| {_pair(o['pitch']['median_abs_cents'], f['pitch']['median_abs_cents'], 1)} "
+            f"| {_pair(o['onset_median_error_ms'], f['onset_median_error_ms'], 1)} "
+            f"| {_pair(o['pitch_arrival_median_error_ms'], f['pitch_arrival_median_error_ms'], 1)} "
+            f"| {_pair(o['release']['median_drop_db'], f['release']['median_drop_db'], 1)} "
+            f"| {_pair(o['release']['share_over_20_db'], f['release']['share_over_20_db'], 2)} "
+            f"| {_pair(o['lufs'], f['lufs'], 1)} | {_pair(o['peak_dbfs'], f['peak_dbfs'], 1)} "
+            f"| {_pair(o['mel_distance_to_source_db'], f['mel_distance_to_source_db'])} |"
+        )
+    o, f = checks["overall"]["ours"], checks["overall"]["fluidsynth"]
+    lines += [
+        f"| all | - | {_pair(o['pitch_within_25_cents'], f['pitch_within_25_cents'], 3)} | - "
+        f"| {_pair(o['onset_median_error_ms'], f['onset_median_error_ms'], 1)} "
+        f"| {_pair(o['pitch_arrival_median_error_ms'], f['pitch_arrival_median_error_ms'], 1)} "
+        f"| {_pair(o['release_median_drop_db'], f['release_median_drop_db'], 1)} "
+        f"| {_pair(o['release_share_over_20_db'], f['release_share_over_20_db'], 2)} "
+        f"| spread {_pair(o['lufs_spread_db'], f['lufs_spread_db'], 1)} "
+        f"| max {_pair(o['peak_dbfs_max'], f['peak_dbfs_max'], 1)} "
+        f"| {_pair(o['mel_distance_to_source_db'], f['mel_distance_to_source_db'])} |",
+        "",
+    ]
+    return lines
+
+
+def imitation_lines(imitation: dict) -> list[str]:
+    lines = [
+        "## Imitation: mel distance to the dataset's own audio (held-out split, dB, lower is better)",
+        "",
+        "| instrument | examples | ours | FluidSynth + FluidR3_GM |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {name} | {row.get('examples', '-')} | {_v(row['ours'])} | {_v(row['fluidsynth'])} |"
+        for name, row in imitation.items()
+    ]
+    return lines + [""]
+
+
+def calibration_lines(calibration: dict, checks: dict | None) -> list[str]:
+    """Gains, loudness before and after, the phrases' loudness after calibration, dynamics and volume saturation."""
+    phrase = {k: v["ours"]["lufs"] for k, v in (checks or {}).get("instruments", {}).items()}
+    lines = [
+        f"## Levels: calibration (a 2-s note, velocity 100, volume 0.5, to {REFERENCE_LUFS:g} LUFS)",
+        "",
+        "| instrument | gain (dB, in the sidecar) | uncalibrated LUFS | calibrated LUFS "
+        "| test phrase LUFS, calibrated |",
+        "|---|---|---|---|---|",
+    ]
+    for name, gain in calibration["gains_db"].items():
+        lines.append(
+            f"| {name} | {_v(gain)} | {_v(calibration['uncalibrated_lufs'].get(name))} "
+            f"| {_v(calibration['calibrated_lufs'].get(name))} | {_v(phrase.get(name))} |"
+        )
+    finite = [v for v in phrase.values() if v is not None]
+    spread = f"{max(finite) - min(finite):.2f} dB" if finite else "-"
+    lines += [
+        "",
+        f"Spread of the calibrated note: {_v(calibration['calibrated_spread_db'])} dB; of the test phrases: {spread} "
+        "(target: within +-3 dB of each other).",
+        "",
+        f"Dynamics: one note at velocities 20..127 (expression generated), loudness range of ours against the source "
+        f"soundfont ({calibration.get('source_soundfont', '-')}); target within 3 dB.",
+        "",
+        "| instrument | ours range (dB) | source range (dB) | difference (dB) |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {name} | {_v(r['ours_range_db'])} | {_v(r['source_range_db'])} | {_v(r['difference_db'])} |"
+        for name, r in calibration.get("dynamics", {}).items()
+    ]
+    lines += [
+        "",
+        "Generated volume control at 0 or 1 on real pieces (target <= 10%):",
+        "",
+        "| piece | notes | at 0 or 1 | at 1 |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {name} | {r['notes']} | {r['share_at_0_or_1']:.1%} | {r['share_at_1']:.1%} |"
+        for name, r in calibration.get("volume_saturation", {}).items()
+    ]
+    return lines + [""]
+
+
+METRIC_LABELS = {
+    "log_mel_db": "log-mel (dB)",
+    "spectral_envelope_db": "spectral envelope (dB)",
+    "pitch_deviation_diff_cents": "pitch deviation off (cents)",
+    "loudness_contour_r": "loudness contour r",
+}
+
+
+def real_recording_lines(real: dict) -> list[str]:
+    """Target E: per recording instrument, each distance for ours / FluidR3_GM / MuseScore_General."""
+    header = " | ".join(f"{METRIC_LABELS[m]}" for m in METRICS)
+    lines = [
+        "## Real recordings (PHENICX clips, Philharmonia notes, TinySOL), dry; ours / FluidR3_GM / MuseScore_General",
+        "",
+        "Lower is closer, except the loudness-contour r (higher). Pitch deviation off: |within-note pitch spread of"
+        " the render - the recording's|. Target E: ours below MuseScore_General in log-mel and spectral envelope, and"
+        " at "
+        "least as close in pitch deviation and loudness contour, for every instrument the bundle plays natively.",
+        "",
+        f"| instrument (rendered as) | recordings | {header} | target E |",
+        "|---|---|" + "---|" * len(METRICS) + "---|",
+    ]
+    for name, row in real["instruments"].items():
+        cells = " | ".join(" / ".join(_v(row[s][m]) for s in SYSTEMS) for m in METRICS)
+        native = "" if row["native"] else " (not in the bundle)"
+        lines.append(
+            f"| {name} ({row['rendered_as']}) | {row['recordings']} | {cells} | {_v(row['beats_musescore'])}{native} |"
+        )
+    overall = real["overall"]
+    cells = " | ".join(" / ".join(_v(overall[s][m]) for s in SYSTEMS) for m in METRICS)
+    lines += [
+        f"| mean over instruments | - | {cells} | {_v(overall['beats_musescore'])} |",
+        "",
+        f"Target E met on every native instrument: {_v(overall['target_e'])}.",
+        "",
+    ]
+    return lines
+
+
+def audio_sections(metrics: dict) -> list[str]:
+    """Every audio-domain section the metrics hold, in the card's order."""
+    lines: list[str] = []
+    if "audio_checks" in metrics:
+        lines += audio_check_lines(metrics["audio_checks"])
+    if "imitation" in metrics:
+        lines += imitation_lines(metrics["imitation"])
+    if "calibration" in metrics:
+        lines += calibration_lines(metrics["calibration"], metrics.get("audio_checks"))
+    if "real_recordings" in metrics:
+        lines += real_recording_lines(metrics["real_recordings"])
+    return lines

@@ -1,0 +1,232 @@
+"""Distances to real recordings: know or transcribe each recording's notes, re-render them with ours and with
+FluidSynth (FluidR3_GM and MuseScore_General, dry), and compare each render with the recording."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import librosa
+import numpy as np
+import soundfile as sf
+
+from readdsp.core.performance import Note
+from readdsp.core.programs import INSTRUMENTS
+from readdsp.core.render import Renderer
+from readdsp.core.units import amplitude_to_db
+from readdsp.training.audio_measures import (
+    contour_correlation,
+    loudness_contour,
+    spectral_envelope_distance,
+    within_note_pitch_deviation,
+)
+from readdsp.training.real_excerpts import mel_distance, transcribe
+from readdsp.training.reference_renders import one_part, ours_render, soundfont_render
+
+RATE = 44100
+SOUNDFONTS = {"fluidr3": "FluidR3_GM", "musescore": "MuseScore_General"}
+SYSTEMS = ("ours", *SOUNDFONTS.values())
+#: Dynamic markings (Philharmonia and TinySOL names) -> MIDI velocity.
+VELOCITY = {
+    "pianissimo": 24,
+    "pp": 24,
+    "piano": 40,
+    "p": 40,
+    "mezzo-piano": 56,
+    "mp": 56,
+    "mezzo-forte": 72,
+    "mf": 72,
+    "forte": 96,
+    "f": 96,
+    "fortissimo": 120,
+    "ff": 120,
+}
+#: Recording instrument -> (ReaDDSP instrument name in INSTRUMENTS, whose GM program both synths play).
+INSTRUMENT_OF = {"doublebass": "double_bass", "bass-clarinet": "clarinet", "Fl": "flute", "Cb": "double_bass"}
+PHILHARMONIA_DYNAMICS = ("piano", "mezzo-forte", "forte")
+PHILHARMONIA_LENGTHS = ("1", "15")
+#: Philharmonia notes used per instrument (spread over its pitches) and the level window that times each note.
+PHILHARMONIA_PER_INSTRUMENT = 12
+ONSET_WITHIN_DB = 30.0
+OFFSET_WITHIN_DB = 20.0
+
+
+@dataclass
+class Recording:
+    """A real recording with its notes: `label` names it, `instrument` is what plays it (e.g. "bass-clarinet"),
+    `program_instrument` the INSTRUMENTS entry whose program both synths play."""
+
+    path: Path
+    label: str
+    instrument: str
+    program_instrument: str
+    notes: list[Note]
+    audio: np.ndarray  # mono, at RATE
+
+
+def load_mono(path: Path) -> np.ndarray:
+    audio, sr = sf.read(path, dtype="float32", always_2d=True)
+    return librosa.resample(audio.mean(axis=1), orig_sr=sr, target_sr=RATE)
+
+
+def pitch_from_name(name: str) -> int:
+    """'A4' / 'As4' (s = sharp) / 'C#4' -> MIDI number (A4 = 69)."""
+    return int(librosa.note_to_midi(name.replace("s", "#")))
+
+
+def timed_note(audio: np.ndarray, pitch: int, velocity: int) -> Note | None:
+    """A single note's onset and offset from its level: the first frame within ONSET_WITHIN_DB of the loudest and
+    the last within OFFSET_WITHIN_DB (10 ms frames)."""
+    hop = RATE // 100
+    level = amplitude_to_db(librosa.feature.rms(y=audio, frame_length=4 * hop, hop_length=hop)[0], floor_db=-120.0)
+    top = float(level.max())
+    on = np.flatnonzero(level >= top - ONSET_WITHIN_DB)
+    off = np.flatnonzero(level >= top - OFFSET_WITHIN_DB)
+    if not len(on) or off[-1] * hop / RATE - on[0] * hop / RATE < 0.2:
+        return None
+    return Note(pitch, float(on[0] * hop / RATE), float(off[-1] * hop / RATE), velocity)
+
+
+def phenicx(root: Path) -> Iterator[Recording]:
+    """PHENICX-Anechoic 1-s clips; their annotations do not overlap the clips, so the notes are transcribed."""
+    for path in sorted((root / "real-excerpts/phenicx_anechoic/audio/beethoven").glob("*.wav")):
+        name = re.sub(r"\d+$", "", path.stem)
+        instrument = INSTRUMENT_OF.get(name, name)
+        audio = load_mono(path)
+        notes = transcribe(audio, RATE)
+        if notes and instrument in INSTRUMENTS:
+            yield Recording(path, f"phenicx/{path.stem}", instrument, instrument, notes, audio)
+
+
+def philharmonia(root: Path, per_instrument: int = PHILHARMONIA_PER_INSTRUMENT) -> Iterator[Recording]:
+    """Philharmonia single notes (pitch and dynamic from the file name), sustained ones with a normal articulation,
+    spread evenly over the pitches inside the range of the instrument that renders them."""
+    for folder in ("oboe", "bass-clarinet"):
+        program_instrument = INSTRUMENT_OF.get(folder, folder)
+        spec = INSTRUMENTS[program_instrument]
+        chosen = []
+        for path in sorted((root / "philharmonia" / folder).glob("*.mp3")):
+            parts = path.stem.split("_")
+            if len(parts) != 5 or parts[2] not in PHILHARMONIA_LENGTHS or parts[4] != "normal":
+                continue
+            if parts[3] in PHILHARMONIA_DYNAMICS and spec.covers(pitch := pitch_from_name(parts[1])):
+                chosen.append((pitch, parts[3], path))
+        chosen.sort()
+        pick = np.unique(np.linspace(0, len(chosen) - 1, min(per_instrument, len(chosen))).round().astype(int))
+        for i in pick if chosen else []:
+            pitch, dynamic, path = chosen[i]
+            audio = load_mono(path)
+            note = timed_note(audio, pitch, VELOCITY[dynamic])
+            if note:
+                yield Recording(path, f"philharmonia/{path.stem}", folder, program_instrument, [note], audio)
+
+
+def tinysol(root: Path) -> Iterator[Recording]:
+    """TinySOL notes: `Fl-ord-C4-mf-...wav` gives instrument, pitch and dynamic."""
+    for path in sorted((root / "real-excerpts/tinysol/audio").rglob("*.wav")):
+        code, _, name, dynamic = path.stem.split("-")[:4]
+        audio = load_mono(path)
+        note = timed_note(audio, pitch_from_name(name), VELOCITY.get(dynamic, 72))
+        instrument = INSTRUMENT_OF.get(code, code)
+        if note and instrument in INSTRUMENTS:
+            yield Recording(path, f"tinysol/{path.stem}", instrument, instrument, [note], audio)
+
+
+def recordings(root: Path) -> list[Recording]:
+    """Every recording this module compares with, from shared/data at `root`."""
+    return [*phenicx(root), *philharmonia(root), *tinysol(root)]
+
+
+def distances(real: np.ndarray, render: np.ndarray, notes: list[Note], real_deviation: float | None) -> dict:
+    """Log-mel and spectral-envelope distance (dB), |within-note pitch deviation - the recording's| (cents) and
+    loudness-contour correlation over the notes' span."""
+    render = np.pad(render, (0, max(0, len(real) - len(render))))[: len(real)]
+    deviation = within_note_pitch_deviation(render, RATE, notes)
+    span = slice(int(notes[0].onset * 250), int(notes[-1].offset * 250) + 1)
+    return {
+        "log_mel_db": mel_distance(real, render, RATE),
+        "spectral_envelope_db": spectral_envelope_distance(real, render, RATE),
+        "pitch_deviation_diff_cents": None
+        if deviation is None or real_deviation is None
+        else abs(deviation - real_deviation),
+        "loudness_contour_r": contour_correlation(
+            loudness_contour(real, RATE)[span], loudness_contour(render, RATE)[span]
+        ),
+    }
+
+
+def compare_recording(renderer: Renderer, recording: Recording, seed: int = 0) -> dict:
+    """One recording re-rendered by every system and measured against it."""
+    perf = one_part(recording.notes, INSTRUMENTS[recording.program_instrument].program)
+    plan = renderer.prepare(perf)
+    rendered_as = plan.parts[0].instrument if plan.parts else None
+    renders = {"ours": ours_render(renderer, perf, RATE, seed)}
+    renders |= {label: soundfont_render(perf, name, RATE) for name, label in SOUNDFONTS.items()}
+    real_deviation = within_note_pitch_deviation(recording.audio, RATE, recording.notes)
+    return {
+        "instrument": recording.instrument,
+        "rendered_as": rendered_as,
+        "notes": len(recording.notes),
+        **{
+            system: distances(recording.audio, audio, recording.notes, real_deviation)
+            for system, audio in renders.items()
+        },
+    }
+
+
+METRICS = ("log_mel_db", "spectral_envelope_db", "pitch_deviation_diff_cents", "loudness_contour_r")
+
+
+def _mean(rows: list[dict], system: str, metric: str) -> float | None:
+    values = [r[system][metric] for r in rows if r[system][metric] is not None]
+    return round(float(np.mean(values)), 3) if values else None
+
+
+def beats(ours: dict, rival: dict) -> bool:
+    """Issue 12's target E against one rival: lower log-mel and spectral-envelope distance, and within-note pitch
+    deviation and loudness contour at least as close."""
+
+    def at_most(a: float | None, b: float | None) -> bool:
+        return a is not None and (b is None or a <= b)
+
+    return (
+        at_most(ours["log_mel_db"], rival["log_mel_db"])
+        and ours["log_mel_db"] != rival["log_mel_db"]
+        and at_most(ours["spectral_envelope_db"], rival["spectral_envelope_db"])
+        and ours["spectral_envelope_db"] != rival["spectral_envelope_db"]
+        and at_most(ours["pitch_deviation_diff_cents"], rival["pitch_deviation_diff_cents"])
+        and at_most(_neg(ours["loudness_contour_r"]), _neg(rival["loudness_contour_r"]))
+    )
+
+
+def _neg(value: float | None) -> float | None:
+    return None if value is None else -value
+
+
+def per_instrument_table(rows: dict[str, dict]) -> dict:
+    """Per recording instrument: each system's mean of every metric, what ours rendered it as, and whether ours
+    meets target E against MuseScore_General (`beats_musescore`); `overall` is the mean over instruments, and
+    `target_e` holds only if every instrument the bundle plays natively meets it."""
+    table: dict[str, dict] = {}
+    for instrument in sorted({r["instrument"] for r in rows.values()}):
+        mine = [r for r in rows.values() if r["instrument"] == instrument]
+        entry = {"recordings": len(mine), "notes": sum(r["notes"] for r in mine), "rendered_as": mine[0]["rendered_as"]}
+        entry |= {system: {m: _mean(mine, system, m) for m in METRICS} for system in SYSTEMS}
+        entry["native"] = INSTRUMENT_OF.get(instrument, instrument) == entry["rendered_as"]
+        entry["beats_musescore"] = beats(entry["ours"], entry["MuseScore_General"])
+        table[instrument] = entry
+    instruments = list(table.values())
+    overall = {system: {m: _mean(instruments, system, m) for m in METRICS} for system in SYSTEMS}
+    overall["beats_musescore"] = beats(overall["ours"], overall["MuseScore_General"])
+    native = [e for e in instruments if e["native"]]
+    overall["target_e"] = bool(native) and all(e["beats_musescore"] for e in native)
+    return {"instruments": table, "overall": overall}
+
+
+def compare_with_recordings(renderer: Renderer, root: Path, seed: int = 0) -> dict:
+    """Every recording under shared/data `root` compared with ours and both soundfonts: per-recording rows and the
+    per-instrument table (`per_instrument_table`)."""
+    rows = {rec.label: compare_recording(renderer, rec, seed) for rec in recordings(root)}
+    return {"recordings": rows, **per_instrument_table(rows)}
