@@ -197,7 +197,10 @@ def measure(folder: Path, repeats: int, quick: bool, quartet_seconds: float) -> 
         costs[seconds] = timing["render_s"] / seconds
         print(
             f"  {seconds:4d} s: render {timing['render_s']:.2f} s (CPU {timing['render_cpu_s']:.2f} s) = "
-            f"{1000 * costs[seconds]:.1f} ms per second of music; whole process peak {run.peak_mb:.0f} MB"
+            f"{1000 * costs[seconds]:.1f} ms per second of music; "
+            f"{timing['voice_seconds'] / seconds:.1f} voice-seconds generated per second of music, "
+            f"{1000 * timing['render_s'] / timing['voice_seconds']:.2f} ms each; "
+            f"whole process peak {run.peak_mb:.0f} MB"
         )
         if seconds == LONG_SECONDS:
             report("peak memory, 10-minute 4-part piece", run.peak_mb, "<= 1024 MB", run.peak_mb <= 1024, " MB")

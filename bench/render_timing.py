@@ -34,7 +34,13 @@ def main() -> None:
     renderer.render(read_midi(Path(__file__).resolve().parents[1] / "examples" / "example.mid"))  # warm-up
     performance = read_midi(args.midi)
     render_s, render_cpu_s = timed_render(renderer, performance)
-    figures = {"seconds": performance.duration, "render_s": render_s, "render_cpu_s": render_cpu_s}
+    jobs = renderer.segment_jobs(renderer.prepare(performance), 0)
+    figures = {
+        "seconds": performance.duration,
+        "render_s": render_s,
+        "render_cpu_s": render_cpu_s,
+        "voice_seconds": sum(job.n_frames for job in jobs) / 250,  # frames generated: what the render's cost follows
+    }
     if args.per_part:
         figures["parts_x_real_time"] = [
             Performance([part]).duration / timed_render(renderer, Performance([part]))[0]
