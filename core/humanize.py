@@ -86,11 +86,14 @@ def humanize(
     durations: bool = True,
 ) -> Performance:
     """A humanized copy of `performance`: learned velocities and durations (onsets too with `timing`; durations
-    kept with `durations=False`); pitches, CCs, pitch bend, tempo and drum parts are kept. Metre: 4/4 (a
-    Performance carries no time signatures)."""
+    kept with `durations=False`); pitches, CCs, pitch bend, tempo, time signatures and drum parts are kept."""
     model = model or default_model()
     out = performance.copy()
     tempo = TempoMap.from_bpm(out.tempo_map, 960)
+    meters = [  # (quarter position, quarters per bar); Performances without time signatures read as 4/4
+        (tempo.to_position(seconds) / 960, numerator * 4.0 / denominator)
+        for seconds, numerator, denominator in getattr(out, "time_signatures", [])
+    ]
     for part_index, part in enumerate(out.parts):
         if part.is_drum or not part.notes:
             continue
@@ -104,7 +107,7 @@ def humanize(
             onset_q,
             offset_q - onset_q,
             np.array([n.velocity for n in part.notes]),
-            [],
+            meters,
             amount,
             timing,
             seed + part_index,
