@@ -103,7 +103,7 @@ def build_networks(hidden: int = 64) -> dict[str, nn.Module]:
     }
 
 
-def windowed_logits(net: NoteLSTM, x: np.ndarray, window: int = 128, context: int = 32) -> np.ndarray:
+def windowed_logits(net: nn.Module, x: np.ndarray, window: int = 128, context: int = 32) -> np.ndarray:
     """Run `net` over a long sequence as a batch of overlapping windows (the centre of each kept): fast on CPU."""
     with single_thread():
         return _windowed(net, x, window, context)
@@ -120,7 +120,7 @@ def single_thread() -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def _windowed(net: NoteLSTM, x: np.ndarray, window: int, context: int) -> np.ndarray:
+def _windowed(net: nn.Module, x: np.ndarray, window: int, context: int) -> np.ndarray:
     n = len(x)
     if n <= window + 2 * context:
         with torch.inference_mode():
