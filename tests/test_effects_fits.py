@@ -89,3 +89,20 @@ def test_auto_tries_every_family_and_keeps_the_best_on_validation(tmp_path):
     assert result["val_esr"] == pytest.approx(min(c["val_esr"] for c in scored), rel=1e-6)
     assert result["model"] in ("fir", "shaper", "wiener-hammerstein", "modulation") and result["test_esr"] < 1e-3
     assert result["baseline_val_esr"]["dry"] > 0.1 and "warning" not in result
+
+
+def test_report_shows_baselines_and_the_lfo_panel(tmp_path):
+    from readdsp.core.effects.model_file import save_model
+    from readdsp.training.effects.report import write_report
+
+    spec = tmp_path / "spec.json"
+    chain = [{"type": "chorus", "rate_hz": 1.0, "depth": 0.3, "centre_delay_ms": 8.0, "mix": 0.5}]
+    spec.write_text(json.dumps({"name": "chorus", "tail_seconds": 0.05, "chain": chain}))
+    ds = build_dataset(spec, tmp_path / "ds", minutes=0.05, progress=False)
+    model = ModulatedDelayModel(SR, Lfo(1.0, np.array([8.0, 0.0, -3.0]), SR), 0.0, 0.5, 0.5)
+    summary = write_report(save_model(tmp_path / "m.safetensors", model), ds, tmp_path / "report")
+    for split in ("val", "test"):
+        assert {f"{split}_esr", f"{split}_esr_identity_baseline", f"{split}_esr_dry_baseline"} <= set(summary)
+    for png in ("mel_triptych.png", "impulse_response.png", "modulation.png"):
+        assert (tmp_path / "report" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "modulation.png" in (tmp_path / "report" / "index.html").read_text()
