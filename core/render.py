@@ -10,16 +10,18 @@ import numpy as np
 
 from readdsp.core.bundle import Bundle, calibration_gains_db, load_bundle, resolve_bundle
 from readdsp.core.control_lanes import ControlLanes
+from readdsp.core.curve_overrides import CurveOverrides, apply_curve_overrides
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.levels import db_to_gain, expression_gain, headroom_gain
 from readdsp.core.memory import SOFT_LIMIT_MB, trim_heap_above
 from readdsp.core.models.midi_ddsp import MidiDDSP
 from readdsp.core.models.style_ddsp import StyleDDSP
-from readdsp.core.note_frames import n_frames_for
+from readdsp.core.note_frames import FRAME_RATE, n_frames_for
 from readdsp.core.performance import Note, Part, Performance, checked_controls
 from readdsp.core.programs import INSTRUMENTS, fallback_message, instrument_for_part
 from readdsp.core.resample import fit_length, resample
 from readdsp.core.room import add_room, check_reverb_amount
+from readdsp.core.synth.controls import SynthControls
 from readdsp.core.voices import assign_voices, voice_notes
 
 Progress = Callable[[float, float], None]
@@ -148,9 +150,12 @@ class Renderer:
         jobs: list[SegmentJob],
         deliver: Callable[[SegmentJob, np.ndarray], None],
         progress: Callable[[int], None] | None = None,
+        curves: CurveOverrides | None = None,
+        inspect: Callable[[SegmentJob, SynthControls], None] | None = None,
     ) -> None:
         """Generate and synthesize all segments, batched across voices and parts; hand each one's dry audio (at the
-        model's rate, starting at `job.start`) to `deliver`."""
+        model's rate, starting at `job.start`) to `deliver`. Drawn `curves` (per plan part index) replace the
+        generated f0 and loudness over their spans; `inspect` sees each segment's controls before synthesis."""
         sr = self.model.sample_rate
         for index, batch in enumerate(_batches(jobs, BATCH_FRAMES)):
             if index:
@@ -164,6 +169,10 @@ class Renderer:
                 **lanes,
             )
             for job, ctrl in zip(batch, controls, strict=True):
+                if curves:
+                    ctrl = apply_curve_overrides(ctrl, curves.get(job.part), job.start, FRAME_RATE, sr)
+                if inspect:
+                    inspect(job, ctrl)
                 deliver(job, _gate_lead_in(self.model.synthesize(ctrl, seed=job.seed), job.notes[0].onset, sr))
             if progress:
                 progress(len(batch))
@@ -216,9 +225,13 @@ class Renderer:
         seed: int = 0,
         progress: Progress | None = None,
         reverb: float = 0.0,
+        curves: CurveOverrides | None = None,
+        inspect: Callable[[SegmentJob, SynthControls], None] | None = None,
     ) -> RenderResult:
         """Render every non-drum part, dry unless `reverb` (0..1) adds a room; notes keep their expression, missing
         expression is generated. A `RenderPlan` from `prepare` renders as planned (`instrument` is then ignored).
+        `curves` are drawn f0/loudness curves per plan part (core.curve_overrides); `inspect` sees every segment's
+        synthesis controls (the panel draws them).
 
         Levels: each instrument plays at its calibrated level (`core.levels.REFERENCE_LUFS` for a held note at
         velocity 100 and volume 0.5), CC11 scales a part as in General MIDI, and an n-part mix gives each part
@@ -242,7 +255,7 @@ class Renderer:
                 progress(done, len(jobs))
 
         dry = [np.zeros(n_samples, np.float32) for _ in plans]
-        self.render_jobs(jobs, lambda job, audio: add_at(dry[job.part], audio, job.start, sr), tick)
+        self.render_jobs(jobs, lambda job, audio: add_at(dry[job.part], audio, job.start, sr), tick, curves, inspect)
         return self.mix_down(plan, dry, sample_rate, reverb, in_place=True)
 
     def mix_down(

@@ -12,13 +12,17 @@ float rounding in the compiled loops (measured by tests/test_render_session.py).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from readdsp.core.curve_overrides import CurveOverrides, PartCurves
 from readdsp.core.errors import ReaDDSPError
-from readdsp.core.render import Renderer, RenderPlan, RenderResult, SegmentJob, add_at
+from readdsp.core.note_frames import FRAME_RATE
+from readdsp.core.render import Progress, Renderer, RenderPlan, RenderResult, SegmentJob, add_at
 from readdsp.core.room import check_reverb_amount
+from readdsp.core.synth.controls import SynthControls
 
 SegmentKey = tuple
 
@@ -32,8 +36,21 @@ class EditStats:
     seconds: float
 
 
-def segment_key(job: SegmentJob) -> SegmentKey:
-    """Everything that decides a segment's audio."""
+def curve_signature(curves: PartCurves | None, job: SegmentJob) -> tuple:
+    """The drawn curves of the job's part that overlap the segment, as comparable bytes."""
+    if not curves:
+        return ()
+    end = job.start + job.n_frames / FRAME_RATE
+    return tuple(
+        (kind, curve.times.tobytes(), curve.values.tobytes())
+        for kind, group in (("f0", curves.f0_midi), ("loudness", curves.loudness_db))
+        for curve in group
+        if curve.times[0] <= end and curve.times[-1] >= job.start
+    )
+
+
+def segment_key(job: SegmentJob, curves: CurveOverrides | None = None) -> SegmentKey:
+    """Everything that decides a segment's audio, drawn curves over it included."""
     notes = tuple(
         (
             n.pitch,
@@ -44,7 +61,8 @@ def segment_key(job: SegmentJob) -> SegmentKey:
         )
         for n in job.notes
     )
-    return (job.part, job.instrument, round(job.start, 6), job.n_frames, job.seed, notes)
+    drawn = curve_signature((curves or {}).get(job.part), job)
+    return (job.part, job.instrument, round(job.start, 6), job.n_frames, job.seed, notes, drawn)
 
 
 class RenderSession:
@@ -60,26 +78,34 @@ class RenderSession:
         self.sample_rate = sample_rate
         self.seed = seed
         self.reverb = check_reverb_amount(reverb)
+        self.curves: CurveOverrides = {}  # drawn f0/loudness per plan part; edit it, then `update`
+        self.inspect: Callable[[SegmentJob, SynthControls], None] | None = None  # sees each re-rendered segment
         self._segments: dict[SegmentKey, tuple[SegmentJob, np.ndarray]] = {}
         self._dry: list[np.ndarray] = []
         self.result: RenderResult | None = None
 
-    def render(self) -> RenderResult:
+    @property
+    def segments(self) -> list[SegmentJob]:
+        """The segments the current mix holds."""
+        return [job for job, _ in self._segments.values()]
+
+    def render(self, progress: Progress | None = None) -> RenderResult:
         """The whole plan, keeping every segment's dry audio."""
         self._segments.clear()
         self._dry = []
-        self.result, _ = self._update()
+        self.result, _ = self._update(progress)
         return self.result
 
-    def update(self) -> tuple[RenderResult, EditStats]:
-        """Re-render after edits to `plan.performance`'s notes (controls, timing, pitch): only changed segments."""
+    def update(self, progress: Progress | None = None) -> tuple[RenderResult, EditStats]:
+        """Re-render after edits to `plan.performance`'s notes (controls, timing, pitch) or to `curves`: only the
+        segments that changed."""
         if self.result is None:
-            self.render()
-        result, stats = self._update()
+            self.render(progress)
+        result, stats = self._update(progress)
         self.result = result
         return result, stats
 
-    def _update(self) -> tuple[RenderResult, EditStats]:
+    def _update(self, progress: Progress | None = None) -> tuple[RenderResult, EditStats]:
         started = time.perf_counter()
         renderer, plan = self.renderer, self.plan
         renderer.fill_expressions(plan)
@@ -87,7 +113,7 @@ class RenderSession:
         length = renderer.dry_length(plan, self.reverb)
         if len(self._dry) != len(plan.parts) or any(len(d) < length for d in self._dry):
             self._resize(len(plan.parts), length, sr)
-        wanted = {segment_key(job): job for job in renderer.segment_jobs(plan, self.seed)}
+        wanted = {segment_key(job, self.curves): job for job in renderer.segment_jobs(plan, self.seed)}
         stale = [key for key in self._segments if key not in wanted]
         for key in stale:
             job, audio = self._segments.pop(key)
@@ -95,10 +121,18 @@ class RenderSession:
         todo = [job for key, job in wanted.items() if key not in self._segments]
 
         def keep(job: SegmentJob, audio: np.ndarray) -> None:
-            self._segments[segment_key(job)] = (job, audio)
+            self._segments[segment_key(job, self.curves)] = (job, audio)
             add_at(self._dry[job.part], audio, job.start, sr)
 
-        renderer.render_jobs(todo, keep)
+        done = 0
+
+        def tick(count: int) -> None:
+            nonlocal done
+            done += count
+            if progress:
+                progress(done, len(todo))
+
+        renderer.render_jobs(todo, keep, tick, curves=self.curves, inspect=self.inspect)
         result = renderer.mix_down(plan, [d[:length] for d in self._dry], self.sample_rate, self.reverb)
         return result, EditStats(len(todo), len(stale), time.perf_counter() - started)
 

@@ -62,3 +62,16 @@ def test_a_timing_edit_reseeds_only_its_neighbourhood(renderer: Renderer) -> Non
     plan.performance.parts[0].notes[0].offset += 0.1  # first phrase only
     _, stats = session.update()
     assert stats.segments_rendered == 1
+
+
+def test_a_drawn_curve_rerenders_only_the_segments_under_it(renderer: Renderer) -> None:
+    from readdsp.core.curve_overrides import Curve, PartCurves
+
+    plan = renderer.prepare(phrases())
+    session = RenderSession(renderer, plan, 16000, seed=3)
+    session.render()
+    session.curves = {0: PartCurves(f0_midi=[Curve([2.0, 2.8], [69.0, 70.0])])}  # over the violin's second phrase
+    _, stats = session.update()
+    assert stats.segments_rendered == 1 and stats.segments_removed == 1
+    full = renderer.render(plan, 16000, seed=3, curves=session.curves)
+    assert np.max(np.abs(session.result.mix - full.mix)) <= SPLICE_TOLERANCE * np.max(np.abs(full.mix))

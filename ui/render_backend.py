@@ -7,14 +7,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
-from readdsp.core.curve_overrides import CurveOverrides, apply_curve_overrides
+from readdsp.core.curve_overrides import CurveOverrides
 from readdsp.core.note_frames import FRAME_RATE
 from readdsp.core.performance import Performance
-from readdsp.core.render import Renderer, RenderPlan, RenderResult
+from readdsp.core.render import Renderer, RenderPlan, RenderResult, SegmentJob
+from readdsp.core.render_session import RenderSession
+from readdsp.core.synth.controls import SynthControls
 from readdsp.core.units import amplitude_to_db, hz_to_midi
 
 Progress = Callable[[float, float], None]
@@ -52,48 +54,14 @@ class RenderBackend(Protocol):
     ) -> PanelRender: ...
 
 
-class _CurveModel:
-    """The renderer's model with drawn curves applied between control generation and synthesis, keyed by each
-    segment's seed (unique per segment); it also records the curves each segment rendered with."""
-
-    def __init__(self, model: Any, curves: CurveOverrides):
-        self._model, self._curves = model, curves
-        self.jobs: dict[int, Any] = {}
-        self.rendered: dict[int, list[SegmentCurves]] = {}
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._model, name)
-
-    def synthesize(self, controls: Any, seed: int) -> np.ndarray:
-        job = self.jobs.get(seed)
-        if job is not None:
-            controls = apply_curve_overrides(
-                controls, self._curves.get(job.part), job.start, FRAME_RATE, self._model.sample_rate
-            )
-            self.rendered.setdefault(job.part, []).append(
-                SegmentCurves(
-                    job.start,
-                    hz_to_midi(controls.f0_hz[0].double().numpy()),
-                    amplitude_to_db(controls.amplitude[0].double().numpy()),
-                )
-            )
-        return self._model.synthesize(controls, seed=seed)
-
-
-class _CurveRenderer(Renderer):
-    """A Renderer whose segments pass through `_CurveModel` (until core.render takes curve overrides itself)."""
-
-    def segment_jobs(self, *args: Any, **kwargs: Any) -> Any:
-        jobs = super().segment_jobs(*args, **kwargs)
-        self.model.jobs = {job.seed: job for job in jobs}
-        return jobs
-
-
 class LocalRenderBackend:
-    """Renders in this process with one bundle's Renderer (loaded once)."""
+    """Renders in this process with one bundle's Renderer (loaded once). Renders are incremental: the backend keeps a
+    RenderSession per plan and seed, so an edit re-renders only the segments it touches (core/render_session.py)."""
 
     def __init__(self, bundle: str | Path | None = None):
         self.renderer = Renderer.load(bundle)
+        self._session: RenderSession | None = None
+        self._drawn: dict[tuple[int, float, int], SegmentCurves] = {}  # (part, start, seed) -> its curves
 
     @property
     def instruments(self) -> list[str]:
@@ -106,7 +74,23 @@ class LocalRenderBackend:
         self, plan: RenderPlan, seed: int, curves: CurveOverrides, progress: Progress | None = None
     ) -> PanelRender:
         started = time.perf_counter()
-        model = _CurveModel(self.renderer.model, copy.deepcopy(curves))
-        renderer = _CurveRenderer(model, self.renderer.bundle_path, self.renderer.level_db)  # type: ignore[arg-type]
-        result = renderer.render(plan, seed=seed, progress=progress)
-        return PanelRender(result, model.rendered, time.perf_counter() - started)
+        session = self._session
+        if session is None or session.plan is not plan or session.seed != seed:
+            session = self._session = RenderSession(self.renderer, plan, seed=seed)
+            session.inspect = self._record
+            self._drawn.clear()
+        session.curves = copy.deepcopy(curves)
+        result, _ = session.update(progress)
+        drawn: dict[int, list[SegmentCurves]] = {}
+        for job in sorted(session.segments, key=lambda j: (j.part, j.start)):
+            found = self._drawn.get((job.part, round(job.start, 6), job.seed))
+            if found is not None:
+                drawn.setdefault(job.part, []).append(found)
+        return PanelRender(result, drawn, time.perf_counter() - started)
+
+    def _record(self, job: SegmentJob, controls: SynthControls) -> None:
+        self._drawn[(job.part, round(job.start, 6), job.seed)] = SegmentCurves(
+            job.start,
+            hz_to_midi(controls.f0_hz[0].double().numpy()),
+            amplitude_to_db(controls.amplitude[0].double().numpy()),
+        )
