@@ -16,8 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from readdsp.core.effects.train import train_model
 from readdsp.datasets.effects.builder import build_dataset
+from readdsp.training.effects.train import train_model
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "effects"
 TARGETS = {
