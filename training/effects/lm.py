@@ -23,7 +23,7 @@ def levenberg_marquardt(
     whose simulation is fast (numba). Stops at the time cap, after `max_iterations`, or when a step gains
     less than 1e-7 of the error.
     """
-    start = time.monotonic()
+    deadline = time.monotonic() + max_seconds
     theta = np.asarray(theta, np.float64).copy()
     lower = np.full_like(theta, -np.inf) if lower is None else np.asarray(lower, np.float64)
     upper = np.full_like(theta, np.inf) if upper is None else np.asarray(upper, np.float64)
@@ -31,10 +31,12 @@ def levenberg_marquardt(
     error = float(r @ r)
     damping = 1e-3
     for _ in range(max_iterations):
-        if time.monotonic() - start > max_seconds:
+        if time.monotonic() > deadline:
             break
         jac = np.empty((len(r), len(theta)), np.float32)
         for k, step in enumerate(steps):
+            if time.monotonic() > deadline:
+                return theta  # a Jacobian costs one model run per parameter: stop mid-way rather than overrun
             probe = theta.copy()
             probe[k] = probe[k] + step if probe[k] + step <= upper[k] else probe[k] - step
             jac[:, k] = (residual(probe) - r) / (probe[k] - theta[k])
@@ -58,7 +60,7 @@ def levenberg_marquardt(
                 improved = gain > 1e-7 * error
                 break
             damping *= 4
-            if time.monotonic() - start > max_seconds:
+            if time.monotonic() > deadline:
                 break
         if not improved:
             break
