@@ -24,7 +24,8 @@ def audio_check_lines(checks: dict) -> list[str]:
     lines = [
         "## Audio checks (test phrases, dry; ours / FluidSynth + FluidR3_GM, measured alike)",
         "",
-        "Targets: pitch >= 98% of notes of 150 ms or longer within +-25 cents (SwiftF0 on the render); onset median "
+        "Targets: pitch >= 98% of notes of 150 ms or longer within +-25 cents (YIN pitch, SwiftF0 voicing, on the"
+        " render); onset median "
         "error within 10 ms of FluidSynth's (librosa onsets); release >= 20 dB under the note 300-400 ms after"
         " "
         "note-off. Pitch arrival: when the tracked pitch first reaches the note (a timing figure legato cannot fool). "

@@ -214,7 +214,7 @@ def per_instrument_table(rows: dict[str, dict]) -> dict:
         mine = [r for r in rows.values() if r["instrument"] == instrument]
         entry = {"recordings": len(mine), "notes": sum(r["notes"] for r in mine), "rendered_as": mine[0]["rendered_as"]}
         entry |= {system: {m: _mean(mine, system, m) for m in METRICS} for system in SYSTEMS}
-        entry["native"] = INSTRUMENT_OF.get(instrument, instrument) == entry["rendered_as"]
+        entry["native"] = instrument == entry["rendered_as"]  # a bass clarinet rendered as clarinet is not
         entry["beats_musescore"] = beats(entry["ours"], entry["MuseScore_General"])
         table[instrument] = entry
     instruments = list(table.values())
