@@ -132,3 +132,24 @@ def test_philharmonia_and_tinysol_notes_sound_at_the_pitch_their_names_give() ->
         tracked = PitchTrack.of(rec.audio, real_recordings.RATE).sustained(note)
         assert abs(np.median(tracked) - note.pitch) < 1.0, rec.label  # players sit up to ~60 cents off at the top
         assert 0.0 <= note.onset < note.offset <= len(rec.audio) / real_recordings.RATE
+
+
+def test_imitation_is_measured_against_the_dataset_audio(renderer: Renderer, tmp_path) -> None:
+    """A dataset whose audio is FluidR3_GM playing its own MIDI: FluidSynth's distance to it is 0, ours is not."""
+    from readdsp.datasets.cache import DatasetWriter, split_for_piece
+    from readdsp.training.reference_renders import soundfont_render
+
+    sr = 16000
+    piece = next(f"piece{i}" for i in range(1000) if split_for_piece(f"piece{i}") == "test")
+    perf = audio_checks.one_part(audio_checks.test_phrase("flute")[:6], 73, "flute")
+    audio = soundfont_render(perf, "fluidr3", sr)
+    frames = len(audio) * 250 // sr
+    audio = audio[: frames * sr // 250]
+    notes = np.array([[n.pitch, n.onset, n.offset, n.velocity] for n in perf.parts[0].notes])
+    zeros = np.zeros(frames, np.float32)
+    with DatasetWriter(tmp_path / "data", sr) as writer:
+        writer.add("flute-0", audio, zeros, zeros, zeros, notes, "flute", piece, "test-lines")
+    table = audio_checks.imitation_on_dataset(renderer, tmp_path / "data", "test")
+    assert table["flute"]["examples"] == 1
+    assert table["flute"]["fluidsynth"] == pytest.approx(0.0, abs=0.05)
+    assert table["flute"]["ours"] > 1.0
