@@ -128,7 +128,8 @@ def _run_lane(
             scale = 1.0 / np.sqrt(var / hidden + 1e-5)
             for j in range(hidden):
                 normed[s, j] = (h[s, j] - mu) * scale * ln_gamma[j] + ln_beta[j]
-            logits[s] = b_out
+            for j in range(b_out.shape[0]):  # element loop: no shape-check code to compile
+                logits[s, j] = b_out[j]
         accumulate_products(logits, normed, w_out_t, active, n_active)
         for a in range(n_active):
             s = active[a]

@@ -134,8 +134,9 @@ def refill_slots(
             next_row += 1
             left[s] = lengths[r]
             frame[s] = starts[r] + lengths[r] - 1 if reverse else starts[r]
-            h[s] = 0.0
-            c[s] = 0.0
+            for j in range(h.shape[1]):
+                h[s, j] = 0.0
+                c[s, j] = 0.0
             fresh[s] = True
         if left[s] > 0:
             active[n_active] = s
@@ -164,11 +165,13 @@ def _lstm_lane(
         for a in range(n_active):
             s = active[a]
             widen_row(gi[frame[s]], shift, widened)
-            gates[s] = widened_float
+            for j in range(widened_float.shape[0]):  # element loops: no shape-check code to compile
+                gates[s, j] = widened_float[j]
         lstm_cell(gates, h, c, w_hh_t, active, n_active)
         for a in range(n_active):
             s = active[a]
-            out[frame[s]] = h[s]
+            for j in range(h.shape[1]):
+                out[frame[s], j] = h[s, j]
             frame[s] += step
             left[s] -= 1
 
