@@ -28,11 +28,15 @@ PER_EFFECT = {"chorus": "modulation", "flanger": "modulation", "vibrato": "modul
               "echo": "fir"}  # fmt: skip
 
 
+#: Silence after each split, long enough for the effect's tail (the FIR's length follows it).
+TAIL_SECONDS = {"echo": 1.5}
+
+
 def capture(name: str, folder: Path, minutes: float) -> Path:
     """A 1-minute dataset of one reference effect through the ordinary dataset builder."""
     spec = folder / f"{name}.json"
     # the builder wants a chain spec; the reference backend ignores its chain
-    spec.write_text(json.dumps({"name": f"reference-{name}", "tail_seconds": 0.5,
+    spec.write_text(json.dumps({"name": f"reference-{name}", "tail_seconds": TAIL_SECONDS.get(name, 0.5),
                                 "chain": [{"type": "gain", "gain_db": 0}]}))  # fmt: skip
     return build_dataset(spec, folder / name, minutes=minutes, backend=ReferenceBackend(name), progress=False)
 
