@@ -15,6 +15,7 @@ from readdsp.core.effects import REGISTRY, EffectChain, EffectModel, load_model,
 from readdsp.core.effects.chorus_dsp import ChorusParams, JuceChorusModel
 from readdsp.core.effects.compressor import CompressorModel, CompressorParams
 from readdsp.core.effects.fir import FirModel
+from readdsp.core.effects.fir_stream import apply_fir
 from readdsp.core.effects.lfo import Lfo
 from readdsp.core.effects.modulation import ModulatedDelayModel
 from readdsp.core.effects.phaser import PhaserModel
@@ -147,3 +148,13 @@ def _imports(folder: Path) -> set[tuple[str, str]]:
 def test_effect_code_keeps_to_its_layer(folder, forbidden):
     bad = sorted((f, m) for f, m in _imports(ROOT / folder) if m.startswith(forbidden))
     assert not bad, f"{folder} imports {bad}"
+
+
+@pytest.mark.parametrize("block", [1, 777, 4096])
+def test_long_fir_streams_by_partitioned_convolution(block):
+    rng = np.random.default_rng(3)
+    taps = 0.01 * rng.standard_normal(12000)  # over 4 partitions: the partitioned path
+    x = rng.standard_normal(20000).astype(np.float32)
+    model = FirModel(48000, taps)
+    out = np.concatenate([model.process(x[i : i + block], 48000) for i in range(0, len(x), block)])
+    np.testing.assert_allclose(out, apply_fir(taps, x), atol=1e-5)
