@@ -15,7 +15,13 @@ MAX_PEAK_SHARE = 0.05
 
 
 def delay_track(
-    x: np.ndarray, y: np.ndarray, sr: int, min_seconds: float, max_seconds: float, hop: int = HOP
+    x: np.ndarray,
+    y: np.ndarray,
+    sr: int,
+    min_seconds: float,
+    max_seconds: float,
+    hop: int = HOP,
+    skip_impulses: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(output times in seconds, delays in samples) where the delayed path is unambiguous.
 
@@ -32,7 +38,7 @@ def delay_track(
         energy_x = float(seg_x @ seg_x)
         if energy_x < 1e-8 * len(seg_x) or float(seg_y @ seg_y) < 1e-10 * len(seg_y):
             continue
-        if float(np.max(seg_x**2)) > MAX_PEAK_SHARE * energy_x:
+        if skip_impulses and float(np.max(seg_x**2)) > MAX_PEAK_SHARE * energy_x:
             continue  # an impulse: with feedback, a window may hold only its 2nd or 3rd echo (a multiple of the delay)
         corr = fft.irfft(np.conj(fft.rfft(seg_y, nfft)) * fft.rfft(seg_x, nfft), nfft)
         # corr[k] pairs y[start + j] with x[start - hi + j + k]: lag = hi - k

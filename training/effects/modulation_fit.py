@@ -31,7 +31,7 @@ def measured_delays_ms(x: np.ndarray, y: np.ndarray, sr: int) -> tuple[np.ndarra
     """(times s, delays ms) measured from the target by cross-correlation (for the fit and the report)."""
     x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
     dry = float(x @ y) / max(float(x @ x), 1e-30)  # the dry path correlates at lag 0 only: take it out first
-    times, delays = delay_track(x, y - dry * x, sr, MIN_DELAY_SECONDS, MAX_DELAY_SECONDS)
+    times, delays = delay_track(x, y - dry * x, sr, MIN_DELAY_SECONDS, MAX_DELAY_SECONDS, skip_impulses=True)
     return times, delays * 1000.0 / sr
 
 
