@@ -81,7 +81,10 @@ def load_expression(path: str | Path) -> list[dict]:
             raise ReaDDSPError(
                 f"{where}: unknown field(s) {', '.join(unknown)}; controls are {', '.join(CONTROL_NAMES)}", path
             )
-        checked = {"part": _index(row, "part", where, path), "note": _index(row, "note", where, path)}
+        checked: dict[str, int | float] = {
+            "part": _index(row, "part", where, path),
+            "note": _index(row, "note", where, path),
+        }
         if "pitch" in row:
             pitch = row["pitch"]
             if isinstance(pitch, bool) or not isinstance(pitch, int) or not 0 <= pitch <= 127:

@@ -152,7 +152,7 @@ def _read(midi: mido.MidiFile, path: Path) -> Performance:
         for note in pairer.notes:
             by_channel[ti][note.channel].append((note.start_ppq, note.end_ppq, note.pitch, note.velocity))
     with_notes = sorted((ti, ch) for ti, channels in enumerate(by_channel) for ch in channels)
-    channels_per_track = defaultdict(int)
+    channels_per_track: defaultdict[int, int] = defaultdict(int)
     for ti, _ in with_notes:
         channels_per_track[ti] += 1
     parts = []

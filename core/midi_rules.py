@@ -192,7 +192,7 @@ def take_to_performance(
     n_notes = 0
     state = ChannelState()
     programs: dict[int, int] = {}
-    in_force: dict[tuple[int, int], tuple[float, float]] = {}  # (channel, controller or -1 for bend) -> value
+    in_force: dict[tuple[int, int], float] = {}  # (channel, controller or -1 for bend) -> value
     ccs = sorted(midi.ccs, key=lambda c: c.ppq)
     for k in range(passes):
         shift = k * midi.source_length_ppq
