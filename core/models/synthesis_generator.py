@@ -30,14 +30,14 @@ class SynthesisGeneratorConfig:
 
     n_instruments: int = 16
     instrument_dim: int = 32
-    cond_hidden: int = 256
+    cond_hidden: int = 128
     cond_layers: int = 3
     z_dim: int = 128
-    f0_encoder_hidden: int = 96
-    f0_ar_hidden: int = 128
+    f0_encoder_hidden: int = 64
+    f0_ar_hidden: int = 96
     f0_prev_dim: int = 32
-    conv_channels: int = 128
-    conv_dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 1, 2, 4, 8, 16)
+    conv_channels: int = 96
+    conv_dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 1, 2, 4)
     n_harmonics: int = 100
     n_noise_bands: int = 65
 
