@@ -66,7 +66,8 @@ def checked_scalars(config: dict[str, Any], names: tuple[str, ...]) -> list[floa
     values = []
     for name in names:
         value = config.get(name)
-        require(isinstance(value, int | float) and not isinstance(value, bool), f"config {name!r} is not a number")
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise ValueError(f"config {name!r} is not a number")
         require(bool(np.isfinite(value)), f"config {name!r} is not finite")
         values.append(float(value))
     return values

@@ -42,4 +42,5 @@ class WienerHammersteinModel(EffectModel):
     def from_arrays(
         cls, sample_rate: int, arrays: dict[str, np.ndarray], config: dict[str, Any]
     ) -> WienerHammersteinModel:
-        return cls(sample_rate, vector(arrays, "pre_fir"), *curve_arrays(arrays), vector(arrays, "fir"))
+        knots, values = curve_arrays(arrays)
+        return cls(sample_rate, vector(arrays, "pre_fir"), knots, values, vector(arrays, "fir"))
