@@ -1,4 +1,8 @@
-"""All live REAPER access (reapy): read selected MIDI items, add/restore takes, take P_EXT data, undo."""
+"""All live REAPER access (reapy): read selected MIDI items, add/restore takes, take P_EXT data, undo.
+
+A take's saved expression (P_EXT `readdsp_expression`) is `readdsp-expression/1` JSON, the sidecar's format
+(`core/expression_io.py`): rows carry pitch and onset and apply to the notes they still match.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +17,9 @@ import numpy as np
 import rpp
 
 from readdsp.core.errors import ReaDDSPError
+from readdsp.core.expression_io import apply_take_expression, legacy_rows
 from readdsp.core.midi_rules import MidiCC, MidiNote, TakeMidi, take_to_performance
-from readdsp.core.performance import N_CONTROLS, Performance, checked_controls
+from readdsp.core.performance import CONTROL_NAMES, Performance
 from readdsp.reaper_ext import reapy_link
 from readdsp.reaper_ext.item_chunk import ItemChunk, new_guid, parse_item_text
 from readdsp.reaper_ext.rpp_text import add_take_to_item_text, take_lines
@@ -204,6 +209,53 @@ class ReaperBridge:
                 out[key] = value
         return out
 
+    def selected_midi_take(self) -> tuple[str, str]:
+        """(GUID, name) of the first selected item's MIDI take (the source of a ReaDDSP render), or ("", "")."""
+        with self._session() as rpr:
+            for index in range(rpr.CountSelectedMediaItems(0)):
+                item = rpr.GetSelectedMediaItem(0, index)
+                take = rpr.GetActiveTake(item)
+                if take.endswith(NULL_SUFFIX):
+                    continue
+                if not rpr.TakeIsMIDI(take):
+                    take = self._source_midi_take(rpr, item, take) or take
+                if rpr.TakeIsMIDI(take):
+                    guid = rpr.GetSetMediaItemTakeInfo_String(take, "GUID", "", False)[3]
+                    return guid, rpr.GetSetMediaItemTakeInfo_String(take, "P_NAME", "", False)[3] or "MIDI item"
+            return "", ""
+
+    @staticmethod
+    def _find_take(rpr, take_guid: str) -> tuple[str, str]:
+        """(item, take) of the take with this GUID anywhere in the project; ReaDDSPError if there is none."""
+        for index in range(rpr.CountMediaItems(0)):
+            item = rpr.GetMediaItem(0, index)
+            for t in range(rpr.CountTakes(item)):
+                take = rpr.GetTake(item, t)
+                if rpr.GetSetMediaItemTakeInfo_String(take, "GUID", "", False)[3] == take_guid:
+                    return item, take
+        raise ReaDDSPError(f"no take {take_guid[:60]} in the project (deleted?)")
+
+    def read_take(self, take_guid: str) -> tuple[MidiItem, int, Path]:
+        """One MIDI take by GUID (its notes in item seconds), with the project's sample rate and media folder."""
+        with self._session() as rpr:
+            item, take = self._find_take(rpr, take_guid)
+            if not rpr.TakeIsMIDI(take):
+                raise ReaDDSPError(f"take {take_guid[:60]} is not a MIDI take")
+            name = rpr.GetSetMediaItemTakeInfo_String(take, "P_NAME", "", False)[3] or "MIDI item"
+            media = Path(rpr.GetProjectPath("", 4096)[0])
+            return self._read_midi_item(rpr, item, take, name), self._sample_rate(rpr), media
+
+    def store_take_data(self, take_guid: str, values: dict[str, str], undo_name: str) -> None:
+        """Set P_EXT data on the take with this GUID, as one undo point."""
+        with self._session() as rpr:
+            _, take = self._find_take(rpr, take_guid)
+            rpr.Undo_BeginBlock2(0)
+            try:
+                for key, value in values.items():
+                    rpr.GetSetMediaItemTakeInfo_String(take, f"P_EXT:{EXT_PREFIX}{key}", str(value), True)
+            finally:
+                rpr.Undo_EndBlock2(0, undo_name, UNDO_STATE_ITEMS)
+
     # --- per-take data ------------------------------------------------------------
     def take_data(self, take: str) -> dict[str, str]:
         with self._session() as rpr:
@@ -283,8 +335,16 @@ class ReaperBridge:
             return name, rpr.GetTrackStateChunk(track, "", 0, False)[2]
 
 
+EXPRESSION_WHERE = "take data readdsp_expression"
+
+
+def apply_saved_expression(performance: Performance, ext: dict[str, str], name: str = "") -> list[str]:
+    """Apply P_EXT `readdsp_expression` (see `core.expression_io.apply_take_expression`); returns its messages."""
+    return apply_take_expression(performance, ext.get("expression", ""), name)
+
+
 def expression_edits(ext: dict[str, str]) -> dict[tuple[int, int], np.ndarray]:
-    """Saved per-note controls from P_EXT `readdsp_expression`: {"notes": [[part, note, [6 numbers]], ...]}.
+    """The old P_EXT form only, {"notes": [[part, note, [6 controls]], ...]}, as {(part, note): controls}.
 
     Indices must be whole numbers from 0 and the six controls finite numbers (clipped to [0, 1]); anything else
     is a ReaDDSPError naming the take data.
@@ -292,24 +352,17 @@ def expression_edits(ext: dict[str, str]) -> dict[tuple[int, int], np.ndarray]:
     raw = ext.get("expression")
     if not raw:
         return {}
-    where = "take data readdsp_expression"
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError) as err:
-        raise ReaDDSPError(f"{where} is not valid JSON ({err})") from None
+        raise ReaDDSPError(f"{EXPRESSION_WHERE} is not valid JSON ({err})") from None
     rows = data.get("notes") if isinstance(data, dict) else None
     if not isinstance(rows, list):
-        raise ReaDDSPError(f'{where}: expected {{"notes": [[part, note, [6 controls]], ...]}}')
-    edits = {}
-    for i, row in enumerate(rows):
-        if not isinstance(row, list) or len(row) != 3 or not isinstance(row[2], list) or len(row[2]) != N_CONTROLS:
-            raise ReaDDSPError(f"{where}: notes[{i}] must be [part, note, [{N_CONTROLS} controls]]")
-        part, note, values = row
-        for index in (part, note):
-            if isinstance(index, bool) or not isinstance(index, int) or index < 0:
-                raise ReaDDSPError(f"{where}: notes[{i}] has index {index!r}; expected a whole number from 0")
-        edits[(part, note)] = checked_controls(values, f"{where} notes[{i}]")
-    return edits
+        raise ReaDDSPError(f'{EXPRESSION_WHERE}: expected {{"notes": [[part, note, [6 controls]], ...]}}')
+    return {
+        (row["part"], row["note"]): np.array([row[n] for n in CONTROL_NAMES])
+        for row in legacy_rows(rows, EXPRESSION_WHERE)
+    }
 
 
 def fx_chain_from_track_chunk(chunk_text: str) -> str:

@@ -7,6 +7,13 @@ OSC protocol (UDP; every reply goes to the address the command came from; `id` i
     /readdsp/restore   id                         -> make the selected items' MIDI takes active again
     /readdsp/effect_dataset id [output_dir]       -> dataset from the selected track's FX (batch converter)
     /readdsp/status    id                         -> /readdsp/status id state queued done
+    /readdsp/selected  id                         -> done {"take": GUID, "name"}: the first selected item's MIDI take
+                                                     ("" if none); the panel's gentle selection poll (logged)
+    /readdsp/item      id take                    -> done {"file": PATH}: that MIDI take's notes, instrument, seed and
+                                                     saved expression as a readdsp-item/1 file (reaper_ext/panel_link)
+    /readdsp/store_expression id take path        -> save a readdsp-expression/1 file's rows in the take's P_EXT
+                                                     readdsp_expression (one undo point "ReaDDSP: edit expression")
+    /readdsp/render_item id take [instrument] [seed] -> render that MIDI take into a new take of its item
     /readdsp/quit      id                         -> stop the engine
 
 Each accepted job replies `/readdsp/accepted id`, then `/readdsp/progress id done total` while it runs, then
@@ -37,11 +44,13 @@ import platformdirs
 
 from readdsp import __version__
 from readdsp.core.errors import ReaDDSPError
-from readdsp.reaper_ext.bridge import ReaperBridge, expression_edits
+from readdsp.core.expression_io import parse_expression_text
+from readdsp.reaper_ext.bridge import MidiItem, ReaperBridge, apply_saved_expression
 from readdsp.reaper_ext.osc_server import HOST, OscEndpoint
+from readdsp.reaper_ext.panel_link import MAX_FILE_BYTES, item_document, write_item_file
 from readdsp.reaper_ext.render_items import (
+    TEMP_PREFIX,
     RenderJob,
-    apply_expression_edits,
     clean_temp_dir,
     place_wavs,
     remove_files,
@@ -49,7 +58,10 @@ from readdsp.reaper_ext.render_items import (
 )
 
 DEFAULT_PORT = 9737
-COMMANDS = ("ping", "render", "restore", "effect_dataset", "status", "quit")
+COMMANDS = ("ping", "render", "restore", "effect_dataset", "status", "quit", "selected", "item", "store_expression")
+COMMANDS += ("render_item",)
+QUIET = ("selected", "item", "store_expression")  # not echoed in REAPER's console
+POLL_LOG_EVERY = 60  # a selection poll is logged when its answer changes, and every 60th poll
 MAX_QUEUED_JOBS = 512
 MAX_ID_CHARS = 200
 MAX_PATH_CHARS = 4096
@@ -107,6 +119,7 @@ class Engine:
         self.port = self.endpoint.port
         self._threads: list[threading.Thread] = []
         self.stopped = threading.Event()
+        self._polls, self._polled = 0, None
 
     # --- lifecycle -----------------------------------------------------------------------------------------
     def start(self) -> Engine:
@@ -176,6 +189,18 @@ class Engine:
         request_id, rest = args[0], args[1:]
         if len(request_id) > MAX_ID_CHARS:
             raise ValueError(f"the request id is longer than {MAX_ID_CHARS} characters")
+        if command in ("item", "store_expression", "render_item"):
+            if not rest or not isinstance(rest[0], str) or not 0 < len(rest[0]) <= 64:
+                raise ValueError("expected a take GUID after the request id")
+            if command == "item" and len(rest) > 1:
+                raise ValueError("expected: id take")
+            if command == "store_expression":
+                if len(rest) != 2 or not isinstance(rest[1], str) or not 0 < len(rest[1]) <= MAX_PATH_CHARS:
+                    raise ValueError("expected: id take expression_file")
+                return request_id, tuple(rest)
+            if command == "render_item":
+                return request_id, (rest[0], *self._parse("render", (request_id, *rest[1:]))[1])
+            return request_id, tuple(rest)
         if command == "render":
             if len(rest) > 2:
                 raise ValueError("expected: id [instrument] [seed]")
@@ -208,13 +233,16 @@ class Engine:
             try:
                 summary = self._run(job)
                 summary["seconds"] = round(time.perf_counter() - started, 3)
-                log.info("%s %s done: %s", job.command, job.request_id, summary)
+                if job.command != "selected":  # polls log themselves (_selected)
+                    log.info("%s %s done: %s", job.command, job.request_id, summary)
                 # REAPER is told first, so that when the reply arrives the engine no longer talks to REAPER
-                self._tell_reaper(summary_text(job.command, summary))
+                if job.command not in QUIET:
+                    self._tell_reaper(summary_text(job.command, summary))
                 self.send(job.reply_to, "/readdsp/done", job.request_id, json.dumps(summary))
             except ReaDDSPError as err:
                 log.warning("%s %s failed: %s", job.command, job.request_id, err)
-                self._tell_reaper(f"ReaDDSP {job.command} failed: {err}")
+                if job.command not in QUIET:
+                    self._tell_reaper(f"ReaDDSP {job.command} failed: {err}")
                 self.send(job.reply_to, "/readdsp/error", job.request_id, str(err))
             except Exception as err:  # a bug must not kill the engine; it is logged with its traceback
                 log.exception("%s %s crashed", job.command, job.request_id)
@@ -232,6 +260,16 @@ class Engine:
     def _run(self, job: Job) -> dict:
         if job.command == "render":
             return self.render_selected(*job.args, progress=self._progress(job))
+        if job.command == "render_item":
+            return self.render_take(*job.args, progress=self._progress(job))
+        if job.command == "selected":
+            return self._selected()
+        if job.command == "item":
+            item, _, _ = self.bridge.read_take(job.args[0])
+            document = item_document(job.args[0], item.name, item.length, item.ext, item.performance)
+            return {"file": str(write_item_file(self.temp_dir, document, TEMP_PREFIX + "item-")), "name": item.name}
+        if job.command == "store_expression":
+            return self._store_expression(*job.args)
         if job.command == "restore":
             return {"restored": len(self.bridge.restore_midi_takes())}
         if job.command == "effect_dataset":
@@ -251,6 +289,37 @@ class Engine:
 
         return report
 
+    def _selected(self) -> dict:
+        guid, name = self.bridge.selected_midi_take()
+        self._polls += 1
+        if guid != self._polled or self._polls % POLL_LOG_EVERY == 0:
+            log.info("selection poll %d: %s", self._polls, f"take {guid} ({name})" if guid else "no MIDI take selected")
+            self._polled = guid
+        return {"take": guid, "name": name}
+
+    def _store_expression(self, take: str, path: str) -> dict:
+        file = Path(path)
+        try:
+            if file.stat().st_size > MAX_FILE_BYTES:
+                raise ReaDDSPError(f"over {MAX_FILE_BYTES} bytes", file)
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise ReaDDSPError(f"cannot read the expression file ({err})", file) from None
+        rows, _ = parse_expression_text(text, str(file))  # checked before it reaches the project
+        compact = json.dumps(json.loads(text), separators=(",", ":"))
+        self.bridge.store_take_data(take, {"expression": compact}, "ReaDDSP: edit expression")
+        return {"take": take, "rows": len(rows)}
+
+    def render_take(
+        self, take: str, instrument: str = "", seed: int = -1, progress: Callable[[float, float], None] | None = None
+    ) -> dict:
+        """Render one MIDI take (by GUID, as the panel names it) into a new active take of its item."""
+        item, sample_rate, media_folder = self.bridge.read_take(take)
+        if item.performance.n_notes == 0:
+            raise ReaDDSPError(f"{item.name}: no notes to render")
+        undo = "ReaDDSP: render MIDI item (expression panel)"
+        return self._render_items([item], [], 0, sample_rate, media_folder, instrument, seed, progress, undo)
+
     def render_selected(
         self, instrument: str = "", seed: int = -1, progress: Callable[[float, float], None] | None = None
     ) -> dict:
@@ -258,18 +327,41 @@ class Engine:
         selection = self.bridge.read_selected()
         if not selection.midi_items:
             return {"takes": [], "muted": selection.muted, "messages": selection.messages or ["no MIDI items selected"]}
-        sample_rate, media_folder = selection.sample_rate, selection.media_folder
+        return self._render_items(
+            selection.midi_items,
+            selection.messages,
+            selection.muted,
+            selection.sample_rate,
+            selection.media_folder,
+            instrument,
+            seed,
+            progress,
+            "ReaDDSP: render selected MIDI items",
+        )
+
+    def _render_items(
+        self,
+        midi_items: list[MidiItem],
+        messages: list[str],
+        muted: int,
+        sample_rate: int,
+        media_folder: Path,
+        instrument: str,
+        seed: int,
+        progress: Callable[[float, float], None] | None,
+        undo_name: str,
+    ) -> dict:
         rendered = []
         try:
-            for index, item in enumerate(selection.midi_items):
+            for index, item in enumerate(midi_items):
                 chosen = instrument or item.ext.get("instrument") or None
                 item_seed = seed if seed >= 0 else int(item.ext.get("seed", "0") or 0)
-                apply_expression_edits(item.performance, expression_edits(item.ext))
+                messages = messages + apply_saved_expression(item.performance, item.ext, item.name)
                 job = RenderJob(item.name, item.length, item.performance, chosen, item_seed)
 
                 def item_progress(done: float, total: float, index: int = index) -> None:
                     if progress and total > 0:
-                        progress(index + done / total, len(selection.midi_items))
+                        progress(index + done / total, len(midi_items))
 
                 rendered.append(render_job(self.renderer, job, sample_rate, self.temp_dir, item_progress))
             placed = place_wavs(rendered, media_folder)
@@ -283,10 +375,10 @@ class Engine:
                 f"ReaDDSP: {r.label}",
                 {"instrument": r.label, "seed": str(r.job.seed), "source_take": item.take_guid},
             )
-            for item, r, wav in zip(selection.midi_items, rendered, placed, strict=True)
+            for item, r, wav in zip(midi_items, rendered, placed, strict=True)
         ]
         try:
-            self.bridge.add_audio_takes(takes, "ReaDDSP: render selected MIDI items")
+            self.bridge.add_audio_takes(takes, undo_name)
         except BaseException:
             remove_files(placed)
             raise
@@ -294,8 +386,8 @@ class Engine:
             progress(len(takes), len(takes))
         return {
             "takes": [{"item": t[2], "file": str(t[1])} for t in takes],
-            "muted": selection.muted,
-            "messages": selection.messages,
+            "muted": muted,
+            "messages": messages,
         }
 
 

@@ -1,5 +1,8 @@
 """Offline project rendering: read MIDI items from an .RPP, render them, and add audio takes to a copy.
 
+Each item renders with its take's saved instrument, seed and expression (P_EXT `readdsp_expression`, applied to
+the notes it still matches; unmatched rows are reported in the messages), as the engine does.
+
 The copy is the input's text with only these changes: each rendered item gets one new active take (its
 `TAKE SEL` line, if any, becomes `TAKE`) with its P_EXT data, and, when the copy lives in another folder,
 relative media `FILE` paths are rewritten to resolve from there. Every other byte is the input's.
@@ -16,6 +19,7 @@ from rpp import Element
 
 from readdsp.core.atomic import write_bytes
 from readdsp.core.errors import ReaDDSPError
+from readdsp.core.expression_io import apply_take_expression
 from readdsp.core.midi_rules import take_to_performance
 from readdsp.core.output_path import check_output_file
 from readdsp.reaper_ext.item_chunk import new_guid
@@ -71,6 +75,7 @@ def midi_items(root: Element, project_dir: Path, track_names: list[str] | None, 
                 continue
             active = take.chunk.takes[take.chunk.active_index]
             ext = active.ext()
+            out.messages += apply_take_expression(perf, ext.get("readdsp_expression", ""), label)
             chosen = instrument or ext.get("readdsp_instrument") or None
             seed = ext.get("readdsp_seed", "0") or "0"
             if not seed.isdigit():
