@@ -18,10 +18,10 @@ Reading rules (`read_midi`):
 
 Writing rules (`write_midi`): a type 1 file, track 0 holds the tempo map, then one track per part. Drum
 parts go to channel 10; other parts keep their channel unless a part with another program already uses it,
-then take a free one. Notes with offset <= onset are skipped; others last at least one tick. Same-pitch
-notes nested inside one another cannot be told apart in MIDI and read back FIFO-paired. CC lanes are written
-except the RPN/NRPN controllers (6, 38, 96-101); when the bend exceeds +-2 semitones, a pitch-bend-range RPN
-is written first.
+then take a free one. Notes with offset <= onset are skipped; others last at least one tick. A note that
+overlaps the next note of its pitch ends where that one starts (one note sounds per key, `core/midi_rules.py`).
+CC lanes are written except the RPN/NRPN controllers (6, 38, 96-101); when the bend exceeds +-2 semitones, a
+pitch-bend-range RPN is written first.
 """
 
 from __future__ import annotations
@@ -266,10 +266,15 @@ def _part_track(part: Part, channel: int, tempo: TempoMap, path: Path) -> mido.M
     for note in part.notes:
         if not 0 <= note.pitch < 128:
             raise ReaDDSPError(f"part {part.name!r} has a note with pitch {note.pitch}, outside 0..127", path)
-        if note.offset <= note.onset:
-            continue
+    by_key = sorted((n for n in part.notes if n.offset > n.onset), key=lambda n: (n.pitch, n.onset))
+    for note, following in zip(by_key, [*by_key[1:], None], strict=True):
         on = tempo.to_ticks(note.onset)
         off = max(tempo.to_ticks(note.offset), on + 1)
+        if following is not None and following.pitch == note.pitch:  # one note sounds per key (midi_rules)
+            next_on = tempo.to_ticks(following.onset)
+            if next_on <= on:
+                continue
+            off = min(off, next_on)
         velocity = min(max(int(note.velocity), 1), 127)
         events.append((on, _NOTE_ON, mido.Message("note_on", channel=channel, note=note.pitch, velocity=velocity)))
         events.append((off, _NOTE_OFF, mido.Message("note_off", channel=channel, note=note.pitch, velocity=0)))

@@ -2,10 +2,16 @@
 
 Both readers use it: `core/midi_io.py` (a .mid file) and the REAPER paths (an item's PPQ events, from an .RPP
 source or from REAPER itself). Rules:
-- Note pairing, per (channel, pitch): a note-off closes the oldest open note that began at an earlier tick (FIFO),
-  preferring notes not flagged below; if only notes begun at this tick are open, it closes the oldest of them (a
-  zero-length note, dropped). A note-off with no open note is remembered for its tick: a note-on that follows at
-  the same tick is flagged, and if no later note-off closes it, it is a zero-length note.
+- Note pairing, per (channel, pitch): one note sounds per key, as in FluidSynth and in REAPER's MIDI editor. A
+  note-on ends the key's sounding note at its tick and starts a new one (FluidSynth moves the key's voice to its
+  release: `fluid_synth_release_voice_on_same_note_LOCAL`; REAPER's "correct overlapping notes" trims the earlier
+  note where the later one starts), and a note-off ends the key's sounding note (FluidSynth releases every voice of
+  the key). So two note-ons of one pitch at one tick (music21 writes a unison double stop so, with one note-off)
+  sound one note, and no note hangs on until its pitch recurs. Extra note-offs are ignored. Ties at one tick: a
+  note-off at the tick its note began ends it with zero length (dropped), unless that note-on ended an earlier note
+  at this tick, whose note-off it then is (on, off at one tick is a repeated note, as off, on is). A note-off with
+  no sounding note is remembered for its tick: a note-on that follows at the same tick is flagged, and unless a
+  note-off ends it, it is a zero-length note (music21 writes a zero-length chord tone off-then-on).
 - Pitch bend: value / 8192 * range semitones, the range set per channel by RPN 0 (CC101=0, CC100=0, then CC6
   semitones and CC38 cents), default 2; selecting an NRPN (CC98/99) stops data entry from reaching the RPN.
 - CC and pitch bend at an item start: the value in force at the item start (the last event before it) is kept,
@@ -15,7 +21,7 @@ source or from REAPER itself). Rules:
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -66,15 +72,16 @@ class TakeMidi:
 class _OpenNote:
     start: int
     velocity: int
-    after_orphan_off: bool  # a note-off without an open note came just before it at the same tick
+    after_orphan_off: bool  # a note-off without a sounding note came just before it at the same tick
     muted: bool = False
+    ended_one: bool = False  # its note-on ended an earlier note of the key at the same tick
 
 
 class NotePairer:
-    """FIFO note-on/note-off pairing for one track, robust to note-offs written before their note-on."""
+    """Note-on/note-off pairing for one track, one sounding note per key (see the module rules)."""
 
     def __init__(self) -> None:
-        self.open: dict[tuple[int, int], deque[_OpenNote]] = defaultdict(deque)
+        self.open: dict[tuple[int, int], _OpenNote] = {}
         self.orphan_off_tick: dict[tuple[int, int], int] = {}
         self.notes: list[MidiNote] = []
         self.n_zero_length = 0
@@ -82,31 +89,38 @@ class NotePairer:
     def note_on(self, tick: int, channel: int, pitch: int, velocity: int, muted: bool = False) -> None:
         key = (channel, pitch)
         after_orphan = self.orphan_off_tick.pop(key, None) == tick
-        self.open[key].append(_OpenNote(tick, velocity, after_orphan, muted))
-        if len(self.notes) + sum(len(q) for q in self.open.values()) > MAX_NOTES:
+        sounding = self.open.pop(key, None)
+        if sounding is not None:
+            self._end(channel, pitch, sounding, tick)
+        ended_one = sounding is not None and sounding.start < tick
+        self.open[key] = _OpenNote(tick, velocity, after_orphan, muted, ended_one)
+        if len(self.notes) + len(self.open) > MAX_NOTES:
             raise ReaDDSPError(f"more than {MAX_NOTES} notes; split the file or item")
 
     def note_off(self, tick: int, channel: int, pitch: int) -> None:
         key = (channel, pitch)
-        queue = self.open.get(key)
-        if not queue:
+        note = self.open.get(key)
+        if note is None:
             self.orphan_off_tick[key] = tick
             return
-        earlier = [n for n in queue if n.start < tick]
-        preferred = [n for n in earlier if not n.after_orphan_off] or earlier or list(queue)
-        note = preferred[0]
-        queue.remove(note)
+        if note.start == tick and note.ended_one:  # the note-off of the note this one ended at this tick
+            note.ended_one = False
+            return
+        del self.open[key]
         self._close(channel, pitch, note, tick)
 
     def close_all(self, track_end: int, file_end: int) -> None:
         """Close notes still open at the end of their track (or of the file if the track ends at their onset)."""
-        for (channel, pitch), queue in self.open.items():
-            for note in queue:
-                if note.after_orphan_off:
-                    self.n_zero_length += 1
-                    continue
-                self._close(channel, pitch, note, track_end if track_end > note.start else file_end)
+        for (channel, pitch), note in self.open.items():
+            self._end(channel, pitch, note, track_end if track_end > note.start else file_end)
         self.open.clear()
+
+    def _end(self, channel: int, pitch: int, note: _OpenNote, tick: int) -> None:
+        """End a note without a note-off of its own (a later note-on of its key, or the track end)."""
+        if note.after_orphan_off:
+            self.n_zero_length += 1
+            return
+        self._close(channel, pitch, note, tick)
 
     def _close(self, channel: int, pitch: int, note: _OpenNote, tick: int) -> None:
         if tick <= note.start:

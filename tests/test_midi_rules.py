@@ -90,3 +90,58 @@ def test_cc_value_in_force_at_the_item_start_is_kept() -> None:
     )
     perf = take_to_performance(midi, lambda ppq: ppq / TPQ * 0.5 - 0.5, item_length=1.0, loop=False)
     assert perf.parts[0].cc[11] == [(0.0, 50), (pytest.approx(0.25), 90)]  # tick 480 (-0.25 s) is in force at 0
+
+
+def _music21_unison_excerpt(path: Path) -> Path:
+    """Bars 17-22 of Beethoven op. 18 no. 1/i from music21's corpus, exported by music21: its violins' unison
+    double stops are two note-ons of one pitch at one tick with one note-off, and repeated notes lack their
+    note-off."""
+    corpus = pytest.importorskip("music21.corpus", reason="music21 (the `train` extra) writes the real export")
+    corpus.parse("beethoven/opus18no1/movement1.mxl").measures(17, 22).write("midi", fp=str(path))
+    return path
+
+
+def _track_as_rpp_lines(track: mido.MidiTrack, ticks_per_beat: int) -> list[str]:
+    """A .mid track's channel events as an RPP item's E lines at 960 ticks per quarter note."""
+    lines, tick, last = [], 0, 0
+    for msg in track:
+        tick += msg.time
+        if msg.is_meta or msg.type == "sysex":
+            continue
+        assert tick * TPQ % ticks_per_beat == 0, "the excerpt's ticks must map exactly onto 960 per quarter"
+        ppq = tick * TPQ // ticks_per_beat
+        lines.append(f"E {ppq - last} " + " ".join(f"{b:02x}" for b in msg.bytes()))
+        last = ppq
+    return lines
+
+
+def test_music21_unisons_sound_one_note_per_key_from_a_mid_file_and_an_rpp_item(tmp_path: Path) -> None:
+    mid = _music21_unison_excerpt(tmp_path / "op18no1_b17-22.mid")
+    midi = mido.MidiFile(mid)
+    assert {m.tempo for t in midi.tracks for m in t if m.type == "set_tempo"} == {500_000}  # 120 bpm
+    violin1 = midi.tracks[1]
+    tick, ons = 0, []
+    for msg in violin1:
+        tick += msg.time
+        if msg.type == "note_on" and msg.velocity and msg.note == 77:
+            ons.append(tick)
+    assert len(ons) != len(set(ons)), "the excerpt holds a unison: two note-ons of F5 at one tick"
+
+    from_file = read_midi(mid).parts[0]
+    f5 = [(n.onset, n.offset) for n in from_file.notes if n.pitch == 77]
+    beat = 0.5  # seconds per quarter at 120 bpm
+    # The unison at beat 8 sounds once, until F5's next note-on (beat 9); FIFO pairing held a note to beat 16.5.
+    beats = [(6, 8), (8, 9), (9, 10), (15, 16.5), (16.75, 17), (17.5, 18)]
+    assert f5 == [(on * beat, off * beat) for on, off in beats]
+    assert max(n.offset - n.onset for n in from_file.notes) <= 2.0  # no note outlasts the score's half notes
+    for pitch in {n.pitch for n in from_file.notes}:  # one note sounds per key
+        spans = sorted((n.onset, n.offset) for n in from_file.notes if n.pitch == pitch)
+        assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
+
+    end = 24 * TPQ
+    lines = _track_as_rpp_lines(violin1, midi.ticks_per_beat)
+    project = write_project(tmp_path / "op18.RPP", {"Violin I": [midi_item("v1", 0.0, end / TPQ * beat, lines)]})
+    from_item = midi_items(load_project(project)[0], project.parent, None, None).found[0].job.performance.parts[0]
+    assert [(n.pitch, round(n.onset, 9), round(n.offset, 9), n.velocity) for n in from_item.notes] == [
+        (n.pitch, round(n.onset, 9), round(n.offset, 9), n.velocity) for n in from_file.notes
+    ]
