@@ -42,6 +42,8 @@ def _hann(length: int, device: torch.device | None = None) -> torch.Tensor:
 class FilteredNoise(nn.Module):
     """Time-varying filtered uniform noise, one FIR per frame."""
 
+    spectrum_basis: torch.Tensor
+
     def __init__(
         self,
         sample_rate: float,
