@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from readdsp.core.control_lanes import ControlLanes
 from readdsp.core.performance import Note
+from readdsp.core.protocols import InstrumentModel
 from readdsp.core.resample import resample
 from readdsp.core.synth import SynthControls
 
@@ -26,7 +28,7 @@ class OwnedControls(SynthControls):
 class ModelSet:
     """Models by instrument: the first model that holds an instrument renders it."""
 
-    def __init__(self, models: list):
+    def __init__(self, models: list[InstrumentModel]):
         if not models:
             raise ValueError("a ModelSet needs at least one model")
         self.models = list(models)
@@ -36,9 +38,9 @@ class ModelSet:
                 self.owner.setdefault(name, index)
         self.instruments = list(self.owner)
         self.sample_rate = int(self.models[0].sample_rate)
-        self.uses_lanes = any(getattr(m, "uses_lanes", False) for m in self.models)
+        self.uses_lanes = any(m.uses_lanes for m in self.models)
 
-    def model_of(self, instrument: str):
+    def model_of(self, instrument: str) -> InstrumentModel:
         return self.models[self.owner[instrument]]
 
     def _groups(self, instruments: list[str]) -> dict[int, list[int]]:
@@ -55,24 +57,27 @@ class ModelSet:
                 out[r] = value
         return out
 
-    def generate_controls(self, segments, n_frames, instruments, seeds, lanes=None) -> list[SynthControls]:
-        out: list[SynthControls | None] = [None] * len(segments)
+    def generate_controls(
+        self,
+        segments: list[list[Note]],
+        n_frames: list[int],
+        instruments: list[str],
+        seeds: list[int],
+        lanes: list[ControlLanes | None] | None = None,
+    ) -> list[SynthControls]:
+        out: dict[int, SynthControls] = {}
         for index, rows in self._groups(instruments).items():
             model = self.models[index]
-            extra = (
-                {"lanes": [lanes[r] for r in rows]} if lanes is not None and getattr(model, "uses_lanes", False) else {}
-            )
             made = model.generate_controls(
                 [segments[r] for r in rows],
                 [n_frames[r] for r in rows],
                 [instruments[r] for r in rows],
                 [seeds[r] for r in rows],
-                **extra,
+                lanes=[lanes[r] for r in rows] if lanes is not None and model.uses_lanes else None,
             )
             for r, ctrl in zip(rows, made, strict=True):
-                fields = {k: getattr(ctrl, k) for k in SynthControls.__dataclass_fields__}
-                out[r] = OwnedControls(**fields, owner=index)
-        return out  # type: ignore[return-value]
+                out[r] = OwnedControls(**ctrl.to_dict(), owner=index)
+        return [out[r] for r in range(len(segments))]
 
     def synthesize(self, controls: SynthControls, seed: int) -> np.ndarray:
         model = self.models[getattr(controls, "owner", 0)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -19,6 +20,7 @@ from readdsp.core.models.style_ddsp import StyleDDSP
 from readdsp.core.note_frames import FRAME_RATE, n_frames_for
 from readdsp.core.performance import Note, Part, Performance, checked_controls
 from readdsp.core.programs import INSTRUMENTS, fallback_message, instrument_for_part
+from readdsp.core.protocols import InstrumentModel
 from readdsp.core.resample import fit_length, resample
 from readdsp.core.room import add_room, check_reverb_amount
 from readdsp.core.synth.controls import SynthControls
@@ -48,6 +50,24 @@ class RenderResult:
     warnings: list[str] = field(default_factory=list)
 
 
+class PerformanceRenderer(Protocol):
+    """What code above core needs of a renderer (the REAPER engine, item and project renders): `Renderer` is one."""
+
+    @property
+    def instruments(self) -> list[str]: ...
+
+    def check_instrument(self, name: str) -> str: ...
+
+    def render(
+        self,
+        performance: Performance,
+        sample_rate: int = ...,
+        instrument: str | None = ...,
+        seed: int = ...,
+        progress: Progress | None = ...,
+    ) -> RenderResult: ...
+
+
 def split_segments(notes: list[Note]) -> list[list[Note]]:
     """Cut a monophonic voice at rests of SEGMENT_GAP_S or more, and at note boundaries past SEGMENT_MAX_S."""
     segments: list[list[Note]] = []
@@ -63,9 +83,11 @@ def split_segments(notes: list[Note]) -> list[list[Note]]:
 
 
 class Renderer:
-    """Loads one MIDI-DDSP bundle and renders Performances with it."""
+    """Renders Performances with one instrument model (a bundle's, or a ModelSet of several bundles')."""
 
-    def __init__(self, model: MidiDDSP, bundle_path: Path | None = None, level_db: dict[str, float] | None = None):
+    def __init__(
+        self, model: InstrumentModel, bundle_path: Path | None = None, level_db: dict[str, float] | None = None
+    ):
         self.model = model
         self.bundle_path = bundle_path
         self.level_db = dict(level_db or {})  # instrument -> calibration gain (dB), from the bundle's sidecar
@@ -160,13 +182,12 @@ class Renderer:
         for index, batch in enumerate(_batches(jobs, BATCH_FRAMES)):
             if index:
                 trim_heap_above(SOFT_LIMIT_MB)
-            lanes = {"lanes": [j.lanes for j in batch]} if getattr(self.model, "uses_lanes", False) else {}
             controls = self.model.generate_controls(
                 [j.notes for j in batch],
                 [j.n_frames for j in batch],
                 [j.instrument for j in batch],
                 [j.seed for j in batch],
-                **lanes,
+                lanes=[j.lanes for j in batch] if self.model.uses_lanes else None,
             )
             for job, ctrl in zip(batch, controls, strict=True):
                 if curves:
@@ -385,9 +406,12 @@ def add_at(buffer: np.ndarray, audio: np.ndarray, start_s: float, sample_rate: i
         buffer[begin:end] += audio[: end - begin] if sign == 1.0 else -audio[: end - begin]
 
 
-def model_for(bundle: Bundle) -> MidiDDSP | StyleDDSP:
+def model_for(bundle: Bundle) -> InstrumentModel:
     """The inference model of a bundle, chosen by its model family; a one-line error for an unknown one."""
-    builders = {"midi-ddsp": MidiDDSP.from_bundle, "style-ddsp": StyleDDSP.from_bundle}
+    builders: dict[str, Callable[[Bundle], InstrumentModel]] = {
+        "midi-ddsp": MidiDDSP.from_bundle,
+        "style-ddsp": StyleDDSP.from_bundle,
+    }
     if bundle.family not in builders:
         known = ", ".join(builders)
         raise ReaDDSPError(f"unknown model family {bundle.family!r} (this readdsp knows: {known})", bundle.path)

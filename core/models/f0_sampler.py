@@ -157,7 +157,7 @@ def _np(t: torch.Tensor) -> np.ndarray:
     return np.ascontiguousarray(t.detach().float().cpu().numpy())
 
 
-def packed_uniforms(seeds: Sequence[int], lengths: Sequence[int]) -> np.ndarray:
+def packed_uniforms(seeds: Sequence[int], lengths: Sequence[int] | np.ndarray) -> np.ndarray:
     """One independent uniform stream per row, packed like the frames, so no row depends on another."""
     return np.concatenate(
         [np.random.default_rng([int(s) & 0xFFFFFFFF, 0xF0]).random(int(n)) for s, n in zip(seeds, lengths, strict=True)]
@@ -180,8 +180,10 @@ def sample_f0_packed(
     lengths_np = np.asarray(lengths, np.int64)
     starts = row_starts(lengths_np)
     lanes, bounds = lane_split(lengths_np)
+    bits, shift = float_bits(gi_context)
     return _run_lanes(
-        *float_bits(gi_context),
+        bits,
+        shift,
         starts,
         lengths_np,
         lanes,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import librosa
 import numpy as np
 import torch
@@ -10,6 +12,9 @@ from torch import nn
 
 class LogMel(nn.Module):
     """Log-mel spectrogram on the 250 Hz frame grid (torch.stft, no torchaudio)."""
+
+    filterbank: torch.Tensor
+    window: torch.Tensor
 
     def __init__(self, sample_rate: int, frame_rate: int = 250, n_mels: int = 64, fmin: float = 40.0):
         super().__init__()
@@ -83,16 +88,22 @@ class DilatedConvStack(nn.Module):
         self.norms = nn.ModuleList(nn.LayerNorm(channels) for _ in dilations)
         self.out = nn.Linear(channels, out_dim)
 
+    def layers(self) -> Iterator[tuple[nn.Conv1d, nn.LayerNorm]]:
+        """The (convolution, norm) pairs in order."""
+        for conv, norm in zip(self.convs, self.norms, strict=True):
+            assert isinstance(conv, nn.Conv1d) and isinstance(norm, nn.LayerNorm)
+            yield conv, norm
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.inp(x)
-        for conv, norm in zip(self.convs, self.norms, strict=True):
+        for conv, norm in self.layers():
             h = h + nn.functional.leaky_relu(norm(conv(h.transpose(1, 2)).transpose(1, 2)), 0.2)
         return self.out(h)
 
     @property
     def reach(self) -> int:
         """How many frames on each side of a frame its output depends on."""
-        return sum(conv.dilation[0] * (conv.kernel_size[0] - 1) // 2 for conv in self.convs)
+        return sum(conv.dilation[0] * (conv.kernel_size[0] - 1) // 2 for conv, _ in self.layers())
 
     def infer_packed(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """[N, in] rows packed end to end -> [N, out], in x's dtype.
@@ -107,7 +118,7 @@ class DilatedConvStack(nn.Module):
             row_starts - (torch.cumsum(lengths, 0) - lengths), lengths
         )
         h = cast_linear(x.new_zeros(n_frames + gap * (len(lengths) + 1), x.shape[1]).index_copy_(0, index, x), self.inp)
-        for conv, norm in zip(self.convs, self.norms, strict=True):
+        for conv, norm in self.layers():
             h = self._residual_layer_time_major(h, conv, norm)
         return cast_linear(h[index], self.out)
 
@@ -123,7 +134,7 @@ class DilatedConvStack(nn.Module):
         d = conv.dilation[0]
         weight = conv.weight.to(h.dtype)
         past, centre, future = weight[:, :, 0].T, weight[:, :, 1].T, weight[:, :, 2].T
-        bias = conv.bias.to(h.dtype)
+        bias = h.new_zeros(conv.out_channels) if conv.bias is None else conv.bias.to(h.dtype)
         length = h.shape[0]
         out = torch.empty_like(h)
         for lo in range(0, length, chunk):

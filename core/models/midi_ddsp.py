@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from readdsp.core.bundle import Bundle
+from readdsp.core.control_lanes import ControlLanes
 from readdsp.core.features.expression import ExpressionScale
 from readdsp.core.models.expression_generator import (
     ExpressionGenerator,
@@ -29,6 +30,8 @@ class MidiDDSP(nn.Module):
 
     Bundles of format /1 also carry a learned reverb; it is not used (renders are dry, and a room is added on
     request by `core.room`)."""
+
+    uses_lanes = False  # MIDI-DDSP hears notes only; CC and bend lanes are not model inputs
 
     def __init__(self, config: dict):
         super().__init__()
@@ -94,9 +97,15 @@ class MidiDDSP(nn.Module):
 
     @torch.no_grad()
     def generate_controls(
-        self, segments: list[list[Note]], n_frames: list[int], instruments: list[str], seeds: list[int]
+        self,
+        segments: list[list[Note]],
+        n_frames: list[int],
+        instruments: list[str],
+        seeds: list[int],
+        lanes: list[ControlLanes | None] | None = None,
     ) -> list[SynthControls]:
-        """Synthesis parameters for several note segments at once (notes timed from each segment's start).
+        """Synthesis parameters for several note segments at once (notes timed from each segment's start; `lanes`
+        is ignored, see `uses_lanes`).
 
         Rows are independent: each has its own instrument and seed, and they run packed end to end (no padding).
         """

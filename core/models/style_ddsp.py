@@ -9,6 +9,7 @@ Bundles of this family have `"model": "style-ddsp"` and name their style CCs in 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -75,7 +76,7 @@ class StyleDecoder(nn.Module):
         return {"amplitude": out[..., :1], "harmonics": out[..., 1 : 1 + k], "noise": out[..., 1 + k :]}
 
 
-def style_ccs_of(config: dict, where: object = None) -> tuple[StyleCC, ...]:
+def style_ccs_of(config: dict, where: str | Path | None = None) -> tuple[StyleCC, ...]:
     """The bundle's style CCs, checked: numbers 0..127, defaults 0..127, names unique."""
     try:
         ccs = tuple(StyleCC.from_dict(d) for d in config.get("style_ccs", []))
@@ -94,7 +95,7 @@ class StyleDDSP(nn.Module):
 
     uses_lanes = True
 
-    def __init__(self, config: dict, where: object = None):
+    def __init__(self, config: dict, where: str | Path | None = None):
         super().__init__()
         self.config = config
         self.instruments: list[str] = list(config["instruments"])
