@@ -1,4 +1,5 @@
-"""`readdsp panel SONG.mid`: the expression panel, standalone (or `--screenshot OUT.png` offscreen)."""
+"""`readdsp panel SONG.mid`: the expression panel, standalone (or `--screenshot OUT.png` offscreen), or
+`readdsp panel --reaper`: on the MIDI item selected in REAPER, through the engine."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ from pathlib import Path
 
 def register(sub: argparse._SubParsersAction) -> None:
     panel = sub.add_parser("panel", help="edit every note's expression in a window and render it")
-    panel.add_argument("midi", type=Path, help="input .mid file (never modified; edits go to a sidecar beside it)")
+    panel.add_argument(
+        "midi", type=Path, nargs="?", help="input .mid file (never modified; edits go to a sidecar beside it)"
+    )
+    panel.add_argument(
+        "--reaper", action="store_true", help="open the MIDI item selected in REAPER (through `readdsp engine`)"
+    )
+    panel.add_argument("--engine-port", type=int, default=9737, help="the engine's OSC port (with --reaper)")
     panel.add_argument("--bundle", help="instrument bundle name or .safetensors path (default: bundled model)")
     panel.add_argument("-o", "--output", type=Path, help="WAV that Render writes (default: SONG.readdsp.wav)")
     panel.add_argument(
@@ -20,8 +27,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_panel(args: argparse.Namespace) -> int:
+    from readdsp.core.errors import ReaDDSPError
     from readdsp.core.output_path import check_output_file
 
+    if args.reaper:
+        from readdsp.ui.app import run_connected
+
+        return run_connected(args.engine_port, args.bundle)
+    if args.midi is None:
+        raise ReaDDSPError("give a MIDI file, or --reaper to edit the item selected in REAPER")
     if args.output:
         check_output_file(args.output, (".wav",))
     if args.screenshot:

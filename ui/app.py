@@ -42,6 +42,63 @@ def open_panel(
     return PanelWindow(performance, backend_for, choices, sidecar_path(midi), output, stems, settings, expression)
 
 
+def open_connected(
+    port: int, take: str | None = None, bundle: str | None = None, settings=None, client=None, backends=None
+):
+    """The PanelWindow on a REAPER MIDI take (default: the selected one) through the engine on 127.0.0.1:`port`.
+    Edits go to the take's P_EXT; the local renderer still gives the quick preview."""
+    from readdsp.ui.engine_client import EngineClient
+    from readdsp.ui.instruments import installed_instruments
+    from readdsp.ui.main_window import PanelWindow
+    from readdsp.ui.reaper_link import ReaperLink, fetch_item
+    from readdsp.ui.render_backend import LocalRenderBackend
+
+    client = client or EngineClient(port)
+    item = fetch_item(client, take)
+    if item.performance.n_notes == 0:
+        from readdsp.core.errors import ReaDDSPError
+
+        raise ReaDDSPError(f"{item.name}: no notes to edit")
+    first = resolve_bundle(bundle)
+    loaded: dict[Path, LocalRenderBackend] = {} if backends is None else backends  # kept across followed items
+
+    def backend_for(path: Path) -> LocalRenderBackend:
+        if path not in loaded:
+            loaded[path] = LocalRenderBackend(path)
+        return loaded[path]
+
+    link = ReaperLink(client, item)
+    return PanelWindow(item.performance, backend_for, installed_instruments([first]), settings=settings, link=link)
+
+
+def run_connected(port: int, bundle: str | None) -> int:
+    """The connected panel as its own process (what the REAPER action starts); follows the selection if asked."""
+    from readdsp.core.errors import ReaDDSPError
+    from readdsp.ui.engine_client import EngineClient
+
+    app = application()
+    client, backends = EngineClient(port), {}
+    windows = [open_connected(port, bundle=bundle, client=client, backends=backends)]
+
+    def follow(take: str) -> None:
+        old = windows[-1]
+        try:
+            new = open_connected(port, take, bundle, client=client, backends=backends)
+        except ReaDDSPError as err:
+            old.say(f"cannot open the selected item: {err}")
+            return
+        new.setGeometry(old.geometry())
+        new.follow.setChecked(True)
+        new.show()
+        old.close()
+        windows[:] = [new]
+        new.link.take_selected.connect(follow)
+
+    windows[0].link.take_selected.connect(follow)
+    windows[0].show()
+    return app.exec_()
+
+
 def application():
     """The QApplication, created once, with the dark theme."""
     from PyQt5.QtWidgets import QApplication

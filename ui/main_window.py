@@ -28,6 +28,7 @@ from readdsp.ui.instruments import InstrumentChoice
 from readdsp.ui.loudness_lane import LoudnessLane
 from readdsp.ui.piano_roll import PianoRoll
 from readdsp.ui.playback import Player
+from readdsp.ui.reaper_link import ReaperLink
 from readdsp.ui.render_backend import PanelRender, RenderBackend
 from readdsp.ui.render_worker import RenderWorker
 from readdsp.ui.ruler import TimeRuler
@@ -54,9 +55,12 @@ class PanelWindow(QMainWindow):
         stems: Path | None = None,
         settings: QSettings | None = None,
         expression: Path | None = None,
+        link: ReaperLink | None = None,
     ):
         super().__init__()
-        self.setWindowTitle(f"ReaDDSP expression panel: {Path(performance.source or 'untitled').name}")
+        where = " (REAPER)" if link is not None else ""
+        self.setWindowTitle(f"ReaDDSP expression panel: {Path(performance.source or 'untitled').name}{where}")
+        self.link = link
         self.source, self.backend_for, self.choices = performance, backend_for, choices
         self.sidecar, self.output, self.stems = sidecar, output, stems
         self.settings = settings or QSettings("ReaDDSP", "expression-panel")
@@ -66,7 +70,10 @@ class PanelWindow(QMainWindow):
         self.document = PanelDocument(plan)
         self.document.rendered = {}
         self.last_render: PanelRender | None = None
-        self.sidecar_message = self._load_edits(expression)
+        if link is not None:  # connected: the take's saved expression, not a sidecar
+            self.sidecar_message = link.load(self.document.plan.performance)
+        else:
+            self.sidecar_message = self._load_edits(expression)
         self.player = Player()
         self._playback_timer = QTimer(self)
         self._playback_timer.setSingleShot(True)
@@ -78,6 +85,8 @@ class PanelWindow(QMainWindow):
         self._connect()
         self.restoreGeometry(self.settings.value("geometry", b""))
         self.restoreState(self.settings.value("state", b""))
+        if link is not None:
+            self._connect_reaper(link)
         if self.sidecar_message:
             self.say(self.sidecar_message)
 
@@ -175,7 +184,43 @@ class PanelWindow(QMainWindow):
             return problem
         return f"{changed} edited note(s) loaded from {source.name}" if changed else None
 
+    def _connect_reaper(self, link: ReaperLink) -> None:
+        link.attach(self)
+        self.transport.seed.setValue(link.item.seed)
+        saved = next((i for i, c in enumerate(self.choices) if c.instrument == link.item.instrument), None)
+        if link.item.instrument and saved is not None:
+            self.transport.instrument.setCurrentIndex(saved)
+        self.render_take.clicked.connect(self.render_to_take)
+        link.stored.connect(lambda message: message and self.say(message))
+        link.rendered.connect(self._rendered_take)
+
+    def render_to_take(self) -> None:
+        """Save the edits to the take, then have the engine render the item into a new take (one undo point)."""
+        if self.link is None:
+            return
+        if not self.link.writable:
+            self.say("the take's saved expression is unreadable: save (Ctrl+S) to replace it before rendering")
+            return
+        self.link.store(self.document.plan.performance)
+        progress = lambda done, total: self._progress(int(done * 100), int(total * 100))  # noqa: E731
+        self.link.render_to_take(self.choice.instrument, self.transport.seed.value(), progress)
+        self.render_take.setEnabled(False)
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.say("rendering into a new take in REAPER...")
+
+    def _rendered_take(self, message: str) -> None:
+        self.render_take.setEnabled(True)
+        self.progress.hide()
+        self.say(message)
+
     def autosave(self, *_: object) -> None:
+        if self.link is not None:
+            try:
+                self.link.store(self.document.plan.performance)
+            except (OSError, ReaDDSPError) as err:
+                self.say(f"could not save edits: {err}")
+            return
         if self.sidecar is not None:
             try:
                 save_edits(self.document.plan.performance, self.sidecar)
@@ -183,6 +228,14 @@ class PanelWindow(QMainWindow):
                 self.say(f"could not save edits: {err}")
 
     def save(self) -> None:
+        if self.link is not None:
+            try:
+                self.link.store(self.document.plan.performance, force=True)
+            except (OSError, ReaDDSPError) as err:
+                self.say(f"could not save edits: {err}")
+                return
+            self.say(f"{self.document.edited_count()} edited note(s) saved to the take in REAPER")
+            return
         self.autosave()
         if self.sidecar is not None:
             self.say(f"{self.document.edited_count()} edited note(s) saved to {self.sidecar}")
@@ -310,6 +363,8 @@ class PanelWindow(QMainWindow):
         with contextlib.suppress(TypeError):  # a second close finds it disconnected already
             self.document.undo_stack.indexChanged.disconnect(self.autosave)
         self.player.stop()
+        if self.link is not None:
+            self.link.close()
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("state", self.saveState())
         if self.worker.busy:
