@@ -68,7 +68,7 @@ ROW_FIELDS = frozenset({"part", "note", "pitch", "onset", "offset", *CONTROL_NAM
 MAX_ROWS = 1_000_000
 
 
-def _index(row: dict, key: str, where: str, path: Path) -> int:
+def _index(row: dict, key: str, where: str, path: str | Path | None) -> int:
     value = row.get(key)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ReaDDSPError(f'{where}: "{key}" must be a whole number from 0 (got {value!r})', path)
