@@ -168,3 +168,23 @@ def test_cli_render_with_a_style_bundle_and_bad_bundle(tmp_path):
         cwd=ROOT.parent,
     )
     assert bad.returncode == 2 and "junk.safetensors" in bad.stderr and not (tmp_path / "x.wav").exists()
+
+
+def test_openness_proxy_ranks_a_muted_decay_under_an_open_one():
+    from readdsp.training.style_evaluate import onset_groups, openness_proxy
+
+    sr = 16000
+    notes = np.array([[52, 0.1, 0.9, 100], [59, 0.1, 0.8, 90], [55, 1.0, 1.2, 80], [57, 1.3, 2.0, 80]], float)
+    assert onset_groups(notes) == [(0.1, 0.8), (1.0, 1.2), (1.3, 2.0)]  # a chord is one group; ends are clipped
+    t = np.arange(int(2.2 * sr)) / sr
+
+    def plucks(decay_db_per_s: float) -> np.ndarray:
+        audio = np.zeros_like(t)
+        for on in (0.1, 1.0, 1.3):
+            since = np.clip(t - on, 0, None)
+            audio += (t >= on) * np.sin(2 * np.pi * 220 * t) * 10 ** (-decay_db_per_s * since / 20)
+        return audio
+
+    muted, ringing = openness_proxy(plucks(80.0), sr, notes), openness_proxy(plucks(8.0), sr, notes)
+    assert muted < ringing - 15.0  # 80 dB/s over ~0.25 s against 8 dB/s
+    assert np.isnan(openness_proxy(np.zeros(100), sr, notes))

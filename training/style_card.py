@@ -14,6 +14,7 @@ from readdsp.core.atomic import write_bytes
 from readdsp.core.bundle import load_bundle, write_sidecar
 from readdsp.core.render import Renderer
 from readdsp.training import style_evaluate as ev
+from readdsp.training.model_card_audio import audio_check_lines
 
 OPEN_PROGRAM, MUTED_PROGRAM = 26, 28
 
@@ -27,7 +28,7 @@ def evaluate(bundle: Path, dataset: Path, guitar_notes: Path | None) -> dict:
         "cc_sweep": ev.cc_sweep(renderer, dataset, controller, instrument),
         "training_audio_proxy": ev.training_proxy(dataset, controller),
         "velocity": ev.velocity_response(renderer, instrument, controller, {0: MUTED_PROGRAM, 127: OPEN_PROGRAM}),
-        "audio_checks": ev.audio_check_line(renderer, instrument, controller),
+        "audio_checks": ev.audio_checks_style(renderer, instrument, controller, {127: OPEN_PROGRAM, 0: MUTED_PROGRAM}),
     }
     if guitar_notes is not None and guitar_notes.is_dir():
         metrics["real_guitar_notes"] = ev.real_note_distance(
@@ -35,6 +36,10 @@ def evaluate(bundle: Path, dataset: Path, guitar_notes: Path | None) -> dict:
         )
     metrics["evaluation_seconds"] = round(time.perf_counter() - began, 1)
     return metrics
+
+
+def _meets(value: float | None, target: float) -> str:
+    return "not measured" if value is None else ("met" if value >= target else "NOT met")
 
 
 def card_text(bundle: Path, metrics: dict, config: dict) -> str:
@@ -60,30 +65,40 @@ def card_text(bundle: Path, metrics: dict, config: dict) -> str:
         "--midi-track Annotation -o data_cache/guitar_ds --no-f0`.",
         f"- Training: `readdsp train style-ddsp data_cache/guitar_ds --run-dir runs/guitar --threads 1 ...`: "
         f"{training.get('steps')} steps in {training.get('wall_time_s')} s on one busy CPU core.",
+        "- Licence: the weights are the project's; the training audio is MuseScore_General (MIT) renders of public-"
+        "domain chorales.",
         "",
-        "## Measured (training/style_card.py)",
-        f"- **CC55 acts as in the data.** Openness proxy = high-band energy ratio above {ev.HIGH_BAND_HZ:.0f} Hz (dB). "
-        f"Held-out phrases ({sweep['phrases']}) swept over CC55 {sweep['values']}: median r per phrase "
-        f"{sweep['median_r_per_phrase']} (min {sweep['min_r_per_phrase']}), pooled r {sweep['pooled_r']}; proxy "
-        f"{sweep['proxy_at_0_db']} dB at 0, {sweep['proxy_at_127_db']} dB at 127. Target r >= 0.8.",
-        f"- Same proxy on the training audio ({train['examples']} examples): r with the example's CC55 {train['r']}; "
-        f"all-closed examples {train['proxy_all_closed_db']} dB, all-open {train['proxy_all_open_db']} dB.",
+        "## Measured (`python -m readdsp.training.style_card core/bundles/guitar.safetensors data_cache/guitar_ds "
+        f"--card core/bundles/guitar.md`, {metrics.get('evaluation_seconds')} s)",
+        "- **CC55 acts as in the data.** Openness proxy = the sustain ratio: the level 270-300 ms after each onset "
+        "group (or just before its first note-off or the next onset) minus its onset peak, dB, median over the "
+        f"phrase. Held-out phrases ({sweep['phrases']}) swept over CC55 {sweep['values']}: median r per phrase "
+        f"**{sweep['median_r_per_phrase']}** (min {sweep['min_r_per_phrase']}; {sweep['phrases_r_at_least_0_8']} "
+        f"of {sweep['phrases']} phrases >= 0.8), pooled r {sweep['pooled_r']}, pooled within phrases "
+        f"{sweep['pooled_within_phrase_r']}. Proxy median per CC value (dB): {sweep['proxy_median_per_value_db']}. "
+        f"Target r >= 0.8 per phrase: {_meets(sweep['median_r_per_phrase'], 0.8)}. The earlier proxy, the "
+        f"high-band energy ratio above {ev.HIGH_BAND_HZ:.0f} Hz, gives a median r per phrase of "
+        f"{sweep['high_band_median_r_per_phrase']} on the same renders.",
+        f"- Same proxy on the training audio ({train['onset_groups']} onset groups, against the CC55 value at the "
+        f"onset): r {train['r']}; median {train.get('median_closed_db')} dB at CC55 = 0 (GM {MUTED_PROGRAM}), "
+        f"{train.get('median_open_db')} dB at 127 (GM {OPEN_PROGRAM}); the midpoint threshold separates "
+        f"{train.get('share_separated_by_midpoint')} of the groups.",
         f"- **Velocity acts as in the data.** {vel['notes']} isolated notes: r(velocity, peak loudness) = "
-        f"{vel['r_ours']} (soundfont {vel['r_soundfont']}); loudness range {vel['loudness_range_db_ours']} dB "
-        f"(soundfont {vel['loudness_range_db_soundfont']} dB). Target r >= 0.8.",
-        "- **Audio checks** (monophonic test line, at CC55 0 and 127):",
-        "```json",
-        json.dumps(metrics["audio_checks"], indent=1),
-        "```",
+        f"**{vel['r_ours']}** (soundfont {vel['r_soundfont']}); loudness range {vel['loudness_range_db_ours']} dB "
+        f"(soundfont {vel['loudness_range_db_soundfont']} dB). Target r >= 0.8: {_meets(vel['r_ours'], 0.8)}.",
     ]
     if "real_guitar_notes" in metrics:
-        lines += ["- **Real guitar notes** (spectral-envelope distance, dB, lower is closer; same pitch, 1.2-s note):"]
+        lines += [
+            "- **Real guitar notes** (`../shared/data/guitar-notes`; spectral-envelope distance, dB, lower is "
+            "closer; same pitch, a 1.2-s note at CC55 = 127):"
+        ]
         for folder, row in metrics["real_guitar_notes"].items():
             lines.append(
                 f"  - {folder} ({row.get('notes')} notes): ours {row.get('ours_db')}, soundfont "
-                f"GM {OPEN_PROGRAM} {row.get('soundfont_db')}"
+                f"(MuseScore_General GM {OPEN_PROGRAM}) {row.get('soundfont_db')}"
             )
-    lines += ["", "Speed: `bench/bench_style_ddsp.py` (figures in its output, not here).", ""]
+    lines += ["", *audio_check_lines(metrics["audio_checks"])]
+    lines += ["Speed: `bench/bench_style_ddsp.py` (figures in its output, not here).", ""]
     return "\n".join(lines)
 
 

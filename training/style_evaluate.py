@@ -1,11 +1,15 @@
 """Measure a style-DDSP bundle for its model card: style CC sweep (an openness proxy), velocity vs loudness, audio
 checks, and the spectral distance to real guitar notes beside the soundfont's.
 
-- Openness proxy: the high-band energy ratio, 10 log10(E above 2 kHz / E total), over the frames within 50 dB of
-  the loudest. It separates the muted (GM 28) and open (GM 26) training programs; the same proxy is reported on the
-  training audio against each example's CC55.
+- Openness proxy: the sustain ratio, the level (dB, 20-ms RMS) 270-300 ms after an onset (or just before the next
+  onset or the first note-off, when sooner) minus the peak in the onset's first 50 ms, taken per onset group (the
+  notes that start together) and summarised by the median over the phrase's groups. A palm-muted string dies within
+  a few tenths of a second, an open one rings: it separates the muted (GM 28) and open (GM 26) training programs,
+  where the high-band energy ratio (kept beside it, for comparison) does not. The same proxy is reported on the
+  training audio, per onset group against the CC55 value in force at the onset.
 - CC sweep: every held-out (validation and test) phrase is rendered with the CC held at 0, 16, ..., 127; r is
-  Pearson's between CC value and proxy, per phrase (the median is reported) and pooled over all renders.
+  Pearson's between CC value and proxy, per phrase (the median is reported), pooled over all renders, and pooled
+  within phrases (each phrase's proxy centred on its mean, as phrases differ in content).
 - Velocity: isolated 0.6-s notes over the guitar's range, velocities 20..127, both CC55 extremes; r between
   velocity and the note's peak A-weighted loudness, for ours and for FluidSynth on the training programs.
 """
@@ -25,14 +29,16 @@ from readdsp.core.resample import resample
 from readdsp.datasets.cache import open_dataset
 
 HIGH_BAND_HZ = 2000.0
+ENV_HOP_S = 0.005
+SUSTAIN_AT_S = 0.3
 SWEEP = (0, 16, 32, 48, 64, 80, 96, 112, 127)
 VELOCITIES = (20, 40, 60, 80, 100, 127)
 PITCHES = (40, 45, 50, 55, 60, 64, 69, 74)
 NOTE_NAMES = {"C": 0, "Cs": 1, "D": 2, "Ds": 3, "E": 4, "F": 5, "Fs": 6, "G": 7, "Gs": 8, "A": 9, "As": 10, "B": 11}
 
 
-def openness_proxy(audio: np.ndarray, sample_rate: int) -> float:
-    """High-band energy ratio (dB) over the active frames."""
+def high_band_ratio(audio: np.ndarray, sample_rate: int) -> float:
+    """High-band energy ratio (dB) over the active frames (the earlier proxy, kept for comparison)."""
     n_fft, hop = 1024, 256
     if len(audio) < n_fft:
         return float("nan")
@@ -43,6 +49,53 @@ def openness_proxy(audio: np.ndarray, sample_rate: int) -> float:
     freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
     high = power[active][:, freqs >= HIGH_BAND_HZ].sum()
     return float(10 * np.log10(max(high, 1e-20) / max(total[active].sum(), 1e-20)))
+
+
+def level_envelope(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    """20-ms RMS level (dB) every ENV_HOP_S."""
+    hop, win = int(sample_rate * ENV_HOP_S), int(sample_rate * 0.02)
+    a = np.asarray(audio, np.float64)
+    if len(a) < win:
+        return np.zeros(0)
+    frames = np.lib.stride_tricks.sliding_window_view(a, win)[::hop]
+    return 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
+
+
+def onset_groups(notes: np.ndarray) -> list[tuple[float, float]]:
+    """(onset, end) per group of notes starting within 10 ms of each other; end = the group's first note-off or
+    the next group's onset, whichever is sooner. `notes`: [n, 4] pitch, onset, offset, velocity."""
+    if not len(notes):
+        return []
+    order = notes[np.argsort(notes[:, 1], kind="stable")]
+    starts = np.flatnonzero(np.diff(order[:, 1], prepend=-1.0) > 0.01)
+    bounds = list(starts) + [len(order)]
+    out = []
+    for i, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+        end = float(order[lo:hi, 2].min())
+        if i + 1 < len(starts):
+            end = min(end, float(order[bounds[i + 1], 1]))
+        out.append((float(order[lo, 1]), end))
+    return out
+
+
+def sustain_ratio(envelope: np.ndarray, onset: float, end: float) -> float:
+    """Level near SUSTAIN_AT_S after `onset` (or before `end`) minus the onset peak (dB); NaN when the span is under
+    120 ms, runs past the audio, or the onset is 50 dB under the loudest frame."""
+    a, c = int(onset / ENV_HOP_S), int(min(end, onset + SUSTAIN_AT_S) / ENV_HOP_S)
+    if c - a < int(0.12 / ENV_HOP_S) or c > len(envelope):
+        return float("nan")
+    peak = float(envelope[a : a + int(0.05 / ENV_HOP_S)].max())
+    if peak < float(envelope.max()) - 50.0:
+        return float("nan")
+    return float(envelope[c - int(0.03 / ENV_HOP_S) : c].mean()) - peak
+
+
+def openness_proxy(audio: np.ndarray, sample_rate: int, notes: np.ndarray) -> float:
+    """Median sustain ratio (dB) over a phrase's onset groups; NaN when none can be measured."""
+    envelope = level_envelope(audio, sample_rate)
+    values = [sustain_ratio(envelope, on, end) for on, end in onset_groups(notes)]
+    values = [v for v in values if np.isfinite(v)]
+    return float(np.median(values)) if values else float("nan")
 
 
 def _r(x, y) -> float | None:
@@ -58,52 +111,70 @@ def _render(renderer: Renderer, notes: list[Note], cc: dict, sample_rate: int, i
     return renderer.render(Performance([part]), sample_rate, instrument=instrument, seed=0).mix
 
 
+def _stats(rs: list[float | None]) -> tuple[float | None, float | None]:
+    kept = [r for r in rs if r is not None]
+    return (round(float(np.median(kept)), 4), round(float(np.min(kept)), 4)) if kept else (None, None)
+
+
 def cc_sweep(renderer: Renderer, dataset_dir: Path, controller: int, instrument: str, max_phrases: int = 12) -> dict:
     """The proxy of held-out phrases rendered at each swept CC value; r per phrase and pooled."""
     data = open_dataset(dataset_dir)
     examples = [e for split in ("test", "validation") for e in data.iter_examples(split)][:max_phrases]
     sr = renderer.model_sample_rate
-    per_phrase, pooled_x, pooled_y = [], [], []
+    per_phrase, high_band, pooled_x, pooled_y, centred = [], [], [], [], []
     for example in examples:
-        values = [
-            openness_proxy(_render(renderer, example.note_list(), {controller: [(0.0, v)]}, sr, instrument), sr)
-            for v in SWEEP
-        ]
+        renders = [_render(renderer, example.note_list(), {controller: [(0.0, v)]}, sr, instrument) for v in SWEEP]
+        values = [openness_proxy(audio, sr, example.notes) for audio in renders]
         per_phrase.append(_r(SWEEP, values))
+        high_band.append(_r(SWEEP, [high_band_ratio(audio, sr) for audio in renders]))
         pooled_x += list(SWEEP)
         pooled_y += values
-    rs = [r for r in per_phrase if r is not None]
+        centred += list(np.asarray(values) - np.nanmean(values))
+    median, lowest = _stats(per_phrase)
+    at = np.asarray(pooled_y).reshape(-1, len(SWEEP)) if pooled_y else np.full((1, len(SWEEP)), np.nan)
     return {
+        "proxy": "sustain ratio (dB)",
         "phrases": len(examples),
         "values": list(SWEEP),
-        "median_r_per_phrase": round(float(np.median(rs)), 4) if rs else None,
-        "min_r_per_phrase": round(float(np.min(rs)), 4) if rs else None,
+        "median_r_per_phrase": median,
+        "min_r_per_phrase": lowest,
+        "phrases_r_at_least_0_8": sum(1 for r in per_phrase if r is not None and r >= 0.8),
         "pooled_r": _r(pooled_x, pooled_y),
-        "proxy_at_0_db": round(float(np.nanmean(pooled_y[0 :: len(SWEEP)])), 2) if pooled_y else None,
-        "proxy_at_127_db": round(float(np.nanmean(pooled_y[len(SWEEP) - 1 :: len(SWEEP)])), 2) if pooled_y else None,
+        "pooled_within_phrase_r": _r(pooled_x, centred),
+        "proxy_median_per_value_db": [round(float(np.nanmedian(col)), 2) for col in at.T],
+        "high_band_median_r_per_phrase": _stats(high_band)[0],
     }
 
 
 def training_proxy(dataset_dir: Path, controller: int) -> dict:
-    """The proxy on the training audio against each example's time-weighted CC value (its notes' spans)."""
+    """The proxy on the training audio, per onset group, against the CC value in force at the onset."""
     data = open_dataset(dataset_dir)
     xs, ys = [], []
     for example in data.iter_examples("train"):
         lane = example.cc.get(controller)
         if lane is None or not len(example.notes):
             continue
-        onsets = example.notes[:, 1]
-        idx = np.searchsorted(lane[:, 0], onsets, side="right") - 1
-        values = np.where(idx >= 0, lane[np.maximum(idx, 0), 1], np.nan)
-        xs.append(float(np.nanmean(values)))
-        ys.append(openness_proxy(example.audio, example.sample_rate))
+        envelope = level_envelope(example.audio, example.sample_rate)
+        for onset, end in onset_groups(example.notes):
+            idx = int(np.searchsorted(lane[:, 0], onset + 1e-4, side="right")) - 1
+            if idx < 0:
+                continue
+            xs.append(float(lane[idx, 1]))
+            ys.append(sustain_ratio(envelope, onset, end))
     xs_a, ys_a = np.array(xs), np.array(ys)
-    return {
-        "examples": len(xs),
-        "r": _r(xs_a, ys_a),
-        "proxy_all_closed_db": round(float(np.nanmean(ys_a[xs_a <= 0.5])), 2) if (xs_a <= 0.5).any() else None,
-        "proxy_all_open_db": round(float(np.nanmean(ys_a[xs_a >= 126.5])), 2) if (xs_a >= 126.5).any() else None,
-    }
+    keep = np.isfinite(ys_a)
+    xs_a, ys_a = xs_a[keep], ys_a[keep]
+    closed, open_ = ys_a[xs_a <= 0.5], ys_a[xs_a >= 126.5]
+    out = {"proxy": "sustain ratio (dB)", "onset_groups": int(len(xs_a)), "r": _r(xs_a, ys_a)}
+    if len(closed) and len(open_):
+        threshold = (np.median(closed) + np.median(open_)) / 2
+        right = (closed < threshold).sum() + (open_ >= threshold).sum()
+        out |= {
+            "median_closed_db": round(float(np.median(closed)), 2),
+            "median_open_db": round(float(np.median(open_)), 2),
+            "share_separated_by_midpoint": round(float(right / (len(closed) + len(open_))), 4),
+        }
+    return out
 
 
 def _peak_loudness(audio: np.ndarray, sample_rate: int) -> float:
@@ -142,22 +213,32 @@ def velocity_response(renderer: Renderer, instrument: str, controller: int, prog
     }
 
 
-def audio_check_line(renderer: Renderer, instrument: str, controller: int) -> dict:
-    """Pitch per note, onsets, release and levels of a monophonic test line (training/audio_measures.py)."""
-    try:
-        measures = importlib.import_module("readdsp.training.audio_measures")
-    except ImportError as err:
-        return {"unavailable": str(err)}
-    steps, t, notes = (0, 2, 4, 5, 7, 9, 7, 5, 4, 2, 0, 4, 7, 12, 11, 9), 0.1, []
-    for i, step in enumerate(steps):
-        length = (0.25, 0.5, 0.4, 0.75)[i % 4]
-        notes.append(Note(45 + step, t, t + length, (60, 80, 100, 120)[i % 4]))
-        t += length + (0.7 if i % 4 == 3 else 0.0)
-    out = {}
-    for value in (0, 127):
-        audio = _render(renderer, notes, {controller: [(0.0, value)]}, 44100, instrument)
-        out[f"cc{controller}_{value}"] = measures.audio_checks(audio, 44100, notes)
-    return out
+def audio_checks_style(renderer: Renderer, instrument: str, controller: int, programs: dict[int, int]) -> dict:
+    """The MIDI-DDSP bundles' audio checks (training/audio_checks.py: pitch per note on the render, onsets, release,
+    levels, mel distance to the training soundfont) on the same test phrase, once per style-CC value in `programs`
+    (CC value -> the GM program the training data used for it): ours at that CC value beside FluidSynth + FluidR3_GM
+    on that program; the source is MuseScore_General on that program."""
+    from readdsp.training.audio_checks import RATE, _overall, test_phrase
+    from readdsp.training.audio_measures import audio_checks
+    from readdsp.training.real_excerpts import mel_distance
+    from readdsp.training.reference_renders import ours_render, soundfont_render
+
+    notes = test_phrase(instrument)
+    rows = {}
+    for value, program in programs.items():
+        part = Part(instrument, program, instrument=instrument, notes=list(notes), cc={controller: [(0.0, value)]})
+        perf = Performance([part])
+        ours = ours_render(renderer, perf, RATE)
+        fluid = soundfont_render(perf, "fluidr3", RATE)
+        source = soundfont_render(perf, "musescore", RATE)
+        rows[f"{instrument} CC{controller}={value} (GM {program})"] = {
+            "notes": len(notes),
+            "ours": audio_checks(ours, RATE, notes)
+            | {"mel_distance_to_source_db": round(mel_distance(source, ours, RATE), 3)},
+            "fluidsynth": audio_checks(fluid, RATE, notes)
+            | {"mel_distance_to_source_db": round(mel_distance(source, fluid, RATE), 3)},
+        }
+    return {"source_soundfont": "MuseScore_General", "instruments": rows, "overall": _overall(rows)}
 
 
 def real_note_distance(renderer: Renderer, instrument: str, controller: int, notes_dir: Path, program: int) -> dict:
