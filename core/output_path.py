@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,6 +27,19 @@ def check_output_file(path: str | Path, suffixes: Sequence[str] = ()) -> Path:
     return path
 
 
-def safe_file_stem(label: str) -> str:
-    """A part label as a file name stem: letters, digits, '-' and '_' kept, anything else '_'."""
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in label)
+def safe_file_stem(
+    label: str, keep: str = "-_", *, runs: bool = False, strip: str = "", max_length: int = 0, fallback: str = ""
+) -> str:
+    """`label` as a file name stem: letters, digits and the characters in `keep` stay, anything else becomes '_'.
+
+    By default each other character becomes one '_' and Unicode letters and digits stay (part labels as stem
+    files). With `runs`, only ASCII letters and digits stay and each run of other characters becomes one '_'
+    (example ids, take names). Then `strip` is stripped from both ends, the stem is cut to `max_length` (0: no
+    limit), and an empty stem becomes `fallback`.
+    """
+    if runs:
+        stem = re.sub(f"[^A-Za-z0-9{re.escape(keep)}]+", "_", label)
+    else:
+        stem = "".join(ch if ch.isalnum() or ch in keep else "_" for ch in label)
+    stem = stem.strip(strip) if strip else stem
+    return (stem[:max_length] if max_length else stem) or fallback

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from readdsp.core.errors import ReaDDSPError
+from readdsp.core.hashing import sha256_file
 from readdsp.core.performance import Note
 
 FORMAT_NAME = "readdsp-dataset"
@@ -63,14 +64,6 @@ def split_for_piece(piece_id: str, fractions: dict[str, float] | None = None) ->
         if position < cumulative:
             return split
     return SPLITS[-1]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass
@@ -207,7 +200,7 @@ class DatasetWriter:
             "split": split_for_piece(piece_id, self.split_fractions),
             "duration": round(len(audio) / self.sample_rate, 6),
             "n_notes": int(len(notes)),
-            "sha256": _sha256(path),
+            "sha256": sha256_file(path),
         }
         self.entries.append(entry)
         return entry
@@ -289,7 +282,7 @@ class CachedDataset:
         path = self.root / entry["file"]
         if not path.is_file():
             raise ReaDDSPError("example file is missing", path)
-        if verify and _sha256(path) != entry["sha256"]:
+        if verify and sha256_file(path) != entry["sha256"]:
             raise ReaDDSPError("example file is corrupt (checksum mismatch)", path)
         try:
             with np.load(path, allow_pickle=False) as data:

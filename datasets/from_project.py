@@ -25,6 +25,7 @@ from readdsp.core.annotated_project import AnnotatedProject, AudioSpan
 from readdsp.core.control_lanes import ControlLanes
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.features import a_weighted_loudness
+from readdsp.core.output_path import safe_file_stem
 from readdsp.core.performance import Note
 from readdsp.datasets.cache import FRAME_RATE, DatasetWriter
 from readdsp.datasets.example_features import compute_features, frame_aligned
@@ -116,7 +117,7 @@ def build_from_project(
                 loudness = features.loudness_db if f0 else a_weighted_loudness(aligned, sample_rate, FRAME_RATE)
                 f0_seconds += time.perf_counter() - took if f0 else 0.0
                 writer.add(
-                    f"{_safe(span.label)}-{k:03d}",
+                    f"{safe_file_stem(span.label)}-{k:03d}",
                     aligned,
                     f0_hz,
                     confidence,
@@ -157,7 +158,3 @@ def _lane_arrays(lanes: ControlLanes) -> dict[str, np.ndarray]:
     if lanes.pitch_bend:
         arrays["pitch_bend"] = np.asarray(lanes.pitch_bend, np.float64).reshape(-1, 2)
     return arrays
-
-
-def _safe(label: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in label)

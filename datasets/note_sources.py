@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from readdsp.core.errors import ReaDDSPError
+from readdsp.core.output_path import safe_file_stem
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ class SourceLine:
 
 
 def _safe(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_")[:60] or "line"
+    return safe_file_stem(text, "", runs=True, strip="_", max_length=60, fallback="line")
 
 
 MISSING_MUSIC21 = "the corpus's note sources need music21: pip install 'readdsp[train]'"

@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.midi_io import read_midi
+from readdsp.core.output_path import safe_file_stem
 from readdsp.core.performance import Part
 from readdsp.core.programs import instrument_for_part
 from readdsp.core.voices import split_monophonic
@@ -134,7 +135,7 @@ def build_from_pairs(
             kept = _checked_notes(notes, len(features.audio) / sample_rate, pair.midi_path)
             if len(kept) == 0:
                 raise ReaDDSPError("no note starts inside the audio", pair.midi_path)
-            example_id = re.sub(r"[^A-Za-z0-9_.-]+", "_", pair.stem)
+            example_id = safe_file_stem(pair.stem, "_.-", runs=True)
             writer.add(
                 example_id,
                 features.audio,

@@ -38,7 +38,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
@@ -56,6 +56,9 @@ from readdsp.reaper_ext.render_items import (
     remove_files,
     render_job,
 )
+
+if TYPE_CHECKING:  # the render API loads torch; the engine is handed a loaded renderer
+    from readdsp.core.render import PerformanceRenderer
 
 DEFAULT_PORT = 9737
 COMMANDS = ("ping", "render", "restore", "effect_dataset", "status", "quit", "selected", "item", "store_expression")
@@ -98,7 +101,7 @@ class Engine:
 
     def __init__(
         self,
-        renderer: Any,
+        renderer: PerformanceRenderer,
         bridge: ReaperBridge | None = None,
         port: int = DEFAULT_PORT,
         temp_dir: Path | None = None,
@@ -208,7 +211,7 @@ class Engine:
             seed = rest[1] if len(rest) > 1 else -1
             if not isinstance(instrument, str) or isinstance(seed, bool) or not isinstance(seed, int):
                 raise ValueError("instrument must be a string and seed an integer")
-            available = list(getattr(self.renderer, "instruments", None) or [])
+            available = self.renderer.instruments
             if instrument and available and instrument not in available:
                 raise ValueError(f"unknown instrument {instrument[:60]!r}; expected one of {', '.join(available)}")
             return request_id, (instrument, seed)

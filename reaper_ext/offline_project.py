@@ -13,7 +13,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rpp import Element
 
@@ -36,6 +36,9 @@ from readdsp.reaper_ext.rpp_project import (
     tracks,
 )
 from readdsp.reaper_ext.rpp_text import add_active_take, rewrite_media_paths, split_lines, take_lines, track_items
+
+if TYPE_CHECKING:  # the render API loads torch; the caller hands over a loaded renderer
+    from readdsp.core.render import PerformanceRenderer
 
 
 @dataclass
@@ -121,7 +124,7 @@ def plan_project(
 def render_project(
     input_path: str | Path,
     output_path: str | Path,
-    renderer: Any,
+    renderer: PerformanceRenderer,
     tracks: list[str] | None = None,
     instrument: str | None = None,
     plan: ProjectPlan | None = None,

@@ -7,20 +7,22 @@ cut with a 20 ms raised-cosine fade-out; lengthen the item before rendering to k
 from __future__ import annotations
 
 import logging
-import re
 import shutil
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from readdsp.core.atomic import write_wav
 from readdsp.core.errors import ReaDDSPError
+from readdsp.core.output_path import safe_file_stem
 from readdsp.core.performance import Performance, checked_controls
-from readdsp.core.programs import instrument_for_part
+
+if TYPE_CHECKING:  # the render API loads torch; item helpers such as `slug` do not need it
+    from readdsp.core.render import PerformanceRenderer, RenderResult
 
 FADE_OUT_S = 0.02
 TEMP_PREFIX = "readdsp-partial-"
@@ -52,8 +54,8 @@ class RenderOutcome:
 
 
 def slug(text: str) -> str:
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._")
-    return cleaned[:60] or "item"
+    """A take or item name as a file name stem (ASCII, at most 60 characters)."""
+    return safe_file_stem(text, "._-", runs=True, strip="._", max_length=60, fallback="item")
 
 
 def fit_to_length(audio: np.ndarray, n_samples: int, sample_rate: int) -> np.ndarray:
@@ -74,15 +76,13 @@ def apply_expression_edits(performance: Performance, edits: dict[tuple[int, int]
             performance.parts[p].notes[n].expression = checked_controls(values, f"part {p} note {n}")
 
 
-def instrument_label(job: RenderJob, available: list[str]) -> str:
-    if job.instrument:
-        return job.instrument
-    names = sorted({instrument_for_part(p, available) or "none" for p in job.performance.parts})
-    return "+".join(names)
+def instrument_label(result: RenderResult) -> str:
+    """The instruments a take was rendered with, as the render result reports them ('none' if no part rendered)."""
+    return "+".join(sorted(set(result.instruments.values()))) or "none"
 
 
 def render_job(
-    renderer: Any,
+    renderer: PerformanceRenderer,
     job: RenderJob,
     sample_rate: int,
     temp_dir: Path,
@@ -92,13 +92,12 @@ def render_job(
     result = renderer.render(
         job.performance, sample_rate=sample_rate, instrument=job.instrument, seed=job.seed, progress=progress
     )
-    rate = int(getattr(result, "sample_rate", sample_rate))
-    if rate != sample_rate:
-        raise ReaDDSPError(f"renderer returned {rate} Hz audio for a {sample_rate} Hz project")
+    if result.sample_rate != sample_rate:
+        raise ReaDDSPError(f"renderer returned {result.sample_rate} Hz audio for a {sample_rate} Hz project")
     audio = fit_to_length(result.mix, int(round(job.length * sample_rate)), sample_rate)
     temp = temp_dir / f"{TEMP_PREFIX}{uuid.uuid4().hex}.wav"
     write_wav(temp, audio, sample_rate)
-    return RenderedTake(job, temp, instrument_label(job, list(getattr(renderer, "instruments", []) or [])))
+    return RenderedTake(job, temp, instrument_label(result))
 
 
 def unique_wav_path(folder: Path, name: str, label: str) -> Path:

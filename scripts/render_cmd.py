@@ -49,7 +49,7 @@ def run_render(args: argparse.Namespace) -> int:
     from readdsp.core.audio_out import check_target_lufs, clip_warnings, normalize_gain, write_audio
     from readdsp.core.expression_io import apply_expression, load_expression, save_expression
     from readdsp.core.midi_io import read_midi, require_notes
-    from readdsp.core.output_path import check_output_file
+    from readdsp.core.output_path import check_output_file, safe_file_stem
     from readdsp.core.renderer_factory import load_renderer
     from readdsp.core.room import check_reverb_amount
 
@@ -86,8 +86,12 @@ def run_render(args: argparse.Namespace) -> int:
         print(f"readdsp: warning: {message}", file=sys.stderr)
     write_audio(args.output, mix, result.sample_rate, args.bit_depth)
     for label, audio in stems.items():
-        safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in label)
-        write_audio(args.stems / f"{safe}_{result.instruments[label]}.wav", audio, result.sample_rate, args.bit_depth)
+        write_audio(
+            args.stems / f"{safe_file_stem(label)}_{result.instruments[label]}.wav",
+            audio,
+            result.sample_rate,
+            args.bit_depth,
+        )
     if args.save_expression:
         save_expression(result.performance, args.save_expression)
     if args.plot:

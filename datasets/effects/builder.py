@@ -11,11 +11,12 @@ from tqdm import tqdm
 
 from readdsp.core.atomic import write_json, write_wav
 from readdsp.core.errors import ReaDDSPError
+from readdsp.core.hashing import sha256_file
 from readdsp.datasets.effects.backend import EffectBackend
 from readdsp.datasets.effects.capture import capture_signal
 from readdsp.datasets.effects.chain_spec import ChainSpec, load_chain_spec
 from readdsp.datasets.effects.latency import align, measure_latency
-from readdsp.datasets.effects.manifest import SPLITS, manifest_dict, sha256_file
+from readdsp.datasets.effects.manifest import SPLITS, manifest_dict
 from readdsp.datasets.effects.pedalboard_backend import PedalboardBackend
 from readdsp.datasets.effects.signals import seed_signals
 from readdsp.datasets.effects.user_audio import folder_material

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -11,19 +10,11 @@ import numpy as np
 import soundfile as sf
 
 from readdsp.core.errors import ReaDDSPError
+from readdsp.core.hashing import sha256_file
 
 MANIFEST_NAME = "manifest.json"
 FORMAT = "readdsp-effects-dataset"
 SPLITS = ("train", "val", "test")
-
-
-def sha256_file(path: str | Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_manifest(dataset_dir: str | Path) -> dict[str, Any]:
