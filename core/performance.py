@@ -112,12 +112,12 @@ class Part:
         return out
 
     def set_expression_matrix(self, matrix: np.ndarray) -> None:
-        """Assign a notes x 6 matrix of controls (clipped to [0, 1]); NaN rows clear a note's controls."""
+        """Assign a notes x 6 matrix of controls (through `checked_controls`); rows with NaN clear a note's controls."""
         matrix = np.asarray(matrix, dtype=float)
         if matrix.shape != (len(self.notes), N_CONTROLS):
             raise ValueError(f"expected a ({len(self.notes)}, {N_CONTROLS}) matrix, got {matrix.shape}")
-        for note, row in zip(self.notes, matrix, strict=True):
-            note.expression = None if np.isnan(row).any() else np.clip(row, 0.0, 1.0)
+        for i, (note, row) in enumerate(zip(self.notes, matrix, strict=True)):
+            note.expression = None if np.isnan(row).any() else checked_controls(row, f"{self.name} note {i}")
 
 
 @dataclass
