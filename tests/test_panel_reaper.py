@@ -144,6 +144,17 @@ def test_edits_are_saved_in_the_take_through_the_engine(qtbot, linked, panel, ca
     assert again.document.edited_count() == 1
 
 
+def test_closing_right_after_an_edit_still_stores_it(qtbot, linked, panel) -> None:
+    _, engine = linked
+    window = panel()
+    lane = window.lanes["attack"]
+    drag(qtbot, lane, [lane_point(lane, 3, 0.2)])
+    window.close()  # the store is still in flight: close waits for it before dropping its file
+    saved = json.loads(take_ext(engine)["expression"])
+    assert [(r["note"], r["pitch"]) for r in saved["notes"]] == [(3, 65)]
+    assert not window.link.folder.exists()
+
+
 def test_follow_selection_polls_the_engine_and_sees_another_item(qtbot, linked, panel, caplog) -> None:
     _, engine = linked
     caplog.set_level(logging.INFO, logger="readdsp.engine")

@@ -78,7 +78,13 @@ def run_connected(port: int, bundle: str | None) -> int:
 
     app = application()
     client, backends = EngineClient(port), {}
-    windows = [open_connected(port, bundle=bundle, client=client, backends=backends)]
+    try:
+        windows = [open_connected(port, bundle=bundle, client=client, backends=backends)]
+    except ReaDDSPError as err:  # started by the REAPER action, nobody reads stderr: say it in a window too
+        from PyQt5.QtWidgets import QMessageBox
+
+        QMessageBox.warning(None, "ReaDDSP expression panel", str(err))
+        raise
 
     def follow(take: str) -> None:
         old = windows[-1]

@@ -8,8 +8,10 @@ engine logs those polls.
 
 from __future__ import annotations
 
+import select
 import shutil
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from readdsp.reaper_ext.panel_link import LinkedItem, read_item_file
 from readdsp.ui.engine_client import EngineClient, Reply
 
 POLL_MS = 1000
+CLOSE_WAIT_S = 30.0
 PUMP_MS = 40
 
 
@@ -59,6 +62,7 @@ class ReaperLink(QObject):
         self._poll = QTimer(self)
         self._poll.timeout.connect(self.poll)
         self._polling = False
+        self._storing = 0  # stores sent and not answered yet
 
     # --- saved expression
     def load(self, performance: Performance) -> str | None:
@@ -89,9 +93,11 @@ class ReaperLink(QObject):
         write_bytes(path, text.encode("utf-8"))
 
         def done(reply: Reply) -> None:
+            self._storing -= 1
             path.unlink(missing_ok=True)
             self.stored.emit(f"could not save edits: {reply.error}" if reply.error else "")
 
+        self._storing += 1
         self.client.send("store_expression", self.item.take, str(path), on_reply=done)
         return True
 
@@ -128,8 +134,13 @@ class ReaperLink(QObject):
         self.client.send("selected", on_reply=done)
 
     def close(self) -> None:
+        """Stop polling; wait (at most `CLOSE_WAIT_S`) for the edits in flight to be stored, then drop their files."""
         self._poll.stop()
         self._pump.stop()
+        deadline = time.monotonic() + CLOSE_WAIT_S
+        while self._storing and time.monotonic() < deadline:
+            select.select([self.client.socket], [], [], 0.05)
+            self.client.pump()
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def attach(self, window) -> None:
