@@ -207,3 +207,29 @@ def test_round_trip_scores_a_control_only_on_notes_it_can_be_measured_on() -> No
     flat = ControlSweep(inputs, np.full_like(inputs, 0.3) * long, long)
     assert flat.scored()["pearson_r"] == 0.0
     assert flat.pick(~long).scored() == {"pearson_r": 0.0, "notes": 0, "response": [None] * len(SWEEP)}
+
+
+def test_ddsp_inference_starts_with_live_harmonics_at_a_played_level() -> None:
+    from readdsp.core.models.ddsp_inference import DDSPInference, DDSPInferenceConfig
+    from readdsp.training.ddsp_inference import make_synth
+
+    torch.manual_seed(0)
+    model = DDSPInference(DDSPInferenceConfig(sample_rate=16000, n_harmonics=40))
+    frames = 50
+    audio = 0.03 * torch.randn(1, frames * 64)
+    f0 = torch.full((1, frames), 220.0)
+    raw = model(audio, f0, torch.full((1, frames), -30.0), torch.zeros(1, dtype=torch.long))
+    controls = make_synth(16000, 40).get_controls(raw["amplitude"], raw["harmonics"], raw["noise"], f0)
+    amplitude = float(controls.amplitude.median())
+    assert 0.01 < amplitude < 0.1  # far from exp_sigmoid's floor, where its gradient vanishes
+    mean_distribution = controls.harmonic_distribution.mean(dim=(0, 1))
+    assert mean_distribution[0] > 5 * mean_distribution[20]
+
+
+def test_annotate_refuses_a_model_whose_harmonics_are_silent(tmp_path: Path) -> None:
+    from readdsp.core.errors import ReaDDSPError
+    from readdsp.training.ddsp_inference import check_harmonics_alive
+
+    check_harmonics_alive(np.array([-40.0, -35.0, -60.0]), tmp_path)
+    with pytest.raises(ReaDDSPError, match="harmonic branch is silent"):
+        check_harmonics_alive(np.array([-80.0, -79.5, -40.0]), tmp_path)

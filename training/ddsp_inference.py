@@ -11,6 +11,7 @@ import torch
 from tqdm import tqdm
 
 from readdsp.core.atomic import write_json
+from readdsp.core.errors import ReaDDSPError
 from readdsp.core.features import extract_expression, frame_features
 from readdsp.core.features.expression import ATTACK_FRAMES, ExpressionScale
 from readdsp.core.losses import MultiScaleSpectralLoss
@@ -132,7 +133,9 @@ def annotate_dataset(model: DDSPInference, dataset_dir: Path, out_dir: Path, chu
         for ex in examples
         if ex.split == "train"
     ]
-    scale = ExpressionScale.from_data(*(np.concatenate(column) for column in zip(*statistics, strict=True)))
+    volume_db, attack_db = (np.concatenate(column) for column in zip(*statistics, strict=True))
+    check_harmonics_alive(volume_db, dataset_dir)
+    scale = ExpressionScale.from_data(volume_db, attack_db)
     write_json(out_dir / SCALE_FILE, scale.to_dict())
     for example in tqdm(examples, desc="expression"):
         params = Annotation.load(params_dir / f"{example.id}.npz")
@@ -142,6 +145,21 @@ def annotate_dataset(model: DDSPInference, dataset_dir: Path, out_dir: Path, chu
         )
         params.expression = np.asarray(expression, np.float32)
         params.save(out_dir / f"{example.id}.npz")
+
+
+SILENT_HARMONICS_DB = -75.0
+
+
+def check_harmonics_alive(volume_db: np.ndarray, dataset_dir: Path) -> None:
+    """Refuse annotations whose notes are made by the noise alone: their volume would all read as the floor."""
+    median = float(np.median(volume_db)) if volume_db.size else float("-inf")
+    if not median > SILENT_HARMONICS_DB:
+        raise ReaDDSPError(
+            f"DDSP Inference's harmonic amplitude has a median of {median:.1f} dB over the notes "
+            f"(under {SILENT_HARMONICS_DB:.0f} dB): its harmonic branch is silent, so train it further or afresh "
+            "before annotating",
+            dataset_dir,
+        )
 
 
 def note_statistics(params: Annotation, rows: list[tuple[int, int, int]]) -> tuple[np.ndarray, np.ndarray]:
