@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -203,7 +203,7 @@ class ReaperBridge:
     @staticmethod
     def _read_ext(rpr, take: str) -> dict[str, str]:
         out = {}
-        for key in ("instrument", "seed", "expression", "source_take"):
+        for key in ("instrument", "seed", "expression", "source_take", "humanized_from"):
             ok, _, _, value, _ = rpr.GetSetMediaItemTakeInfo_String(take, f"P_EXT:{EXT_PREFIX}{key}", "", False)
             if ok and value:
                 out[key] = value
@@ -300,7 +300,8 @@ class ReaperBridge:
         return guids
 
     def restore_midi_takes(self, undo_name: str = "ReaDDSP: restore MIDI take") -> list[str]:
-        """Make each selected item's MIDI take active again (the one our audio take was rendered from)."""
+        """Make each selected item's MIDI take active again: for our audio take, the one it was rendered from;
+        for a humanized MIDI take, the original it was made from; else the item's original (first) MIDI take."""
         restored = []
         with self._session() as rpr:
             rpr.Undo_BeginBlock2(0)
@@ -308,14 +309,18 @@ class ReaperBridge:
                 for index in range(rpr.CountSelectedMediaItems(0)):
                     item = rpr.GetSelectedMediaItem(0, index)
                     active = rpr.GetActiveTake(item)
-                    if active.endswith(NULL_SUFFIX) or rpr.TakeIsMIDI(active):
+                    if active.endswith(NULL_SUFFIX):
                         continue
-                    wanted = self._read_ext(rpr, active).get("source_take")
                     candidates = [rpr.GetTake(item, i) for i in range(rpr.CountTakes(item))]
                     midi_takes = [t for t in candidates if rpr.TakeIsMIDI(t)]
                     by_guid = {rpr.GetSetMediaItemTakeInfo_String(t, "GUID", "", False)[3]: t for t in midi_takes}
-                    target = by_guid.get(wanted) or (midi_takes[-1] if midi_takes else None)
-                    if target:
+                    if rpr.TakeIsMIDI(active):
+                        target = self._original_take(rpr, active, by_guid)
+                    else:
+                        plain = [t for t in midi_takes if not self._read_ext(rpr, t).get("humanized_from")]
+                        target = by_guid.get(self._read_ext(rpr, active).get("source_take"))
+                        target = target or (plain or midi_takes or [None])[0]
+                    if target and target != active:
                         rpr.SetActiveTake(target)
                         rpr.UpdateItemInProject(item)
                         restored.append(target)
@@ -323,6 +328,60 @@ class ReaperBridge:
                 rpr.Undo_EndBlock2(0, undo_name, UNDO_STATE_ITEMS)
             rpr.UpdateArrange()
         return restored
+
+    def _original_take(self, rpr, take: str, by_guid: dict[str, str]) -> str | None:
+        """The MIDI take a humanized take was made from, followed back to the first one; None if not humanized."""
+        target, seen = take, {take}
+        while (earlier := by_guid.get(self._read_ext(rpr, target).get("humanized_from"))) and earlier not in seen:
+            seen.add(earlier)
+            target = earlier
+        return None if target == take else target
+
+    def add_midi_takes(self, edit: Callable[[str, str, dict], tuple[str, str, int]], undo_name: str) -> dict:
+        """For each selected item's MIDI take (the source of a ReaDDSP render), `edit(item chunk text, take GUID,
+        {"qn_at_ppq0", "bar_quarters"})` gives the item's new chunk text (with a new take), its GUID and a count;
+        all written in one undo point, all or nothing. A ReaDDSPError from `edit` skips that item with a message."""
+        takes, messages, originals = [], [], []
+        with self._session() as rpr:
+            rpr.Undo_BeginBlock2(0)
+            try:
+                for index in range(rpr.CountSelectedMediaItems(0)):
+                    item = rpr.GetSelectedMediaItem(0, index)
+                    take = rpr.GetActiveTake(item)
+                    if take.endswith(NULL_SUFFIX) or rpr.GetMediaItemInfo_Value(item, "B_MUTE"):
+                        continue
+                    if not rpr.TakeIsMIDI(take):
+                        take = self._source_midi_take(rpr, item, take) or take
+                    name = rpr.GetSetMediaItemTakeInfo_String(take, "P_NAME", "", False)[3] or f"item {index + 1}"
+                    if not rpr.TakeIsMIDI(take):
+                        messages.append(f"{name}: skipped (not a MIDI take)")
+                        continue
+                    position = rpr.GetMediaItemInfo_Value(item, "D_POSITION")
+                    _, _, numerator, denominator, _ = rpr.TimeMap_GetTimeSigAtTime(0, position, 0, 0, 0)
+                    context = {
+                        "qn_at_ppq0": rpr.MIDI_GetProjQNFromPPQPos(take, 0.0),
+                        "bar_quarters": 4.0 * numerator / max(denominator, 1),
+                    }
+                    text = rpr.GetItemStateChunk(item, "", 0, False)[2]
+                    guid = rpr.GetSetMediaItemTakeInfo_String(take, "GUID", "", False)[3]
+                    try:
+                        new_text, new_guid, count = edit(text, guid, context)
+                    except ReaDDSPError as err:
+                        messages.append(f"{name}: skipped ({err})")
+                        continue
+                    originals.append((item, text))
+                    if not rpr.SetItemStateChunk(item, new_text, False):
+                        raise ReaDDSPError(f"REAPER refused the new take for {name}")
+                    rpr.UpdateItemInProject(item)
+                    takes.append({"item": name, "take": new_guid, "notes": count})
+            except ReaDDSPError:
+                for item, text in originals:  # leave no take behind when one item fails
+                    rpr.SetItemStateChunk(item, text, False)
+                raise
+            finally:
+                rpr.Undo_EndBlock2(0, undo_name, UNDO_STATE_ITEMS)
+            rpr.UpdateArrange()
+        return {"takes": takes, "messages": messages or ([] if takes else ["no MIDI items selected"])}
 
     # --- tracks -------------------------------------------------------------------
     def selected_track_chunk(self) -> tuple[str, str]:

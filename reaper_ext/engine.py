@@ -4,7 +4,10 @@ OSC protocol (UDP; every reply goes to the address the command came from; `id` i
 
     /readdsp/ping      id                         -> /readdsp/pong id version
     /readdsp/render    id [instrument] [seed]     -> render the selected MIDI items into new takes
-    /readdsp/restore   id                         -> make the selected items' MIDI takes active again
+    /readdsp/restore   id                         -> make the selected items' MIDI takes active again (the original,
+                                                     not a humanized copy)
+    /readdsp/humanize  id [amount] [seed]         -> a humanized copy of each selected MIDI take (learned velocities
+                                                     and durations), added as the active take (one undo point)
     /readdsp/effect_dataset id [output_dir]       -> dataset from the selected track's FX (batch converter)
     /readdsp/status    id                         -> /readdsp/status id state queued done
     /readdsp/selected  id                         -> done {"take": GUID, "name"}: the first selected item's MIDI take
@@ -46,6 +49,7 @@ from readdsp import __version__
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.expression_io import parse_expression_text
 from readdsp.reaper_ext.bridge import MidiItem, ReaperBridge, apply_saved_expression
+from readdsp.reaper_ext.humanize_take import humanize_edit
 from readdsp.reaper_ext.osc_server import HOST, OscEndpoint
 from readdsp.reaper_ext.panel_link import MAX_FILE_BYTES, item_document, write_item_file
 from readdsp.reaper_ext.render_items import (
@@ -62,7 +66,7 @@ if TYPE_CHECKING:  # the render API loads torch; the engine is handed a loaded r
 
 DEFAULT_PORT = 9737
 COMMANDS = ("ping", "render", "restore", "effect_dataset", "status", "quit", "selected", "item", "store_expression")
-COMMANDS += ("render_item",)
+COMMANDS += ("render_item", "humanize")
 QUIET = ("selected", "item", "store_expression")  # not echoed in REAPER's console
 POLL_LOG_EVERY = 60  # a selection poll is logged when its answer changes, and every 60th poll
 MAX_QUEUED_JOBS = 512
@@ -215,6 +219,14 @@ class Engine:
             if instrument and available and instrument not in available:
                 raise ValueError(f"unknown instrument {instrument[:60]!r}; expected one of {', '.join(available)}")
             return request_id, (instrument, seed)
+        if command == "humanize":
+            amount = rest[0] if rest else 1.0
+            seed = rest[1] if len(rest) > 1 else 0
+            if len(rest) > 2 or isinstance(amount, bool) or not isinstance(amount, (int, float)):
+                raise ValueError("expected: id [amount 0..1] [seed]")
+            if not 0.0 <= amount <= 1.0 or isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+                raise ValueError("amount must lie in 0..1 and seed be a whole number >= 0")
+            return request_id, (float(amount), seed)
         if command == "effect_dataset":
             if len(rest) > 1 or (rest and not isinstance(rest[0], str)):
                 raise ValueError("expected: id [output_dir]")
@@ -273,6 +285,8 @@ class Engine:
             return {"file": str(write_item_file(self.temp_dir, document, TEMP_PREFIX + "item-")), "name": item.name}
         if job.command == "store_expression":
             return self._store_expression(*job.args)
+        if job.command == "humanize":
+            return self.bridge.add_midi_takes(humanize_edit(*job.args), "ReaDDSP: humanize selected MIDI items")
         if job.command == "restore":
             return {"restored": len(self.bridge.restore_midi_takes())}
         if job.command == "effect_dataset":
@@ -414,6 +428,6 @@ def summary_text(command: str, summary: dict) -> str:
     lines = [
         f"ReaDDSP {command}: " + ", ".join(f"{k}={v}" for k, v in summary.items() if k not in ("takes", "messages"))
     ]
-    lines += [f"  new take {t['item']} -> {t['file']}" for t in summary.get("takes", [])]
+    lines += [f"  new take {t['item']} -> {t.get('file') or t.get('take')}" for t in summary.get("takes", [])]
     lines += [f"  {m}" for m in summary.get("messages", [])]
     return "\n".join(lines)

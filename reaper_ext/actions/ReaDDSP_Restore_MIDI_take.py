@@ -1,7 +1,8 @@
 # @description ReaDDSP: Restore MIDI take on selected items
-# @version 0.1.0
+# @version 0.1.1
 # @author ReaDDSP
-# @about Makes the MIDI take a ReaDDSP render came from active again on every selected item.
+# @about Makes the MIDI take a ReaDDSP render came from active again on every selected item; on a humanized
+#   MIDI take, the original MIDI take it was made from (not the newest MIDI take).
 import os
 import sys
 

@@ -18,7 +18,7 @@ Simulated functions (REAPER's documented semantics, `reaper_python` return shape
     SetExtState, HasExtState, DeleteExtState, GetAudioDeviceInfo, UpdateArrange, UpdateItemInProject
   project: EnumProjects, GetProjectName, GetProjectPath, GetProjectPathEx, GetSetProjectInfo (PROJECT_SRATE,
     PROJECT_SRATE_USE), Main_SaveProject, Master_GetTempo, TimeMap2_timeToQN, TimeMap2_QNToTime,
-    TimeMap_GetDividedBpmAtTime, CountTempoTimeSigMarkers
+    TimeMap_GetDividedBpmAtTime, TimeMap_GetTimeSigAtTime (the TEMPO line's), CountTempoTimeSigMarkers
   undo: Undo_BeginBlock, Undo_BeginBlock2, Undo_EndBlock, Undo_EndBlock2, Undo_CanUndo2
   tracks: CountTracks, GetTrack, CountSelectedTracks, GetSelectedTrack, GetTrackName, GetTrackStateChunk
   items: CountMediaItems, GetMediaItem, CountSelectedMediaItems, GetSelectedMediaItem, SetMediaItemSelected,
@@ -38,7 +38,9 @@ Timing model: `reaper_ext/take_timing.py` (the path render-project uses): a MIDI
 `POSITION - SOFFS / PLAYRATE`; PPQ advance follows the project tempo map (TEMPO, TEMPOENVEX square points and
 linear ramps, linear in time as REAPER's are) from there, divided by the play rate. MIDI sources may be inline,
 pooled (`MIDIPOOL`, events in the pool's first source) or an external `FILE`; `B_MUTE` reads the item's `MUTE`.
-Take P_EXT data is stored in an `<EXT` block inside the take's part of the item chunk.
+Take P_EXT data is stored in an `<EXT` block inside the take's part of the item chunk. SetItemStateChunk refuses
+(False) a chunk with two takes of one GUID or a new MIDI take whose events do not parse; a new MIDI take whose
+`POOLEDEVTS` id another source holds plays that pool's events, as REAPER pools them.
 """
 
 from __future__ import annotations

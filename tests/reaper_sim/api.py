@@ -8,7 +8,9 @@ from pathlib import Path
 
 import rpp
 
+from readdsp.core.errors import ReaDDSPError
 from readdsp.reaper_ext.item_chunk import ItemChunk, TakeChunk, parse_item_text
+from readdsp.reaper_ext.rpp_midi import has_events, parse_midi_source, pool_id
 from readdsp.reaper_ext.rpp_project import MIDI_SOURCES, MidiPools, midi_source_events
 from readdsp.reaper_ext.take_timing import TakeTiming
 
@@ -226,6 +228,14 @@ def build_module(sim: SimReaper) -> types.ModuleType:
         return P.tempo_map().bpm_at(float(time))
 
     @api
+    def TimeMap_GetTimeSigAtTime(proj, time, num, denom, tempo):
+        """The project's time signature (the `TEMPO` line; time-signature markers are not simulated)."""
+        project = sim.proj(proj)
+        line = next((c for c in project.root.children if isinstance(c, list) and c and c[0] == "TEMPO"), [])
+        numerator, denominator = (int(line[2]), int(line[3])) if len(line) > 3 else (4, 4)
+        return proj, time, numerator, denominator, project.tempo_map().bpm_at(float(time))
+
+    @api
     def CountTempoTimeSigMarkers(proj):
         return len(sim.proj(proj).tempo_map().points)
 
@@ -388,15 +398,38 @@ def build_module(sim: SimReaper) -> types.ModuleType:
         except Exception:
             return False
         by_guid = {t.guid: t for t in chunk.takes if t.guid}
+        guids = [t.guid for t in parsed.takes if t.guid]
+        if len(guids) != len(set(guids)):
+            return False  # two takes with one GUID: REAPER would give one a new GUID; our writers must not
         takes = []
         for new in parsed.takes:
             old = by_guid.get(new.guid)
+            if old is None and not _join_pool(new):
+                return False
             if old is not None:
                 old.children, old.active = new.children, new.active
                 takes.append(old)
             else:
                 takes.append(new)
         chunk.header, chunk.takes = parsed.header, takes
+        return True
+
+    def _join_pool(new: TakeChunk) -> bool:
+        """A new MIDI take whose `POOLEDEVTS` id another source in the project holds plays that pool's events (as
+        REAPER pools them); its own events must parse (False if not, as a refused chunk)."""
+        source = new.source
+        if source is None or not source.attrib or source.attrib[0] not in MIDI_SOURCES:
+            return True
+        ident = pool_id(source)
+        pooled = [t.source for i in sim.all_items() for t in i.takes if t.source is not None and t.source is not source]
+        holder = next((p for p in pooled if ident and pool_id(p) == ident and has_events(p)), None)
+        if holder is not None:
+            source.children = [c for c in source.children if not (isinstance(c, list) and c and c[0][:1] in "Ee")]
+            source.children += [list(c) for c in holder.children if isinstance(c, list) and c and c[0][:1] in "Ee"]
+        try:
+            parse_midi_source(source)
+        except ReaDDSPError:
+            return False
         return True
 
     # --- takes ------------------------------------------------------------------------------------------
