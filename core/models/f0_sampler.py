@@ -28,6 +28,7 @@ from readdsp.core.models.packed_lstm import (
     widen_row,
 )
 from readdsp.core.models.precision import inference_dtype
+from readdsp.core.thread_policy import in_lanes
 
 NEGLIGIBLE_LOGIT = 20.0  # classes this far below the best have probability < 2e-9: left out of the nucleus
 
@@ -76,7 +77,7 @@ def _nucleus_sample(logits: np.ndarray, top_p: float, u: float, probs: np.ndarra
     return best
 
 
-@numba.njit(cache=True, fastmath=True, error_model="numpy")
+@numba.njit(cache=True, fastmath=True, error_model="numpy", nogil=True)
 def _run_lane(
     gi_context: np.ndarray,  # [N, 4H] conditioning part of the input projection (+ both biases), as `float_bits`
     shift: int,
@@ -102,9 +103,10 @@ def _run_lane(
     logits = np.empty((SLOTS, n_classes), np.float32)
     probs = np.empty(n_classes, np.float32)
     prev = np.empty(SLOTS, np.int64)  # each slot's previous class
-    next_row = 0
+    next_row = np.int64(0)  # typed, not literals: the refill_slots specialisation the BiLSTM lanes compiled
+    forward = np.bool_(False)
     while True:
-        next_row, n_active = refill_slots(rows, next_row, starts, lengths, False, frame, left, h, c, fresh, active)
+        next_row, n_active = refill_slots(rows, next_row, starts, lengths, forward, frame, left, h, c, fresh, active)
         if n_active == 0:
             return
         for s in range(SLOTS):
@@ -139,20 +141,6 @@ def _run_lane(
             left[s] -= 1
 
 
-@numba.njit(cache=True, parallel=True)
-def _run_lanes(
-    gi_context, shift, starts, lengths, lanes, lane_bounds, prev_table, w_hh_t, ln_gamma, ln_beta, w_out_t, b_out,
-    uniforms, top_p, go_token,
-) -> np.ndarray:  # fmt: skip
-    out = np.empty(gi_context.shape[0], np.int64)
-    for lane in numba.prange(lane_bounds.shape[0] - 1):
-        _run_lane(
-            gi_context, shift, starts, lengths, lanes[lane_bounds[lane] : lane_bounds[lane + 1]], prev_table, w_hh_t,
-            ln_gamma, ln_beta, w_out_t, b_out, uniforms, top_p, go_token, out,
-        )  # fmt: skip
-    return out
-
-
 def _np(t: torch.Tensor) -> np.ndarray:
     return np.ascontiguousarray(t.detach().float().cpu().numpy())
 
@@ -181,20 +169,20 @@ def sample_f0_packed(
     starts = row_starts(lengths_np)
     lanes, bounds = lane_split(lengths_np)
     bits, shift = float_bits(gi_context)
-    return _run_lanes(
-        bits,
-        shift,
-        starts,
-        lengths_np,
-        lanes,
-        bounds,
+    weights = (
         _np(prev_table),
         _np(rnn.weight_hh_l0.T),
         _np(model.f0_norm.weight),
         _np(model.f0_norm.bias),
         _np(model.f0_out.weight.T),
         _np(model.f0_out.bias),
-        packed_uniforms(seeds, lengths_np),
-        float(top_p),
-        GO_TOKEN,
     )
+    uniforms = packed_uniforms(seeds, lengths_np)
+    out = np.empty(bits.shape[0], np.int64)
+
+    def run_lane(lane: int) -> None:
+        rows = lanes[bounds[lane] : bounds[lane + 1]]
+        _run_lane(bits, shift, starts, lengths_np, rows, *weights, uniforms, float(top_p), GO_TOKEN, out)
+
+    in_lanes(run_lane, len(bounds) - 1)
+    return out

@@ -3,6 +3,10 @@
 A lane steps up to `SLOTS` rows together (each weight row is loaded once per step for all of them), and a slot whose
 row ends takes the lane's next row, so padding costs nothing. Every frame's arithmetic is the same whichever slot,
 lane or thread its row runs in, so results do not depend on batching or thread count.
+
+Lanes run on plain Python threads (`thread_policy.in_lanes`; the lane kernels release the GIL) rather than in a
+numba `prange` kernel: a parallel kernel costs ~1.5 s of CPU to compile on the first render after install, and the
+lanes need nothing from numba's threading layer.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 import torch
+
+from readdsp.core.thread_policy import in_lanes
 
 SLOTS = 8  # rows a lane steps together
 
@@ -144,7 +150,7 @@ def refill_slots(
     return next_row, n_active
 
 
-@numba.njit(cache=True, fastmath=True, error_model="numpy")
+@numba.njit(cache=True, fastmath=True, error_model="numpy", nogil=True)
 def _lstm_lane(
     gi: np.ndarray,  # [N, 4H] input projection (+ both biases), rows packed, as `float_bits`
     shift: int,
@@ -157,7 +163,7 @@ def _lstm_lane(
 ) -> None:
     h, c, gates, frame, left, active, fresh, widened, widened_float = slot_state(w_hh_t.shape[0])
     step = -1 if reverse else 1
-    next_row = 0
+    next_row = np.int64(0)  # not a literal 0: one refill_slots specialisation to compile, not two
     while True:
         next_row, n_active = refill_slots(rows, next_row, starts, lengths, reverse, frame, left, h, c, fresh, active)
         if n_active == 0:
@@ -174,15 +180,6 @@ def _lstm_lane(
                 out[frame[s], j] = h[s, j]
             frame[s] += step
             left[s] -= 1
-
-
-@numba.njit(cache=True, parallel=True)
-def _lstm_lanes(gi, shift, starts, lengths, lanes, lane_bounds, w_hh_t, reverse) -> np.ndarray:  # fmt: skip
-    out = np.empty((gi.shape[0], w_hh_t.shape[0]), np.float32)
-    for lane in numba.prange(lane_bounds.shape[0] - 1):
-        rows = lanes[lane_bounds[lane] : lane_bounds[lane + 1]]
-        _lstm_lane(gi, shift, starts, lengths, rows, w_hh_t, reverse, out)
-    return out
 
 
 def balanced_lanes(lengths: np.ndarray, n_lanes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -212,12 +209,13 @@ def lstm_packed(gi: torch.Tensor, lengths: np.ndarray, w_hh_t: np.ndarray, rever
     (float32 or bfloat16)."""
     lengths = np.asarray(lengths, np.int64)
     lanes, bounds = lane_split(lengths)
-    return _lstm_lanes(
-        *float_bits(gi),
-        row_starts(lengths),
-        lengths,
-        lanes,
-        bounds,
-        np.ascontiguousarray(w_hh_t, np.float32),
-        reverse,
-    )
+    gi_bits, shift = float_bits(gi)
+    starts = row_starts(lengths)
+    w = np.ascontiguousarray(w_hh_t, np.float32)
+    out = np.empty((gi_bits.shape[0], w.shape[0]), np.float32)
+
+    def run_lane(lane: int) -> None:
+        _lstm_lane(gi_bits, shift, starts, lengths, lanes[bounds[lane] : bounds[lane + 1]], w, bool(reverse), out)
+
+    in_lanes(run_lane, len(bounds) - 1)
+    return out

@@ -13,6 +13,8 @@ import math
 import numba
 import numpy as np
 
+from readdsp.core.thread_policy import in_lanes
+
 TWO_PI = 2.0 * math.pi
 
 
@@ -58,7 +60,7 @@ def _phase_at_interval_starts(
     return phases
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _render_intervals(
     out: np.ndarray,
     f0_hz: np.ndarray,
@@ -151,27 +153,6 @@ def _render_intervals(
             out[n0 + i] = u[i] + weight[i] * v[i]
 
 
-@numba.njit(cache=True, parallel=True)
-def _render_parallel(
-    out: np.ndarray,
-    f0_hz: np.ndarray,
-    amplitudes: np.ndarray,
-    starts: np.ndarray,
-    phases: np.ndarray,
-    hop: float,
-    sample_rate: float,
-    window: bool,
-    n_chunks: int,
-) -> None:
-    n_frames = f0_hz.shape[0]
-    per_chunk = (n_frames + n_chunks - 1) // n_chunks
-    for c in numba.prange(n_chunks):
-        first = c * per_chunk
-        last = min(n_frames, first + per_chunk)
-        if first < last:
-            _render_intervals(out, f0_hz, amplitudes, starts, phases, first, last, hop, sample_rate, window)
-
-
 def render_harmonics(
     f0_hz: np.ndarray,
     harmonic_amplitudes: np.ndarray,
@@ -194,6 +175,15 @@ def render_harmonics(
         out = np.empty(int(n_samples), dtype=np.float32)
     elif out.shape != (int(n_samples),) or out.dtype != np.float32 or not out.flags.c_contiguous:
         raise ValueError("out must be a contiguous float32 array of n_samples")
-    n_chunks = max(1, min(f0.shape[0], 4 * numba.get_num_threads()))
-    _render_parallel(out, f0, amps, starts, phases, float(hop), float(sample_rate), bool(window), n_chunks)
+    n_frames = f0.shape[0]
+    n_chunks = max(1, min(n_frames, 4 * numba.get_num_threads()))
+    per_chunk = (n_frames + n_chunks - 1) // n_chunks
+    hop, sample_rate, window = float(hop), float(sample_rate), bool(window)
+
+    def run_chunk(chunk: int) -> None:  # a plain thread per chunk, not a numba prange kernel (compile cost)
+        first, last = chunk * per_chunk, min(n_frames, (chunk + 1) * per_chunk)
+        if first < last:
+            _render_intervals(out, f0, amps, starts, phases, first, last, hop, sample_rate, window)
+
+    in_lanes(run_chunk, n_chunks)
     return out, float(phases[-1])
