@@ -1,9 +1,9 @@
 """The panel connected to REAPER: the item comes from the engine, edits go to the take's P_EXT, Render to take.
 
 The panel never talks to REAPER itself: every request goes to the engine over OSC (`ui/engine_client.py`), which
-is the only process using reapy. Payloads travel as files (`reaper_ext/panel_link.py`). With "Follow selection"
-on, the panel asks the engine which MIDI take is selected every `POLL_MS` (REAPER has no selection callback); the
-engine logs those polls.
+is the only process using reapy. Payloads travel as files (`reaper_ext/panel_link.py`). With "Follow" (the
+selection) on, the panel asks the engine which MIDI take is selected every `POLL_MS` (REAPER has no selection
+callback); the engine logs those polls.
 """
 
 from __future__ import annotations
@@ -146,10 +146,11 @@ class ReaperLink(QObject):
     def attach(self, window) -> None:
         """Add the connected controls to a PanelWindow's transport bar."""
         transport = window.transport
-        window.render_take = QPushButton("Render to REAPER take")
+        window.render_take = QPushButton("Render to take")
         window.render_take.setToolTip("Render this item into a new take in REAPER, through the engine (one undo)")
-        window.follow = QCheckBox("Follow selection")
-        window.follow.setToolTip(f"Open the MIDI item selected in REAPER (asks the engine every {POLL_MS} ms)")
+        window.follow = QCheckBox("Follow")
+        tip = f"Follow the selection: open the MIDI item selected in REAPER (polled each {POLL_MS} ms)"
+        window.follow.setToolTip(tip)
         layout = transport.layout()
         layout.insertWidget(layout.count() - 1, window.render_take)
         layout.insertWidget(layout.count() - 1, window.follow)

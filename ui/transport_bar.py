@@ -13,9 +13,9 @@ class TransportBar(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.part = QComboBox()
-        self.part.setMinimumWidth(200)
+        self.part.setMinimumWidth(160)
         self.instrument = QComboBox()
-        self.instrument.setMinimumWidth(240)
+        self.instrument.setMinimumWidth(200)
         for choice in choices:
             self.instrument.addItem(choice.label(), choice)
         self.seed = QSpinBox()
