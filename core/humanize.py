@@ -61,10 +61,9 @@ def humanize_part(
     onset_sorted = onset_q[order]
     bar_start, bar_length = bar_grid(onset_sorted, meters)
     notes = ScoreNotes(pitch[order], onset_sorted, np.maximum(duration_q[order], 1e-3), bar_start, bar_length)
-    predicted = model.predict(notes, seed=seed)
-    contour = predicted.velocity - predicted.velocity.mean()
     original = velocity[order].astype(float)
-    target = original.mean() + contour
+    predicted = model.predict(notes, seed=seed, mean_velocity=original.mean())
+    target = original.mean() + predicted.velocity - predicted.velocity.mean()
     out_velocity = np.empty(len(pitch))
     out_velocity[order] = np.clip(np.round((1 - amount) * original + amount * target), 1, 127)
     factor, shift = np.empty(len(pitch)), np.zeros(len(pitch))
@@ -196,8 +195,8 @@ def _edited_track(track, track_index, new_ticks, new_velocity) -> mido.MidiTrack
     last = max([ticks[-1] if ticks else 0, *(t for (ti, _), t in new_ticks.items() if ti == track_index)])
     for index, (tick, msg) in enumerate(zip(ticks, track, strict=True)):
         key = (track_index, index)
-        if key in new_velocity:
-            msg.velocity = new_velocity[key]
+        if key in new_velocity:  # checked ints (1..127, ticks >= 0) set past mido's per-attribute checks
+            vars(msg)["velocity"] = new_velocity[key]
         group = 1
         if key in new_ticks and new_ticks[key] != tick:
             tick = new_ticks[key]
@@ -208,7 +207,7 @@ def _edited_track(track, track_index, new_ticks, new_velocity) -> mido.MidiTrack
     events.sort(key=lambda e: (e[0], e[1], e[2]))
     edited, previous = mido.MidiTrack(), 0
     for tick, _, _, msg in events:
-        msg.time = tick - previous
+        vars(msg)["time"] = tick - previous
         edited.append(msg)
         previous = tick
     return edited

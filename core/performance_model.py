@@ -2,7 +2,10 @@
 
 After the seed paper's three networks (pitch, velocity, duration), each an LSTM over the note sequence:
 
-- velocity: score features -> a distribution over 32 velocity classes (bidirectional: the whole score is known);
+- velocity: score features -> a distribution over the note's velocity offset from its performance's mean velocity
+  (41 classes, -60..+60; bidirectional: the whole score is known). The score cannot tell a performance's overall
+  level (piece, piano, player), so the network learns the contour and the caller gives the level: `humanize` keeps
+  the part's own mean velocity;
 - duration: score features + the note's velocity -> log2 articulation ratio classes (performed / score duration);
 - timing: score features + velocity -> onset deviation classes (quarter notes, against a smoothed tempo);
 - pitch: previous pitches, durations and metrical phase -> the next pitch and duration (left to right), for
@@ -36,8 +39,8 @@ DURATION_CLASSES = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
 
 
 def velocity_bins() -> np.ndarray:
-    """Centres of the 32 velocity classes: 2, 6, ..., 126."""
-    return 2.0 + 4.0 * np.arange(32)
+    """Centres of the 41 velocity-offset classes (velocity minus the performance's mean): -60, -57, ..., +60."""
+    return 3.0 * np.arange(-20, 21)
 
 
 def articulation_bins() -> np.ndarray:
@@ -199,17 +202,25 @@ class PerformanceModel:
         x = np.concatenate([score_features(notes), (velocity / 127.0)[:, None].astype(np.float32)], axis=1)
         return windowed_logits(self.networks["duration"], x), windowed_logits(self.networks["timing"], x)
 
-    def predict(self, notes: ScoreNotes, seed: int = 0, temperature: float | None = None) -> NotePrediction:
-        """Sampled velocity, articulation and timing for one part (notes in score order); the temperature defaults
-        to the bundle's, calibrated on validation pieces so the velocity spread matches the humans'."""
+    def mean_velocity(self, mean_velocity: float | None) -> float:
+        """The level the velocity offsets are added to: the caller's (the part's own mean), else the bundle's."""
+        return float(self.config.get("velocity_mean", 64.0)) if mean_velocity is None else float(mean_velocity)
+
+    def predict(
+        self, notes: ScoreNotes, seed: int = 0, temperature: float | None = None, mean_velocity: float | None = None
+    ) -> NotePrediction:
+        """Sampled velocity (offsets around `mean_velocity`), articulation and timing for one part (notes in score
+        order); the temperature defaults to the bundle's, calibrated on validation pieces so the velocity spread
+        matches the humans'."""
         rng = np.random.default_rng(seed)
         temperature = float(self.config.get("temperature", 1.0)) if temperature is None else temperature
         rho = float(self.config.get("copula_rho", 0.6))
         velocity_logits = windowed_logits(self.networks["velocity"], score_features(notes))
-        velocity = velocity_bins()[
+        offset = velocity_bins()[
             sample_classes(velocity_logits, correlated_uniforms(len(notes), rng, rho), temperature)
         ]
-        velocity = np.clip(velocity + rng.uniform(-2, 2, len(notes)), 1, 127)
+        offset = offset + rng.uniform(-1.5, 1.5, len(notes))
+        velocity = np.clip(self.mean_velocity(mean_velocity) + offset - offset.mean(), 1, 127)
         duration_logits, timing_logits = self.score_logits(notes, velocity)
         ratio_class = sample_classes(duration_logits, correlated_uniforms(len(notes), rng, rho), temperature)
         deviation_class = sample_classes(timing_logits, correlated_uniforms(len(notes), rng, rho), temperature)
@@ -219,9 +230,11 @@ class PerformanceModel:
             deviation=timing_bins()[deviation_class],
         )
 
-    def expected(self, notes: ScoreNotes) -> NotePrediction:
-        """Point predictions (each distribution's mean; duration and timing given the expected velocity)."""
-        velocity = expected_value(windowed_logits(self.networks["velocity"], score_features(notes)), velocity_bins())
+    def expected(self, notes: ScoreNotes, mean_velocity: float | None = None) -> NotePrediction:
+        """Point predictions (each distribution's mean; the velocity offsets centred on `mean_velocity`, as
+        `humanize` does; duration and timing given the expected velocity)."""
+        offset = expected_value(windowed_logits(self.networks["velocity"], score_features(notes)), velocity_bins())
+        velocity = np.clip(self.mean_velocity(mean_velocity) + offset - offset.mean(), 1, 127)
         duration_logits, timing_logits = self.score_logits(notes, velocity)
         return NotePrediction(
             velocity=velocity,

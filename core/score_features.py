@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-N_FEATURES = 16
+N_FEATURES = 18
 
 
 @dataclass
@@ -46,8 +46,9 @@ def _log_quarters(values: np.ndarray) -> np.ndarray:
 
 
 def score_features(notes: ScoreNotes) -> np.ndarray:
-    """float32 [n, N_FEATURES]: pitch, durations and gaps, metrical phase, chord size and rank, local register and
-    density. Notes must be in `score_order`."""
+    """float32 [n, N_FEATURES]: pitch, durations and gaps, metrical phase, chord size and rank, local register
+    (mean, and the distance below the local top and above the local bottom note) and density. Notes must be in
+    `score_order`."""
     n = len(notes)
     pitch = notes.pitch.astype(float)
     onset = notes.onset.astype(float)
@@ -59,7 +60,7 @@ def score_features(notes: ScoreNotes) -> np.ndarray:
     previous_gaps = np.diff(unique, prepend=unique[0] - 1.0) if len(unique) else np.zeros(0)
     bar_phase = (onset - notes.bar_start) / notes.bar_length
     beat_phase = onset - np.floor(onset + 1e-6)
-    local_mean, density = _local_stats(onset, pitch)
+    local_mean, density, local_max, local_min = _local_stats(onset, pitch)
     features = np.stack(
         [
             pitch / 127.0 - 0.5,
@@ -78,16 +79,42 @@ def score_features(notes: ScoreNotes) -> np.ndarray:
             (pitch - local_mean) / 24.0,
             np.minimum(density, 40.0) / 10.0,
             notes.bar_length / 4.0 - 1.0,
+            (local_max - pitch) / 24.0,
+            (pitch - local_min) / 24.0,
         ],
         axis=1,
     )
     return features.astype(np.float32)
 
 
-def _local_stats(onset: np.ndarray, pitch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean pitch and notes per quarter within +-4 quarters, by cumulative sums (long parts)."""
+def _local_stats(onset: np.ndarray, pitch: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Mean, highest and lowest pitch and notes per quarter within +-4 quarters (cumulative sums and a sparse
+    table of range extremes, so long parts stay fast)."""
     lo = np.searchsorted(onset, onset - 4.0 - 1e-6, side="left")
     hi = np.searchsorted(onset, onset + 4.0 + 1e-6, side="right")
     cumulative = np.concatenate([[0.0], np.cumsum(pitch)])
     count = hi - lo
-    return (cumulative[hi] - cumulative[lo]) / count, count / 8.0
+    return (
+        (cumulative[hi] - cumulative[lo]) / count,
+        count / 8.0,
+        _range_extreme(pitch, lo, hi, np.maximum),
+        _range_extreme(pitch, lo, hi, np.minimum),
+    )
+
+
+def _range_extreme(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, pick) -> np.ndarray:
+    """pick (np.maximum or np.minimum) over values[lo:hi] for each row (hi > lo), by a sparse table."""
+    if not len(values):
+        return values.copy()
+    levels = [values]
+    while 2 ** len(levels) <= len(values):
+        half = 2 ** (len(levels) - 1)
+        previous = levels[-1]
+        levels.append(pick(previous[:-half], previous[half:]))
+    k = np.floor(np.log2(hi - lo)).astype(int)
+    out = np.empty(len(lo))
+    for level in np.unique(k):
+        rows = k == level
+        table = levels[level]
+        out[rows] = pick(table[lo[rows]], table[hi[rows] - 2**level])
+    return out

@@ -62,3 +62,25 @@ def test_vienna_reader_aligns_velocities():
 def test_asap_reader_matches_most_score_notes():
     piece = next(asap_pieces(PERFORMANCE / "asap"))
     assert piece.piece_id.startswith("asap:") and np.mean(~np.isnan(piece.velocity)) > 0.6
+
+
+def test_local_register_features_match_a_direct_computation():
+    rng = np.random.default_rng(1)
+    onset = np.sort(rng.integers(0, 200, 300) / 4.0)
+    pitch = rng.integers(30, 100, 300)
+    order = np.lexsort((-pitch, onset))
+    onset, pitch = onset[order], pitch[order]
+    bar_start, bar_length = bar_grid(onset, [])
+    features = score_features(ScoreNotes(pitch, onset, np.full(300, 0.5), bar_start, bar_length))
+    for i in range(300):
+        near = np.abs(onset - onset[i]) <= 4.0
+        assert features[i, 16] == pytest.approx((pitch[near].max() - pitch[i]) / 24.0, abs=1e-6)
+        assert features[i, 17] == pytest.approx((pitch[i] - pitch[near].min()) / 24.0, abs=1e-6)
+
+
+def test_velocity_targets_are_offsets_from_the_performance_mean():
+    from readdsp.training.performance_train import velocity_offset
+
+    offsets = velocity_offset(np.array([50.0, np.nan, 70.0, 60.0]))
+    assert np.allclose(offsets[[0, 2, 3]], [-10, 10, 0]) and np.isnan(offsets[1])
+    assert np.isnan(velocity_offset(np.full(3, np.nan))).all()  # Weimar Jazz: no velocities, no targets

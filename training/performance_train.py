@@ -49,10 +49,16 @@ def encode(piece: PerformedPiece) -> EncodedPiece:
     return EncodedPiece(
         score_features(piece.notes),
         piece.velocity,
-        class_of(piece.velocity, velocity_bins()),
+        class_of(velocity_offset(piece.velocity), velocity_bins()),
         class_of(piece.log_articulation, articulation_bins()),
         class_of(piece.deviation, timing_bins()),
     )
+
+
+def velocity_offset(velocity: np.ndarray) -> np.ndarray:
+    """Each note's velocity minus its performance's mean (NaN stays NaN): the velocity network's target."""
+    known = ~np.isnan(velocity)
+    return velocity - (velocity[known].mean() if known.any() else 0.0)
 
 
 def soft_cross_entropy(logits: torch.Tensor, target: torch.Tensor, sigma: float = 1.0) -> torch.Tensor:
@@ -214,6 +220,7 @@ def train_performance(
         "name": out.stem,
         "hidden": hidden,
         "copula_rho": 0.6,
+        "velocity_mean": round(float(np.nanmean(np.concatenate([p.velocity for p in train]))), 2),
         "steps": result.end_step,
         "best_step": best_step,
         "train_time_s": round(total_wall_time(run_dir, time.monotonic() - began), 1),
