@@ -147,7 +147,7 @@ def _read(midi: mido.MidiFile, path: Path) -> Performance:
     if n_zero:
         log.debug("%s: dropped %d zero-length note(s)", path, n_zero)
 
-    by_channel: list[dict[int, list[tuple[int, int, int, int]]]] = [defaultdict(list) for _ in tracks]
+    by_channel: list[dict[int, list[tuple[float, float, int, int]]]] = [defaultdict(list) for _ in tracks]
     for ti, pairer in enumerate(pairers):
         for note in pairer.notes:
             by_channel[ti][note.channel].append((note.start_ppq, note.end_ppq, note.pitch, note.velocity))

@@ -159,7 +159,7 @@ class ChannelState:
         """A pitch-bend value (-8192..8191) in semitones, at the channel's current range."""
         return value / 8192.0 * self.bend_range(channel)
 
-    def program_at(self, channel: int, track: int, tick: int) -> int:
+    def program_at(self, channel: int, track: int, tick: float) -> int:
         changes = self.programs.get(channel, [])
         same_track = [p for t, tr, p in changes if tr == track and t <= tick]
         any_track = [p for t, _, p in changes if t <= tick]
