@@ -120,17 +120,17 @@ def slot_state(hidden: int):
 @numba.njit(cache=True, fastmath=True, error_model="numpy")
 def refill_slots(
     rows: np.ndarray,
-    next_row: int,
+    next_row: np.int64,  # not an int: one specialisation to compile
     starts: np.ndarray,
     lengths: np.ndarray,
-    reverse: bool,
+    reverse: bool | np.bool_,
     frame: np.ndarray,  # [SLOTS] packed index of each slot's next frame
     left: np.ndarray,  # [SLOTS] frames its row has left
     h: np.ndarray,
     c: np.ndarray,
     fresh: np.ndarray,  # [SLOTS] set True where a slot took a new row
     active: np.ndarray,  # [SLOTS] the active slots, first n_active
-) -> tuple[int, int]:
+) -> tuple[np.int64, int]:
     """Give each finished slot the lane's next row (state zeroed) and list the active slots: (next_row, n_active)."""
     n_active = 0
     for s in range(SLOTS):
