@@ -188,3 +188,34 @@ def test_openness_proxy_ranks_a_muted_decay_under_an_open_one():
     muted, ringing = openness_proxy(plucks(80.0), sr, notes), openness_proxy(plucks(8.0), sr, notes)
     assert muted < ringing - 15.0  # 80 dB/s over ~0.25 s against 8 dB/s
     assert np.isnan(openness_proxy(np.zeros(100), sr, notes))
+
+
+def test_note_f1_matches_pitch_and_onset_one_to_one():
+    from readdsp.datasets.guitar_transcribe import note_f1
+
+    ref = [Note(60, 0.0, 0.5), Note(64, 0.0, 0.5), Note(67, 1.0, 1.5)]
+    est = [Note(60, 0.03, 0.4), Note(60, 0.04, 0.4), Note(64, 0.2, 0.5), Note(67, 0.98, 1.2)]
+    assert note_f1(ref, est) == {
+        "reference": 3,
+        "estimated": 4,
+        "matched": 2,
+        "f1": round(2 * 0.5 * (2 / 3) / (0.5 + 2 / 3), 4),
+    }
+    assert note_f1(ref, [])["f1"] == 0.0
+
+
+def test_transcriber_finds_plucked_notes_offline():
+    from readdsp.datasets.guitar_transcribe import Transcriber, bundled_model_path, note_f1
+
+    if bundled_model_path() is None:
+        pytest.skip("basic-pitch's nmp.onnx is not installed (pip install --no-deps basic-pitch)")
+    sr = 22050
+    t = np.arange(int(3.0 * sr)) / sr
+    ref = [Note(52, 0.3, 1.2), Note(57, 1.3, 2.2), Note(64, 2.3, 2.9)]
+    audio = np.zeros_like(t)
+    for n in ref:
+        since = np.clip(t - n.onset, 0, None)
+        f0 = 440.0 * 2 ** ((n.pitch - 69) / 12)
+        tone = sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 6))
+        audio += (t >= n.onset) * (t < n.offset) * tone * np.exp(-3.0 * since) * 0.2
+    assert note_f1(ref, Transcriber().transcribe(audio.astype(np.float32), sr))["matched"] >= 2
