@@ -80,6 +80,6 @@ class ModelSet:
         return [out[r] for r in range(len(segments))]
 
     def synthesize(self, controls: SynthControls, seed: int) -> np.ndarray:
-        model = self.models[getattr(controls, "owner", 0)]
+        model = self.models[controls.owner if isinstance(controls, OwnedControls) else 0]
         audio = model.synthesize(controls, seed)
         return audio if model.sample_rate == self.sample_rate else resample(audio, model.sample_rate, self.sample_rate)
