@@ -267,7 +267,7 @@ def _part_track(part: Part, channel: int, tempo: TempoMap, path: Path) -> mido.M
         if not 0 <= note.pitch < 128:
             raise ReaDDSPError(f"part {part.name!r} has a note with pitch {note.pitch}, outside 0..127", path)
     by_key = sorted((n for n in part.notes if n.offset > n.onset), key=lambda n: (n.pitch, n.onset))
-    for note, following in zip(by_key, [*by_key[1:], None], strict=True):
+    for note, following in zip(by_key, [*by_key[1:], None][: len(by_key)], strict=True):
         on = tempo.to_ticks(note.onset)
         off = max(tempo.to_ticks(note.offset), on + 1)
         if following is not None and following.pitch == note.pitch:  # one note sounds per key (midi_rules)
