@@ -94,15 +94,13 @@ def _run_lane(
     top_p: float,
     go_token: int,
     out: np.ndarray,  # [N] classes, written
+    state: tuple,  # slot_state(H)
+    scratch: tuple,  # lane_scratch(H, 201)
 ) -> None:
     """Rows through `SLOTS` slots in lock step (see packed_lstm); each frame's class feeds the row's next step."""
     hidden = w_hh_t.shape[0]
-    n_classes = w_out_t.shape[1]
-    h, c, gates, frame, left, active, fresh, widened, widened_float = slot_state(hidden)
-    normed = np.empty((SLOTS, hidden), np.float32)
-    logits = np.empty((SLOTS, n_classes), np.float32)
-    probs = np.empty(n_classes, np.float32)
-    prev = np.empty(SLOTS, np.int64)  # each slot's previous class
+    h, c, gates, frame, left, active, fresh, widened, widened_float = state
+    normed, logits, probs, prev = scratch
     next_row = np.int64(0)  # typed, not literals: the refill_slots specialisation the BiLSTM lanes compiled
     forward = np.bool_(False)
     while True:
@@ -139,6 +137,17 @@ def _run_lane(
             out[frame[s]] = prev[s]
             frame[s] += 1
             left[s] -= 1
+
+
+def lane_scratch(hidden: int, n_classes: int) -> tuple[np.ndarray, ...]:
+    """A lane's LayerNorm output, logits, probabilities and each slot's previous class (allocated outside the
+    kernel: less to compile)."""
+    return (
+        np.empty((SLOTS, hidden), np.float32),
+        np.empty((SLOTS, n_classes), np.float32),
+        np.empty(n_classes, np.float32),
+        np.empty(SLOTS, np.int64),
+    )
 
 
 def _np(t: torch.Tensor) -> np.ndarray:
@@ -182,7 +191,9 @@ def sample_f0_packed(
 
     def run_lane(lane: int) -> None:
         rows = lanes[bounds[lane] : bounds[lane + 1]]
-        _run_lane(bits, shift, starts, lengths_np, rows, *weights, uniforms, float(top_p), GO_TOKEN, out)
+        hidden, n_classes = weights[1].shape[0], weights[4].shape[1]
+        buffers = slot_state(hidden), lane_scratch(hidden, n_classes)
+        _run_lane(bits, shift, starts, lengths_np, rows, *weights, uniforms, float(top_p), GO_TOKEN, out, *buffers)
 
     in_lanes(run_lane, len(bounds) - 1)
     return out
