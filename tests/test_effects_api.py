@@ -37,6 +37,7 @@ def _models(sr: int) -> list[EffectModel]:
         WienerHammersteinModel(sr, np.array([1.0, -0.5]), knots, np.tanh(2 * knots), taps),
         JuceChorusModel(sr, ChorusParams(1.1, -np.pi, 0.007 * sr, 0.002 * sr, 0.001 * sr, 0.2, 0.7, 0.5)),
         ModulatedDelayModel(sr, Lfo(0.7, TRIANGLE_MS, sr), 0.4, 0.6, 0.5),
+        ModulatedDelayModel(sr, Lfo(0.7, TRIANGLE_MS, sr), 0.4, 0.6, 0.5, read_first=True),
         PhaserModel(sr, Lfo(0.5, np.array([10.0, 1.5, 0.3]), sr), 6, 0.3, 0.5, 0.5),
         TremoloModel(sr, Lfo(4.0, np.array([0.7, 0.3, 0.0]), sr)),
         CompressorModel(sr, CompressorParams(5.0, -24.0, 4.0, 6.0, 3.0, 80.0, 4.0)),

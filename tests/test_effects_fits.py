@@ -48,6 +48,20 @@ def test_modulation_fit_recovers_a_non_sine_lfo_with_feedback():
     assert _held_out(fitted, truth) < 0.02
 
 
+def test_modulation_fit_follows_its_delay_through_tones_and_learns_the_loop_order():
+    """Broadband only in the first 2 s, then tones: the track is followed through them (the LFO is slower than
+    the broadband stretch is long), and the flanger's loop (read before write) is found."""
+    lfo_ms = np.array([3.0, 2.0, 0.0, 0.0, 0.0, 0.22, 0.0])
+    truth = ModulatedDelayModel(SR, Lfo(0.7, lfo_ms, SR), 0.5, 0.4, 0.4, read_first=True)
+    t = np.arange(10 * SR) / SR
+    tones = 0.2 * np.sin(2 * np.pi * (150 + 40 * t) * t) + 0.1 * np.sign(np.sin(2 * np.pi * 220 * t))
+    x = np.concatenate([_noise_bursts(2.0, 4), tones])
+    fitted = fit_modulation(x, truth.process(x, SR), SR, max_seconds=40)
+    assert fitted.lfo.rate_hz == pytest.approx(0.7, rel=2e-3)
+    assert fitted.config()["read_first"] is True and fitted.feedback == pytest.approx(0.5, abs=0.05)
+    assert _held_out(fitted, truth) < 0.02
+
+
 def test_tremolo_fit_recovers_its_gain_shape():
     truth = TremoloModel(SR, Lfo(3.0, np.array([0.7, 0.25, 0.0, 0.0, 0.0, 0.05, 0.0]), SR))
     x = _noise_bursts(6.0, 2)

@@ -10,13 +10,14 @@ BUFFER = 8192
 
 
 @numba.njit(cache=True)
-def _run(x, delays, feedback, buffer, n0, last):  # noqa: ANN001, ANN202
+def _run(x, delays, feedback, buffer, n0, last, read_first):  # noqa: ANN001, ANN202
     mask = len(buffer) - 1
     wet = np.empty(len(x))
     for i in range(len(x)):
         n = n0 + i
-        buffer[n & mask] = x[i] + feedback * last
-        d = min(max(delays[i], 0.0), len(buffer) - 3.0)
+        if not read_first:
+            buffer[n & mask] = x[i] + feedback * last
+        d = min(max(delays[i], 1.0 if read_first else 0.0), len(buffer) - 3.0)
         pos = n - d
         j = int(np.floor(pos))
         frac = pos - j
@@ -24,17 +25,22 @@ def _run(x, delays, feedback, buffer, n0, last):  # noqa: ANN001, ANN202
         b = buffer[(j + 1) & mask] if frac > 0.0 else 0.0
         last = a + frac * (b - a)
         wet[i] = last
+        if read_first:
+            buffer[n & mask] = x[i] + feedback * last
     return wet, last
 
 
 class DelayLine:
     """wet[n] = fed(n - delay[n]), fed[n] = x[n] + feedback * wet[n - 1]; state carried between calls.
 
-    Samples before the first call read as silence (the line starts at rest).
+    With `read_first` the line is read before it is written: fed[n] = x[n] + feedback * wet[n] (delays of at
+    least one sample), the loop one sample shorter, as in many flangers. Samples before the first call read
+    as silence (the line starts at rest).
     """
 
-    def __init__(self, feedback: float):
+    def __init__(self, feedback: float, read_first: bool = False):
         self.feedback = float(feedback)
+        self.read_first = bool(read_first)
         self.reset()
 
     def reset(self) -> None:
@@ -44,6 +50,6 @@ class DelayLine:
 
     def __call__(self, x: np.ndarray, delays_samples: np.ndarray) -> np.ndarray:
         wet, self.last = _run(np.asarray(x, np.float64), np.asarray(delays_samples, np.float64), self.feedback,
-                              self.buffer, self.n, self.last)  # fmt: skip
+                              self.buffer, self.n, self.last, self.read_first)  # fmt: skip
         self.n += len(x)
         return wet

@@ -22,10 +22,10 @@ class ModulatedDelayModel(EffectModel):
 
     kind = "modulation"
 
-    def __init__(self, sample_rate: int, lfo: Lfo, feedback: float, dry: float, wet: float):
+    def __init__(self, sample_rate: int, lfo: Lfo, feedback: float, dry: float, wet: float, read_first: bool = False):
         super().__init__(sample_rate)
         self.lfo, self.dry, self.wet = lfo, float(dry), float(wet)
-        self._line = DelayLine(feedback)
+        self._line = DelayLine(feedback, read_first)
 
     @property
     def feedback(self) -> float:
@@ -46,7 +46,8 @@ class ModulatedDelayModel(EffectModel):
         return {"lfo_ms": self.lfo.coefficients}
 
     def config(self) -> dict[str, Any]:
-        return {"rate_hz": self.lfo.rate_hz, "feedback": self.feedback, "dry": self.dry, "wet": self.wet}
+        return {"rate_hz": self.lfo.rate_hz, "feedback": self.feedback, "dry": self.dry, "wet": self.wet,
+                "read_first": self._line.read_first}  # fmt: skip
 
     @classmethod
     def from_arrays(
@@ -58,7 +59,9 @@ class ModulatedDelayModel(EffectModel):
         lfo = Lfo(rate, vector(arrays, "lfo_ms"), sample_rate)
         longest = min(MAX_DELAY_MS, (BUFFER - 3) / sample_rate * 1000)
         require(float(lfo.table.max()) <= longest, f"the LFO asks for delays over {longest:.0f} ms")
-        return cls(sample_rate, lfo, feedback, dry, wet)
+        read_first = config.get("read_first", False)  # files before it was learned: the loop reads last
+        require(isinstance(read_first, bool), "config 'read_first' is not true/false")
+        return cls(sample_rate, lfo, feedback, dry, wet, read_first)
 
 
 def checked_scalars(config: dict[str, Any], names: tuple[str, ...]) -> list[float]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 from scipy import fft
 
@@ -58,3 +59,71 @@ def delay_track(
         times.append((start + WINDOW / 2) / sr)
         delays.append(lags[best] + offset)
     return np.asarray(times), np.asarray(delays)
+
+
+#: The guided tracker takes the correlation peak nearest the prediction among those within this share of the
+#: window's best (a tone's correlation repeats every period: the nearest repeat is the right one).
+NEAR_PEAK_SHARE = 0.8
+#: ...and only where target and input correlate at least this well (normalised, 0..1) at that lag.
+MIN_CORRELATION = 0.5
+
+
+@numba.njit(cache=True)
+def _follow(x, y, starts, predicted, radius, window):  # noqa: ANN001, ANN202
+    """Per window: (delay in samples, correlation) of the local peak nearest predicted[i]; delay -1 if none."""
+    n_lags = 2 * radius + 1
+    delays = np.full(len(starts), -1.0)
+    quality = np.zeros(len(starts))
+    score = np.empty(n_lags)
+    for i in range(len(starts)):
+        s = starts[i]
+        centre = int(np.round(predicted[i]))
+        if s - centre - radius - 1 < 0 or centre - radius < 1:
+            continue
+        ey = 0.0
+        for j in range(window):
+            ey += y[s + j] * y[s + j]
+        if ey <= 1e-10 * window:
+            continue
+        best = -1e300
+        for k in range(n_lags):
+            lag = centre - radius + k
+            c = 0.0
+            ex = 0.0
+            for j in range(window):
+                v = x[s + j - lag]
+                c += y[s + j] * v
+                ex += v * v
+            score[k] = c / np.sqrt(max(ex * ey, 1e-30))
+            best = max(best, score[k])
+        if best < MIN_CORRELATION:
+            continue
+        pick = -1
+        for k in range(1, n_lags - 1):
+            if score[k] >= score[k - 1] and score[k] >= score[k + 1] and score[k] >= NEAR_PEAK_SHARE * best:
+                if pick < 0 or abs(k - radius) < abs(pick - radius):
+                    pick = k
+        if pick < 0:
+            continue
+        a, b, c3 = score[pick - 1], score[pick], score[pick + 1]
+        curvature = a - 2 * b + c3
+        offset = 0.5 * (a - c3) / curvature if curvature < 0 else 0.0
+        delays[i] = centre - radius + pick + offset
+        quality[i] = b
+    return delays, quality
+
+
+def follow_delay(
+    x: np.ndarray, y: np.ndarray, sr: int, times: np.ndarray, predicted: np.ndarray, radius: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(times s, delays in samples, correlation) measured near a predicted delay track, on any material.
+
+    Where the unguided track needs broadband windows, this one also reads tones: the correlation of a tone
+    repeats every period, and the repeat nearest the prediction (within `radius` samples) is taken.
+    """
+    starts = np.round(np.asarray(times) * sr - WINDOW / 2).astype(np.int64)
+    ok = (starts >= 0) & (starts + WINDOW <= len(y))
+    delays, quality = _follow(np.asarray(x, np.float64), np.asarray(y, np.float64), starts[ok],
+                              np.asarray(predicted, np.float64)[ok], int(radius), WINDOW)  # fmt: skip
+    keep = delays >= 0
+    return np.asarray(times)[ok][keep], delays[keep], quality[keep]
