@@ -159,3 +159,13 @@ def test_long_fir_streams_by_partitioned_convolution(block):
     model = FirModel(48000, taps)
     out = np.concatenate([model.process(x[i : i + block], 48000) for i in range(0, len(x), block)])
     np.testing.assert_allclose(out, apply_fir(taps, x), atol=1e-5)
+
+
+@pytest.mark.parametrize("block", [777, 4096])
+def test_longer_fir_streams_through_two_partition_sizes(block):
+    rng = np.random.default_rng(4)
+    taps = 0.01 * rng.standard_normal(40000)  # past 2 large partitions: small and large delay lines together
+    x = rng.standard_normal(60000).astype(np.float32)
+    model = FirModel(48000, taps)
+    out = np.concatenate([model.process(x[i : i + block], 48000) for i in range(0, len(x), block)])
+    np.testing.assert_allclose(out, apply_fir(taps, x), atol=1e-5)

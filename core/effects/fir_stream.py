@@ -12,17 +12,19 @@ def apply_fir(taps: np.ndarray, audio: np.ndarray) -> np.ndarray:
     return signal.oaconvolve(audio, np.asarray(taps, np.float32))[: len(audio)].astype(np.float32)
 
 
-#: Long filters run as a uniformly partitioned convolution with partitions of this many taps.
+#: Long filters run as a partitioned convolution: the first PARTITION taps directly, the next ones in partitions
+#: of PARTITION, and past LARGE_PARTITION taps in partitions of LARGE_PARTITION (fewer spectra to multiply).
 PARTITION = 2048
+LARGE_PARTITION = 16384
 
 
-class _PartitionedFir:
-    """Zero-latency uniformly partitioned convolution: the first partition directly in time, the others as a
-    frequency-domain delay line of the past complete blocks (one FFT pair per PARTITION input samples)."""
+class _Fdl:
+    """Taps [n, len) of `taps` as a uniformly partitioned frequency-domain delay line of block n: one FFT pair
+    per n input samples; its share of the output is ready when a block completes (zero extra latency, as taps
+    below n are someone else's)."""
 
-    def __init__(self, taps: np.ndarray):
-        n = PARTITION
-        self.head = np.asarray(taps[:n], np.float64)
+    def __init__(self, taps: np.ndarray, n: int):
+        self.n = n
         rest = np.asarray(taps[n:], np.float64)
         parts = np.zeros((-(-len(rest) // n), n))
         parts.flat[: len(rest)] = rest
@@ -30,24 +32,19 @@ class _PartitionedFir:
         self.reset()
 
     def reset(self) -> None:
-        n = PARTITION
+        n = self.n
         self.delay_line = np.zeros_like(self.spectra)
         self.newest = 0  # row of delay_line holding the newest block (a ring: no copying)
         self.previous, self.current, self.fill = np.zeros(n), np.zeros(n), 0
-        self.later = np.zeros(n)  # the other partitions' share of the current block's output
-        self.history = np.zeros(n - 1)
+        self.later = np.zeros(n)  # the partitions' share of the current block's output
 
-    def __call__(self, audio: np.ndarray) -> np.ndarray:
-        n = PARTITION
-        audio = np.asarray(audio, np.float64)
-        joined = np.concatenate([self.history, audio])
-        direct = signal.oaconvolve(joined, self.head, mode="valid")
-        self.history = joined[len(joined) - (n - 1) :]
-        out = np.empty(len(audio))
+    def __call__(self, audio: np.ndarray, out: np.ndarray) -> None:
+        """Adds this delay line's share of the output for `audio` into `out`."""
+        n = self.n
         done = 0
         while done < len(audio):
             take = min(n - self.fill, len(audio) - done)
-            out[done : done + take] = direct[done : done + take] + self.later[self.fill : self.fill + take]
+            out[done : done + take] += self.later[self.fill : self.fill + take]
             self.current[self.fill : self.fill + take] = audio[done : done + take]
             self.fill += take
             done += take
@@ -59,6 +56,33 @@ class _PartitionedFir:
                 mixed = np.einsum("ij,ij->j", self.spectra[:k], self.delay_line[self.newest :])
                 mixed += np.einsum("ij,ij->j", self.spectra[k:], self.delay_line[: self.newest])
                 self.later = fft.irfft(mixed, 2 * n)[n:]
+
+
+class _PartitionedFir:
+    """Zero-latency partitioned convolution: the first PARTITION taps directly in time, the rest as one or
+    two frequency-domain delay lines (Gardner's non-uniform scheme, two sizes)."""
+
+    def __init__(self, taps: np.ndarray):
+        n = PARTITION
+        self.head = np.asarray(taps[:n], np.float64)
+        if len(taps) > 2 * LARGE_PARTITION:
+            self.lines = [_Fdl(taps[:LARGE_PARTITION], n), _Fdl(taps, LARGE_PARTITION)]
+        else:
+            self.lines = [_Fdl(taps, n)]
+        self.reset()
+
+    def reset(self) -> None:
+        for line in self.lines:
+            line.reset()
+        self.history = np.zeros(PARTITION - 1)
+
+    def __call__(self, audio: np.ndarray) -> np.ndarray:
+        audio = np.asarray(audio, np.float64)
+        joined = np.concatenate([self.history, audio])
+        out = signal.oaconvolve(joined, self.head, mode="valid")
+        self.history = joined[len(joined) - (PARTITION - 1) :]
+        for line in self.lines:
+            line(audio, out)
         return out.astype(np.float32)
 
 
