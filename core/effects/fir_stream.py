@@ -65,6 +65,7 @@ class _PartitionedFir:
     def __init__(self, taps: np.ndarray):
         n = PARTITION
         self.head = np.asarray(taps[:n], np.float64)
+        self._head_spectra: dict[int, np.ndarray] = {}
         if len(taps) > 2 * LARGE_PARTITION:
             self.lines = [_Fdl(taps[:LARGE_PARTITION], n), _Fdl(taps, LARGE_PARTITION)]
         else:
@@ -79,7 +80,13 @@ class _PartitionedFir:
     def __call__(self, audio: np.ndarray) -> np.ndarray:
         audio = np.asarray(audio, np.float64)
         joined = np.concatenate([self.history, audio])
-        out = signal.oaconvolve(joined, self.head, mode="valid")
+        if len(audio) < 256:
+            out = signal.oaconvolve(joined, self.head, mode="valid")
+        else:  # overlap-save with the head's spectrum cached per FFT size (a plugin's block size repeats)
+            nfft = fft.next_fast_len(len(joined), real=True)
+            if nfft not in self._head_spectra:
+                self._head_spectra[nfft] = fft.rfft(self.head, nfft)
+            out = fft.irfft(fft.rfft(joined, nfft) * self._head_spectra[nfft], nfft)[PARTITION - 1 : len(joined)]
         self.history = joined[len(joined) - (PARTITION - 1) :]
         for line in self.lines:
             line(audio, out)
