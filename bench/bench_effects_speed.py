@@ -4,7 +4,7 @@ WaveNet (the anchor, run in the same process on the same audio).
 Usage: python bench/bench_effects_speed.py [--seconds 10] [--block 4096]
 Each model processes `seconds` of noise in blocks of `block` samples (as a plugin would), state carried
 between blocks. Issue 19's target: every kind at least 50x real time. Model sizes are the ones training
-writes by default (FIR as long as a 1.5 s tail, shaper/W-H FIR 0.1 s, 32-harmonic LFOs).
+writes by default (FIR as long as a 1.5 s tail, shaper/W-H FIR 0.1 s, 64-harmonic modulation LFOs).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ SR = 48000
 def models(rng: np.random.Generator) -> list[EffectModel]:
     """One model of every kind at its default trained size (weights random: speed does not depend on them)."""
     knots = np.linspace(-1, 1, 129)
-    lfo = np.concatenate([[20.0], 0.1 * rng.standard_normal(64)])
+    lfo = np.concatenate([[20.0], 0.1 * rng.standard_normal(128)])
     return [
         FirModel(SR, 0.01 * rng.standard_normal(int(1.5 * SR))),
         ShaperModel(SR, knots, np.tanh(3 * knots), 0.01 * rng.standard_normal(int(0.1 * SR))),

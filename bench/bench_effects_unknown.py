@@ -63,7 +63,8 @@ def main() -> None:
             ours = PER_EFFECT[name] if args.model == "per-effect" else args.model
             runs = [(ours, "m.safetensors")] + ([("nam", "m.nam")] if args.nam else [])
             for model, file in runs:
-                r = train_model(ds, model, Path(tmp) / f"{name}_{file}", max_seconds=args.budget)
+                log = (lambda m: print(f"    {m}", flush=True)) if model == "auto" else (lambda _m: None)
+                r = train_model(ds, model, Path(tmp) / f"{name}_{file}", max_seconds=args.budget, log=log)
                 label = r["model"] if model != "auto" else f"auto->{r['model']}"
                 print(f"{name:11s} {label:19s} {r['test_esr']:.2e}   {r['val_esr']:.2e}   "
                       f"{base['dry']:.2e}/{base['identity']:.2e}   {TARGETS.get(name, float('nan')):<8g} "
