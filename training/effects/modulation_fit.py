@@ -119,8 +119,8 @@ def search_feedback(theta: np.ndarray, x: np.ndarray, y: np.ndarray, sr: int) ->
         lo, hi = max(-FEEDBACK_LIMIT, best - 0.1), min(FEEDBACK_LIMIT, best + 0.1)
         result = optimize.minimize_scalar(error, bounds=(lo, hi), method="bounded", options={"xatol": 1e-3})
         found.append((float(result.fun), float(result.x), read_first))
-    error, feedback, read_first = min(found)
-    return feedback, read_first, error
+    least, feedback, read_first = min(found)
+    return feedback, read_first, least
 
 
 def fit_modulation(x: np.ndarray, y: np.ndarray, sr: int, max_seconds: float) -> ModulatedDelayModel:
@@ -134,7 +134,7 @@ def fit_modulation(x: np.ndarray, y: np.ndarray, sr: int, max_seconds: float) ->
     # two starts: the LFO from the followed track, and from the unguided track alone (which can be the better
     # one where broadband material spans the signal); the feedback search scores each on the audio
     starts = [follow_lfo(x, y, sr, times, delays), fit_periodic(times, delays, FINAL_HARMONICS[0])]
-    best = None
+    best: tuple[float, np.ndarray, bool] | None = None
     for rate, coefficients in starts:
         padded = np.zeros(1 + 2 * FINAL_HARMONICS[-1])
         padded[: len(coefficients)] = coefficients[: len(padded)]
@@ -143,6 +143,7 @@ def fit_modulation(x: np.ndarray, y: np.ndarray, sr: int, max_seconds: float) ->
         if best is None or error < best[0]:
             candidate[-1] = feedback
             best = (error, candidate, loop)
+    assert best is not None
     _, theta, read_first = best
     left = max_seconds - (time.monotonic() - start)
     rate, coefficients, feedback = refine_on_audio(x, y, sr, theta[0], theta[1:-1], theta[-1], read_first, left,
