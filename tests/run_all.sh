@@ -17,6 +17,8 @@ PYTHON=${PYTHON:-python3.11}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[test]"
+# basic-pitch only for its ONNX note model (datasets/guitar_transcribe.py): its TensorFlow dependencies are not wanted
+.venv/bin/python -m pip install -q --no-deps basic-pitch==0.4.0
 bash tests/typecheck.sh
 export QT_QPA_PLATFORM=offscreen
 exec .venv/bin/python -m pytest -q "$@"
