@@ -52,22 +52,10 @@ def fit_periodic(
     Only as many harmonics as the points support (one per POINTS_PER_HARMONIC) are fitted; the rest are 0,
     left for the fit on the audio to find.
     """
-    rate = scan_rates(times, values, rate_range)
-    fitted = int(np.clip(len(times) // POINTS_PER_HARMONIC, 1, n_harmonics))
-    coef, scale = _robust_fit(fourier_basis(rate * times, fitted), values)
-
-    def residual(v: np.ndarray) -> np.ndarray:
-        return fourier_basis(v[0] * times, fitted) @ v[1:] - values
-
-    refined = optimize.least_squares(residual, np.concatenate([[rate], coef]), loss="soft_l1", f_scale=max(scale, 1e-6))
-    coefficients = np.zeros(1 + 2 * n_harmonics)
-    coefficients[: 1 + 2 * fitted] = refined.x[1:]
-    return float(refined.x[0]), coefficients
+    return refine_periodic(times, values, scan_rates(times, values, rate_range), n_harmonics)
 
 
-def refine_periodic(
-    times: np.ndarray, values: np.ndarray, rate: float, n_harmonics: int
-) -> tuple[float, np.ndarray]:
+def refine_periodic(times: np.ndarray, values: np.ndarray, rate: float, n_harmonics: int) -> tuple[float, np.ndarray]:
     """(rate, coefficients) refined from a known rate: robust least squares, then rate and shape together."""
     fitted = int(np.clip(len(times) // POINTS_PER_HARMONIC, 1, n_harmonics))
     coef, scale = _robust_fit(fourier_basis(rate * times, fitted), values)
