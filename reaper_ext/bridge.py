@@ -89,6 +89,30 @@ class ReaperBridge:
             self._connected = False
             raise ReaDDSPError(f"REAPER link lost: {err}") from None
 
+    @contextlib.contextmanager
+    def _chunk_edits(self, undo_name: str) -> Iterator[tuple]:
+        """`(rpr, write)`: `write(item, old text, new text, name[, path])` sets an item's chunk; all in one undo
+        point, and all or nothing (a ReaDDSPError puts back every chunk already written: no take is left behind)."""
+        originals: list[tuple[str, str]] = []
+        with self._session() as rpr:
+
+            def write(item: str, old_text: str, new_text: str, name: str, path: Path | None = None) -> None:
+                originals.append((item, old_text))
+                if not rpr.SetItemStateChunk(item, new_text, False):
+                    raise ReaDDSPError(f"REAPER refused the new take for {name}", path)
+                rpr.UpdateItemInProject(item)
+
+            rpr.Undo_BeginBlock2(0)
+            try:
+                yield rpr, write
+            except ReaDDSPError:
+                for item, text in originals:
+                    rpr.SetItemStateChunk(item, text, False)
+                raise
+            finally:
+                rpr.Undo_EndBlock2(0, undo_name, UNDO_STATE_ITEMS)
+            rpr.UpdateArrange()
+
     # --- project ----------------------------------------------------------------
     def project_sample_rate(self) -> int:
         with self._session() as rpr:
@@ -277,26 +301,13 @@ class ReaperBridge:
         The item's chunk text is edited in place (`rpp_text`): only the new take's lines and `TAKE SEL` change.
         """
         guids = []
-        originals: list[tuple[str, str]] = []
-        with self._session() as rpr:
-            rpr.Undo_BeginBlock2(0)
-            try:
-                for item, wav, name, ext in takes:
-                    text = rpr.GetItemStateChunk(item, "", 0, False)[2]
-                    originals.append((item, text))
-                    guid = new_guid()
-                    take = take_lines(name, str(wav), guid, {EXT_PREFIX + k: v for k, v in ext.items()})
-                    if not rpr.SetItemStateChunk(item, add_take_to_item_text(text, take), False):
-                        raise ReaDDSPError(f"REAPER refused the new take for {name}", wav)
-                    rpr.UpdateItemInProject(item)
-                    guids.append(guid)
-            except ReaDDSPError:
-                for item, text in originals:  # leave no take behind when one item fails
-                    rpr.SetItemStateChunk(item, text, False)
-                raise
-            finally:
-                rpr.Undo_EndBlock2(0, undo_name, UNDO_STATE_ITEMS)
-            rpr.UpdateArrange()
+        with self._chunk_edits(undo_name) as (rpr, write):
+            for item, wav, name, ext in takes:
+                text = rpr.GetItemStateChunk(item, "", 0, False)[2]
+                guid = new_guid()
+                take = take_lines(name, str(wav), guid, {EXT_PREFIX + k: v for k, v in ext.items()})
+                write(item, text, add_take_to_item_text(text, take), name, wav)
+                guids.append(guid)
         return guids
 
     def restore_midi_takes(self, undo_name: str = "ReaDDSP: restore MIDI take") -> list[str]:
@@ -341,46 +352,34 @@ class ReaperBridge:
         """For each selected item's MIDI take (the source of a ReaDDSP render), `edit(item chunk text, take GUID,
         {"qn_at_ppq0", "bar_quarters"})` gives the item's new chunk text (with a new take), its GUID and a count;
         all written in one undo point, all or nothing. A ReaDDSPError from `edit` skips that item with a message."""
-        takes, messages, originals = [], [], []
-        with self._session() as rpr:
-            rpr.Undo_BeginBlock2(0)
-            try:
-                for index in range(rpr.CountSelectedMediaItems(0)):
-                    item = rpr.GetSelectedMediaItem(0, index)
-                    take = rpr.GetActiveTake(item)
-                    if take.endswith(NULL_SUFFIX) or rpr.GetMediaItemInfo_Value(item, "B_MUTE"):
-                        continue
-                    if not rpr.TakeIsMIDI(take):
-                        take = self._source_midi_take(rpr, item, take) or take
-                    name = rpr.GetSetMediaItemTakeInfo_String(take, "P_NAME", "", False)[3] or f"item {index + 1}"
-                    if not rpr.TakeIsMIDI(take):
-                        messages.append(f"{name}: skipped (not a MIDI take)")
-                        continue
-                    position = rpr.GetMediaItemInfo_Value(item, "D_POSITION")
-                    _, _, numerator, denominator, _ = rpr.TimeMap_GetTimeSigAtTime(0, position, 0, 0, 0)
-                    context = {
-                        "qn_at_ppq0": rpr.MIDI_GetProjQNFromPPQPos(take, 0.0),
-                        "bar_quarters": 4.0 * numerator / max(denominator, 1),
-                    }
-                    text = rpr.GetItemStateChunk(item, "", 0, False)[2]
-                    guid = rpr.GetSetMediaItemTakeInfo_String(take, "GUID", "", False)[3]
-                    try:
-                        new_text, new_guid, count = edit(text, guid, context)
-                    except ReaDDSPError as err:
-                        messages.append(f"{name}: skipped ({err})")
-                        continue
-                    originals.append((item, text))
-                    if not rpr.SetItemStateChunk(item, new_text, False):
-                        raise ReaDDSPError(f"REAPER refused the new take for {name}")
-                    rpr.UpdateItemInProject(item)
-                    takes.append({"item": name, "take": new_guid, "notes": count})
-            except ReaDDSPError:
-                for item, text in originals:  # leave no take behind when one item fails
-                    rpr.SetItemStateChunk(item, text, False)
-                raise
-            finally:
-                rpr.Undo_EndBlock2(0, undo_name, UNDO_STATE_ITEMS)
-            rpr.UpdateArrange()
+        takes, messages = [], []
+        with self._chunk_edits(undo_name) as (rpr, write):
+            for index in range(rpr.CountSelectedMediaItems(0)):
+                item = rpr.GetSelectedMediaItem(0, index)
+                take = rpr.GetActiveTake(item)
+                if take.endswith(NULL_SUFFIX) or rpr.GetMediaItemInfo_Value(item, "B_MUTE"):
+                    continue
+                if not rpr.TakeIsMIDI(take):
+                    take = self._source_midi_take(rpr, item, take) or take
+                name = rpr.GetSetMediaItemTakeInfo_String(take, "P_NAME", "", False)[3] or f"item {index + 1}"
+                if not rpr.TakeIsMIDI(take):
+                    messages.append(f"{name}: skipped (not a MIDI take)")
+                    continue
+                position = rpr.GetMediaItemInfo_Value(item, "D_POSITION")
+                _, _, numerator, denominator, _ = rpr.TimeMap_GetTimeSigAtTime(0, position, 0, 0, 0)
+                context = {
+                    "qn_at_ppq0": rpr.MIDI_GetProjQNFromPPQPos(take, 0.0),
+                    "bar_quarters": 4.0 * numerator / max(denominator, 1),
+                }
+                text = rpr.GetItemStateChunk(item, "", 0, False)[2]
+                guid = rpr.GetSetMediaItemTakeInfo_String(take, "GUID", "", False)[3]
+                try:
+                    new_text, new_guid, count = edit(text, guid, context)
+                except ReaDDSPError as err:
+                    messages.append(f"{name}: skipped ({err})")
+                    continue
+                write(item, text, new_text, name)
+                takes.append({"item": name, "take": new_guid, "notes": count})
         return {"takes": takes, "messages": messages or ([] if takes else ["no MIDI items selected"])}
 
     # --- tracks -------------------------------------------------------------------
