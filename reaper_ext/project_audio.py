@@ -36,7 +36,8 @@ from readdsp.reaper_ext.rpp_project import (
 AUDIO_SOURCES = ("WAVE", "MP3", "FLAC", "VORBIS")
 
 
-def _track(root: Element, name: str, path: Path) -> Element:
+def find_track(root: Element, name: str, path: Path) -> Element:
+    """The one track named `name`; ReaDDSPError (naming the project) when there is none or more than one."""
     found = [t for t in tracks(root) if track_name(t) == name]
     if not found:
         names = ", ".join(repr(track_name(t)) for t in tracks(root)) or "none"
@@ -110,20 +111,25 @@ def read_audio_item(element: Element, label: str, project_dir: Path, out: Annota
     out.audio.append(AudioSpan(label, path, position, length, soffs + section_offset, rate))
 
 
+def read_audio_track(track: Element, name: str, project_dir: Path, out: AnnotatedProject) -> None:
+    """Add the track's unmuted audio items to `out` as AudioSpans (labelled `NAME item N`); skips are counted."""
+    for index, element in enumerate(items(track)):
+        label = f"{name} item {index + 1}"
+        if is_muted(element):
+            out.skip("muted item", f"{label}: skipped (muted)")
+            continue
+        read_audio_item(element, label, project_dir, out)
+
+
 def read_annotated_project(path: str | Path, audio_track: str, midi_track: str) -> AnnotatedProject:
     """The audio items on `audio_track` and the MIDI items on `midi_track`, in project seconds."""
     path = Path(path)
     root, _ = load_project(path)
     project_dir = path.resolve().parent
     out = AnnotatedProject(path, [], [])
-    for index, element in enumerate(items(_track(root, audio_track, path))):
-        label = f"{audio_track} item {index + 1}"
-        if is_muted(element):
-            out.skip("muted item", f"{label}: skipped (muted)")
-            continue
-        read_audio_item(element, label, project_dir, out)
+    read_audio_track(find_track(root, audio_track, path), audio_track, project_dir, out)
     pools = MidiPools(root)
-    midi = _track(root, midi_track, path)
+    midi = find_track(root, midi_track, path)
     midi_index = tracks(root).index(midi)
     for index, element in enumerate(items(midi)):
         label = f"{midi_track} item {index + 1}"

@@ -39,6 +39,7 @@ class ItemSpec:
     play_rate: float = 1.0
     muted: bool = False
     pool_guid: str | None = None
+    length_ticks: int | None = None  # a MIDI source's length; None: from the constant tempo `item_lines` is given
 
 
 def midi_source_lines(events: list[MidiEvent], length_ticks: int, indent: str, pool_guid: str | None) -> list[str]:
@@ -74,10 +75,20 @@ def item_lines(item: ItemSpec, ticks_per_second: float) -> list[str]:
     if item.file is not None:
         lines += [f"{ind}<SOURCE {item.source_kind}", f"{ind}  FILE {quote(item.file)}", f"{ind}>"]
     else:
-        length_ticks = int(round((item.start_offset + item.length * item.play_rate) * ticks_per_second))
+        length_ticks = item.length_ticks
+        if length_ticks is None:
+            length_ticks = int(round((item.start_offset + item.length * item.play_rate) * ticks_per_second))
         lines += midi_source_lines(item.events, length_ticks, ind, item.pool_guid)
     lines.append("  >")
     return lines
+
+
+def track_lines(name: str, items: list[ItemSpec], ticks_per_second: float = 2 * TICKS_PER_QN) -> list[str]:
+    """One `<TRACK` chunk holding `items`, indented from the track's own column."""
+    lines = ["<TRACK " + new_guid(), f"  NAME {quote(name)}"]
+    for spec in items:
+        lines += item_lines(spec, ticks_per_second)
+    return [*lines, ">"]
 
 
 def project_text(
@@ -98,9 +109,6 @@ def project_text(
         lines.append("  >")
     ticks_per_second = bpm / 60.0 * TICKS_PER_QN
     for name, specs in tracks.items():
-        lines += ["  <TRACK " + new_guid(), f"    NAME {quote(name)}"]
-        for spec in specs:
-            lines += ["  " + line for line in item_lines(spec, ticks_per_second)]
-        lines.append("  >")
+        lines += ["  " + line for line in track_lines(name, specs, ticks_per_second)]
     lines.append(">")
     return "\n".join(lines) + "\n"

@@ -1,4 +1,4 @@
-"""Edit REAPER chunk text in place: find chunks by line, add a take, rewrite media paths; every other byte stays.
+"""Edit REAPER chunk text in place: find chunks by line, add a take or a chunk, rewrite media paths; nothing else.
 
 `rpp` is used to read a project's structure, never to write one: `rpp.dumps` changes quoting (backticks, a
 leading `#`), strips trailing spaces and line endings. These functions work on the original text, line by line
@@ -86,10 +86,16 @@ def chunk_spans(lines: list[str]) -> list[ChunkSpan]:
     return sorted(spans, key=lambda s: s.start)
 
 
+def top_tracks(lines: list[str], spans: list[ChunkSpan] | None = None) -> list[ChunkSpan]:
+    """The top-level `<TRACK` spans, in order (the order `rpp` parses them in)."""
+    spans = chunk_spans(lines) if spans is None else spans
+    return [s for s in spans if s.tag == "TRACK" and s.path == ("REAPER_PROJECT",)]
+
+
 def track_items(lines: list[str]) -> list[list[ChunkSpan]]:
     """The `<ITEM` spans of each top-level `<TRACK`, in order (the order `rpp` parses them in)."""
     spans = chunk_spans(lines)
-    tracks = [s for s in spans if s.tag == "TRACK" and s.path == ("REAPER_PROJECT",)]
+    tracks = top_tracks(lines, spans)
     return [
         [s for s in spans if s.tag == "ITEM" and s.path[-1:] == ("TRACK",) and t.start < s.start < t.end]
         for t in tracks
@@ -148,6 +154,16 @@ def add_active_take(lines: list[str], item: ChunkSpan, new_take: list[str]) -> l
         out[-1] += newline
     out += [indent + text + newline for text in new_take]
     return out + [lines[item.end]]
+
+
+def insert_after(lines: list[str], span: ChunkSpan, chunk: list[str]) -> list[str]:
+    """`lines` with `chunk` (lines without indentation or endings) inserted after `span`'s closing line, at its
+    indentation and with the text's line ending; every other byte stays."""
+    newline = newline_of(lines)
+    indent = indent_of(lines[span.end])
+    closing = lines[span.end] if lines[span.end].endswith(("\n", "\r")) else lines[span.end] + newline
+    added = [indent + text + newline for text in chunk]
+    return [*lines[: span.end], closing, *added, *lines[span.end + 1 :]]
 
 
 def rewrite_media_paths(lines: list[str], source_dir: Path, target_dir: Path) -> list[str]:
