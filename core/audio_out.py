@@ -9,6 +9,7 @@ import numpy as np
 
 from readdsp.core.atomic import write_wav
 from readdsp.core.errors import ReaDDSPError
+from readdsp.core.units import amplitude_to_db
 
 SUBTYPES = {"16": "PCM_16", "24": "PCM_24", "32f": "FLOAT"}
 #: Integer formats hold [-1, 1); a float sample past full scale is clipped there and reported.
@@ -57,7 +58,7 @@ def clip_warnings(tracks: Mapping[str, np.ndarray], sample_rate: int, bit_depth:
     for label, audio in tracks.items():
         at = first_clip_s(audio, sample_rate)
         if at is not None:
-            peak_db = 20.0 * np.log10(float(np.max(np.abs(audio))))
+            peak_db = float(amplitude_to_db(float(np.max(np.abs(audio))), floor_db=-240.0))
             found.append(f"{label}: clipped at {at:.2f} s (peak {peak_db:+.1f} dBFS); lower the level or use 32f")
     return found
 

@@ -6,8 +6,9 @@ import numpy as np
 import soxr
 
 
-def resample(audio: np.ndarray, source_rate: int, target_rate: int) -> np.ndarray:
-    """Mono audio from `source_rate` to `target_rate` (a float32 copy when the rates are equal)."""
+def resample(audio: np.ndarray, source_rate: float, target_rate: float) -> np.ndarray:
+    """Mono audio from `source_rate` to `target_rate` (a float32 copy when the rates are equal; rates may be
+    fractional, as a REAPER item's play rate makes them)."""
     audio = np.ascontiguousarray(audio, dtype=np.float32)
     if source_rate == target_rate or len(audio) == 0:
         return audio.copy()

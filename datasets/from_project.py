@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-import soxr
 
 from readdsp.core.annotated_project import AnnotatedProject, AudioSpan
 from readdsp.core.control_lanes import ControlLanes
@@ -27,6 +26,7 @@ from readdsp.core.errors import ReaDDSPError
 from readdsp.core.features import a_weighted_loudness
 from readdsp.core.output_path import safe_file_stem
 from readdsp.core.performance import Note
+from readdsp.core.resample import resample
 from readdsp.datasets.cache import FRAME_RATE, DatasetWriter
 from readdsp.datasets.example_features import compute_features, frame_aligned
 
@@ -51,7 +51,7 @@ def read_region(span: AudioSpan, sample_rate: int) -> np.ndarray:
     lead = max(-int(round(span.source_offset * source_rate)), 0)  # a negative offset plays silence first
     mono = np.concatenate([np.zeros(lead, np.float32), mono])
     effective_rate = source_rate * span.play_rate
-    out = soxr.resample(mono, effective_rate, sample_rate) if abs(effective_rate - sample_rate) > 1e-6 else mono
+    out = resample(mono, effective_rate, sample_rate) if abs(effective_rate - sample_rate) > 1e-6 else mono
     n = int(round(span.length * sample_rate))
     padded = np.zeros(n, np.float32)
     padded[: min(n, len(out))] = out[:n]

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-import soxr
 from tqdm import tqdm
 
 from readdsp.core.errors import ReaDDSPError
@@ -23,6 +22,7 @@ from readdsp.core.midi_io import read_midi
 from readdsp.core.output_path import safe_file_stem
 from readdsp.core.performance import Part
 from readdsp.core.programs import instrument_for_part
+from readdsp.core.resample import resample
 from readdsp.core.voices import split_monophonic
 from readdsp.datasets.cache import DatasetWriter
 from readdsp.datasets.example_features import compute_features
@@ -78,7 +78,7 @@ def load_audio(path: Path, sample_rate: int) -> np.ndarray:
         raise ReaDDSPError("audio file holds no samples", path)
     mono = data.mean(axis=1)
     if rate != sample_rate:
-        mono = soxr.resample(mono, rate, sample_rate, quality="HQ")
+        mono = resample(mono, rate, sample_rate)
     return np.ascontiguousarray(mono, dtype=np.float32)
 
 

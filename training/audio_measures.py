@@ -11,7 +11,8 @@ import numpy as np
 from readdsp.core.audio_out import loudness_lufs
 from readdsp.core.features import VOICED_THRESHOLD, a_weighted_loudness, track_f0
 from readdsp.core.performance import Note
-from readdsp.core.units import hz_to_midi
+from readdsp.core.resample import resample
+from readdsp.core.units import amplitude_to_db, hz_to_midi
 
 #: Notes at least this long are pitch-checked (issue 12: >= 98% of them within PITCH_TOLERANCE_CENTS).
 MIN_PITCH_NOTE_S = 0.15
@@ -50,7 +51,7 @@ class PitchTrack:
     @classmethod
     def of(cls, audio: np.ndarray, sample_rate: int) -> PitchTrack:
         f0, confidence = track_f0(audio, sample_rate, F0_FRAME_RATE)
-        y = librosa.resample(np.asarray(audio, np.float32), orig_sr=sample_rate, target_sr=YIN_RATE)
+        y = resample(audio, sample_rate, YIN_RATE)
         fine = librosa.yin(
             y, fmin=YIN_FMIN, fmax=YIN_FMAX, sr=YIN_RATE, frame_length=1024, hop_length=YIN_RATE // F0_FRAME_RATE
         )
@@ -110,7 +111,7 @@ def pitch_summary(cents: Sequence[float]) -> dict:
 
 def onset_errors_ms(audio: np.ndarray, sample_rate: int, notes: Sequence[Note]) -> list[float]:
     """Per note: distance (ms) from its MIDI onset to the nearest onset librosa detects in the audio."""
-    y = librosa.resample(np.asarray(audio, np.float32), orig_sr=sample_rate, target_sr=ONSET_RATE)
+    y = resample(audio, sample_rate, ONSET_RATE)
     found = librosa.onset.onset_detect(y=y, sr=ONSET_RATE, hop_length=ONSET_HOP, units="time", backtrack=False)
     if not len(found):
         return []
@@ -170,7 +171,7 @@ def levels(audio: np.ndarray, sample_rate: int) -> dict:
     loudness = lufs(audio, sample_rate)
     return {
         "lufs": round(loudness, 2) if np.isfinite(loudness) else None,
-        "peak_dbfs": round(20.0 * np.log10(max(peak, 1e-12)), 2),
+        "peak_dbfs": round(float(amplitude_to_db(peak, floor_db=-240.0)), 2),
     }
 
 

@@ -18,10 +18,13 @@ from pathlib import Path
 import mido
 import numpy as np
 
+from readdsp.core.errors import ReaDDSPError
 from readdsp.core.midi_notes import meter_changes, tick_notes
 from readdsp.core.score_features import ScoreNotes, bar_grid, score_order
 
 log = logging.getLogger(__name__)
+
+MISSING_PARTITURA = "reading Vienna 4x22's .match files needs partitura: pip install 'readdsp[train]'"
 
 
 @dataclass
@@ -93,7 +96,10 @@ def tempo_targets(
 
 def vienna_pieces(folder: str | Path) -> Iterator[PerformedPiece]:
     """Each Vienna 4x22 performance (`match/*.match`), read with partitura; piece id from the file name."""
-    import partitura
+    try:
+        import partitura
+    except ImportError as err:
+        raise ReaDDSPError(MISSING_PARTITURA) from err
 
     for path in sorted(Path(folder).glob("match/*.match")):
         try:

@@ -15,6 +15,8 @@ from readdsp.core.note_frames import FRAME_RATE
 from readdsp.core.performance import Note, Part, Performance
 from readdsp.core.programs import INSTRUMENTS
 from readdsp.core.render import Renderer
+from readdsp.core.resample import resample
+from readdsp.core.units import hz_to_midi
 
 RATE = 24000
 #: real clip (relative to shared/data/real-excerpts) -> our instrument
@@ -33,7 +35,7 @@ def transcribe(audio: np.ndarray, sample_rate: int, min_frames: int = 10) -> lis
     """Notes from voiced runs of the f0 track, split where the rounded pitch changes."""
     f0, confidence = track_f0(audio, sample_rate, FRAME_RATE)
     voiced = (confidence > 0.5) & (f0 > 0)
-    pitch = np.where(voiced, np.round(69 + 12 * np.log2(np.maximum(f0, 1e-3) / 440.0)), 0).astype(int)
+    pitch = np.where(voiced, np.round(hz_to_midi(f0)), 0).astype(int)
     notes, start = [], None
     for i in range(len(pitch) + 1):
         current = pitch[i] if i < len(pitch) else 0
@@ -74,7 +76,7 @@ def compare_with_fluidsynth(renderer: Renderer, data_root: Path, soundfont: str 
         if not path.is_file() or instrument not in renderer.instruments:
             continue
         real, sr = sf.read(path, dtype="float32", always_2d=True)
-        real = librosa.resample(real.mean(axis=1), orig_sr=sr, target_sr=RATE)
+        real = resample(real.mean(axis=1), sr, RATE)
         notes = transcribe(real, RATE)
         if not notes:
             continue

@@ -15,6 +15,7 @@ import soundfile as sf
 from readdsp.core.performance import Note
 from readdsp.core.programs import INSTRUMENTS
 from readdsp.core.render import Renderer
+from readdsp.core.resample import resample
 from readdsp.core.units import amplitude_to_db
 from readdsp.training.audio_measures import (
     contour_correlation,
@@ -68,7 +69,7 @@ class Recording:
 
 def load_mono(path: Path) -> np.ndarray:
     audio, sr = sf.read(path, dtype="float32", always_2d=True)
-    return librosa.resample(audio.mean(axis=1), orig_sr=sr, target_sr=RATE)
+    return resample(audio.mean(axis=1), sr, RATE)
 
 
 def pitch_from_name(name: str) -> int:

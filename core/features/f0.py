@@ -5,11 +5,11 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-import soxr
 from swift_f0 import FMAX, FMIN, FRAME_PERIOD, SAMPLE_RATE, SwiftF0
 
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.features.loudness import loudness_n_frames
+from readdsp.core.resample import resample
 
 #: A frame counts as voiced when its confidence is at least this (SwiftF0's calibration).
 VOICED_THRESHOLD = 0.5
@@ -69,7 +69,7 @@ def track_f0(
     if n_frames == 0:
         return np.zeros(0, np.float32), np.zeros(0, np.float32)
     if sample_rate != SAMPLE_RATE:
-        signal = soxr.resample(signal, sample_rate, SAMPLE_RATE, quality="HQ")
+        signal = resample(signal, sample_rate, SAMPLE_RATE)
     if signal.size == 0:
         signal = np.zeros(1, np.float32)
     result = _detector().detect(signal, SAMPLE_RATE, fmin=low, fmax=high)

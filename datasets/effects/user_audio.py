@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import librosa
 import numpy as np
 import soundfile as sf
 
 from readdsp.core.errors import ReaDDSPError
+from readdsp.core.resample import resample
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3")
 SUPPORTED_RATES = (22050, 32000, 44100, 48000, 88200, 96000)
@@ -38,12 +38,12 @@ def validate_audio_file(path: str | Path) -> sf._SoundFileInfo:
 
 
 def read_mono(path: str | Path, sr: int) -> np.ndarray:
-    """Read a validated file as mono float32 at `sr` (resampled with librosa if needed)."""
+    """Read a validated file as mono float32 at `sr` (resampled by core.resample if needed)."""
     info = validate_audio_file(path)
     audio, file_sr = sf.read(str(path), dtype="float32", always_2d=True)
     mono = audio.mean(axis=1)
     if file_sr != sr:
-        mono = librosa.resample(mono, orig_sr=file_sr, target_sr=sr)
+        mono = resample(mono, file_sr, sr)
     del info
     return mono.astype(np.float32)
 

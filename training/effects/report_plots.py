@@ -17,6 +17,7 @@ from readdsp.core.effects.base import EffectModel  # noqa: E402
 from readdsp.core.effects.modulation import ModulatedDelayModel  # noqa: E402
 from readdsp.core.effects.phaser import PhaserModel  # noqa: E402
 from readdsp.core.effects.tremolo import TremoloModel  # noqa: E402
+from readdsp.core.units import amplitude_to_db  # noqa: E402
 
 SILENCE_DB = -60.0
 SILENCE_BLOCK = 2048
@@ -33,7 +34,7 @@ def trim_silence(audio: np.ndarray, sr: int) -> np.ndarray:
     """Sample mask dropping blocks more than 60 dB under the loudest block (gaps between test tones)."""
     n = len(audio) // SILENCE_BLOCK * SILENCE_BLOCK
     rms = np.sqrt(np.mean(np.asarray(audio[:n], np.float64).reshape(-1, SILENCE_BLOCK) ** 2, axis=1)) + 1e-12
-    loud = 20 * np.log10(rms / rms.max()) > SILENCE_DB
+    loud = amplitude_to_db(rms / rms.max(), floor_db=-240.0) > SILENCE_DB
     mask = np.zeros(len(audio), bool)
     mask[:n] = np.repeat(loud, SILENCE_BLOCK)
     return mask if mask.any() else np.ones(len(audio), bool)
