@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -10,6 +11,10 @@ from readdsp.core.atomic import write_json
 from readdsp.core.audio_out import write_audio
 from readdsp.core.humanize import humanize
 from readdsp.core.performance import Performance
+from readdsp.core.performance_model import PerformanceModel
+
+if TYPE_CHECKING:
+    from readdsp.core.render import PerformanceRenderer
 
 CONDITIONS = {
     "flat": "constant velocity (the part's mean) and the written durations",
@@ -29,18 +34,26 @@ def flat(performance: Performance) -> Performance:
     return out
 
 
-def write_listening_kit(performance: Performance, folder: Path, seed: int = 0, sample_rate: int = 48000) -> Path:
-    """Render the three conditions through the bundled instrument as take_1..3.wav in a seeded random order, and
-    write answer_key.json (keep it from the listeners)."""
+def write_listening_kit(
+    performance: Performance,
+    folder: Path,
+    seed: int = 0,
+    sample_rate: int = 48000,
+    renderer: PerformanceRenderer | None = None,
+    model: PerformanceModel | None = None,
+) -> Path:
+    """Render the three conditions through `renderer` (default: the bundled instrument) as take_1..3.wav in a seeded
+    random order, and write answer_key.json (keep it from the listeners). `model` defaults to the bundled
+    performance model."""
     from readdsp.core.render import Renderer
 
     base = flat(performance)
     versions = {
         "flat": base,
-        "learned_velocity": humanize(base, seed=seed, durations=False),
-        "learned_velocity_duration": humanize(base, seed=seed),
+        "learned_velocity": humanize(base, seed=seed, model=model, durations=False),
+        "learned_velocity_duration": humanize(base, seed=seed, model=model),
     }
-    renderer = Renderer.load()
+    renderer = renderer or Renderer.load()
     folder.mkdir(parents=True, exist_ok=True)
     order = np.random.default_rng(seed).permutation(len(versions))
     names = list(versions)

@@ -25,6 +25,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     render.add_argument("--plot", type=Path, help="also write a PNG of the spectrogram and expression curves")
     render.add_argument("--seed", type=int, default=0, help="random seed (same seed, same audio)")
     render.add_argument(
+        "--humanize",
+        type=float,
+        metavar="AMOUNT",
+        help="humanize the notes first, 0..1 (learned velocities and durations, as `readdsp humanize --amount`)",
+    )
+    render.add_argument("--humanize-timing", action="store_true", help="with --humanize, move onsets too")
+    render.add_argument(
         "--bundle", help="instrument bundle name or .safetensors path (default: the bundles the instruments need)"
     )
     render.add_argument("--model", dest="bundle", help=argparse.SUPPRESS)  # the old spelling
@@ -47,6 +54,7 @@ def run_render(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from readdsp.core.audio_out import check_target_lufs, clip_warnings, normalize_gain, write_audio
+    from readdsp.core.errors import ReaDDSPError
     from readdsp.core.expression_io import apply_expression, load_expression, save_expression
     from readdsp.core.midi_io import read_midi, require_notes
     from readdsp.core.output_path import check_output_file, safe_file_stem
@@ -54,7 +62,15 @@ def run_render(args: argparse.Namespace) -> int:
     from readdsp.core.room import check_reverb_amount
 
     check_output_file(args.output, (".wav",))  # before any work
+    if args.humanize is None and args.humanize_timing:
+        raise ReaDDSPError("--humanize-timing needs --humanize")
+    if args.humanize is not None and not 0.0 <= args.humanize <= 1.0:
+        raise ReaDDSPError(f"--humanize must lie in 0..1 (got {args.humanize})")
     performance = require_notes(read_midi(args.midi), args.midi)
+    if args.humanize is not None:  # humanize, then render: one command
+        from readdsp.core.humanize import humanize
+
+        performance = humanize(performance, args.humanize, args.humanize_timing, args.seed)
     overrides = load_expression(args.expression) if args.expression else None
     check_reverb_amount(args.reverb)
     if args.normalize is not None:
