@@ -123,3 +123,43 @@ def test_training_outputs_are_ignored_by_git() -> None:
     ]
     done = subprocess.run(["git", "check-ignore", *outputs], cwd=ROOT, capture_output=True, text=True, check=False)
     assert sorted(done.stdout.split()) == sorted(outputs)
+
+
+def test_metrics_live_beside_the_weights_and_rescoring_never_rewrites_them(tmp_path) -> None:
+    from readdsp.core.bundle import load_bundle, save_bundle, write_sidecar
+    from readdsp.core.performance_model import FAMILY, build_networks
+
+    path = save_bundle(tmp_path / "perf.safetensors", {"model": FAMILY, "hidden": 8}, build_networks(8))
+    weights = path.read_bytes()
+    write_sidecar(path, {"metrics": {"test": {"mae": 1.0}}})
+    write_sidecar(path, {"metrics": {"test": {"mae": 0.5}}, "note": "re-scored"})
+    assert path.read_bytes() == weights
+    bundle = load_bundle(path)
+    assert bundle.sidecar == {"metrics": {"test": {"mae": 0.5}}, "note": "re-scored"}
+    assert bundle.family == FAMILY and bundle.header["model_family"] == FAMILY
+
+
+#: Shipped bundles written before the bundle header existed (format /1); core/bundles is replaced, not patched, so
+#: each stays here until its retrained successor (saved by save_bundle, with a header) lands. strict: a bundle that
+#: gains its header must leave this list.
+WITHOUT_HEADER = {"midi_ddsp_24k"}
+SHIPPED = sorted(p.stem for p in (ROOT / "core" / "bundles").glob("*.safetensors"))
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="format /1 bundle: no header"))
+        if n in WITHOUT_HEADER
+        else n
+        for n in SHIPPED
+    ],
+)
+def test_every_shipped_bundle_has_its_header_card_and_sidecar(name: str) -> None:
+    from readdsp.core.bundle import load_bundle
+
+    path = ROOT / "core" / "bundles" / f"{name}.safetensors"
+    assert path.with_suffix(".md").is_file(), "no model card beside the weights"
+    header = load_bundle(path).header
+    assert {"format", "model_family", "package_version", "created", "content_sha256"} <= set(header)
+    assert path.with_suffix(".json").is_file(), "no sidecar (metrics) beside the weights"
