@@ -139,22 +139,10 @@ def test_metrics_live_beside_the_weights_and_rescoring_never_rewrites_them(tmp_p
     assert bundle.family == FAMILY and bundle.header["model_family"] == FAMILY
 
 
-#: Shipped bundles written before the bundle header existed (format /1); core/bundles is replaced, not patched, so
-#: each stays here until its retrained successor (saved by save_bundle, with a header) lands. strict: a bundle that
-#: gains its header must leave this list.
-WITHOUT_HEADER = {"midi_ddsp_24k"}
 SHIPPED = sorted(p.stem for p in (ROOT / "core" / "bundles").glob("*.safetensors"))
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="format /1 bundle: no header"))
-        if n in WITHOUT_HEADER
-        else n
-        for n in SHIPPED
-    ],
-)
+@pytest.mark.parametrize("name", SHIPPED)
 def test_every_shipped_bundle_has_its_header_card_and_sidecar(name: str) -> None:
     from readdsp.core.bundle import load_bundle
 
