@@ -7,19 +7,17 @@ A take's saved expression (P_EXT `readdsp_expression`) is `readdsp-expression/1`
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import rpp
 
 from readdsp.core.errors import ReaDDSPError
-from readdsp.core.expression_io import apply_take_expression, legacy_rows
+from readdsp.core.expression_io import apply_take_expression
 from readdsp.core.midi_rules import MidiCC, MidiNote, TakeMidi, take_to_performance
-from readdsp.core.performance import CONTROL_NAMES, Performance
+from readdsp.core.performance import Performance
 from readdsp.reaper_ext import reapy_link
 from readdsp.reaper_ext.item_chunk import ItemChunk, new_guid, parse_item_text
 from readdsp.reaper_ext.rpp_text import add_take_to_item_text, take_lines
@@ -393,34 +391,9 @@ class ReaperBridge:
             return name, rpr.GetTrackStateChunk(track, "", 0, False)[2]
 
 
-EXPRESSION_WHERE = "take data readdsp_expression"
-
-
 def apply_saved_expression(performance: Performance, ext: dict[str, str], name: str = "") -> list[str]:
     """Apply P_EXT `readdsp_expression` (see `core.expression_io.apply_take_expression`); returns its messages."""
     return apply_take_expression(performance, ext.get("expression", ""), name)
-
-
-def expression_edits(ext: dict[str, str]) -> dict[tuple[int, int], np.ndarray]:
-    """The old P_EXT form only, {"notes": [[part, note, [6 controls]], ...]}, as {(part, note): controls}.
-
-    Indices must be whole numbers from 0 and the six controls finite numbers (clipped to [0, 1]); anything else
-    is a ReaDDSPError naming the take data.
-    """
-    raw = ext.get("expression")
-    if not raw:
-        return {}
-    try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError) as err:
-        raise ReaDDSPError(f"{EXPRESSION_WHERE} is not valid JSON ({err})") from None
-    rows = data.get("notes") if isinstance(data, dict) else None
-    if not isinstance(rows, list):
-        raise ReaDDSPError(f'{EXPRESSION_WHERE}: expected {{"notes": [[part, note, [6 controls]], ...]}}')
-    return {
-        (row["part"], row["note"]): np.array([row[n] for n in CONTROL_NAMES])
-        for row in legacy_rows(rows, EXPRESSION_WHERE)
-    }
 
 
 def fx_chain_from_track_chunk(chunk_text: str) -> str:

@@ -19,7 +19,7 @@ import numpy as np
 from readdsp.core.atomic import write_wav
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.output_path import safe_file_stem
-from readdsp.core.performance import Performance, checked_controls
+from readdsp.core.performance import Performance
 
 if TYPE_CHECKING:  # the render API loads torch; item helpers such as `slug` do not need it
     from readdsp.core.render import PerformanceRenderer, RenderResult
@@ -67,13 +67,6 @@ def fit_to_length(audio: np.ndarray, n_samples: int, sample_rate: int) -> np.nda
     n_fade = min(n_samples, max(1, int(round(FADE_OUT_S * sample_rate))))
     out[-n_fade:] *= (0.5 * (1 + np.cos(np.linspace(0.0, np.pi, n_fade)))).astype(np.float32)
     return out
-
-
-def apply_expression_edits(performance: Performance, edits: dict[tuple[int, int], np.ndarray]) -> None:
-    """Set saved controls (checked by `bridge.expression_edits`) on the notes they name; others are ignored."""
-    for (p, n), values in edits.items():
-        if p < len(performance.parts) and n < len(performance.parts[p].notes):
-            performance.parts[p].notes[n].expression = checked_controls(values, f"part {p} note {n}")
 
 
 def instrument_label(result: RenderResult) -> str:

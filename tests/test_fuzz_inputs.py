@@ -24,11 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reaper_sim.fixtures import load_test_renderer, write_project  # noqa: E402
 
 from readdsp.core.errors import ReaDDSPError  # noqa: E402
-from readdsp.core.expression_io import apply_expression, load_expression  # noqa: E402
+from readdsp.core.expression_io import apply_expression, load_expression, parse_expression_text  # noqa: E402
 from readdsp.core.midi_io import read_midi  # noqa: E402
-from readdsp.core.performance import Note, Part, Performance  # noqa: E402
+from readdsp.core.performance import CONTROL_NAMES, Note, Part, Performance  # noqa: E402
 from readdsp.reaper_ext.actions import readdsp_action  # noqa: E402
-from readdsp.reaper_ext.bridge import ReaperBridge, expression_edits  # noqa: E402
+from readdsp.reaper_ext.bridge import ReaperBridge  # noqa: E402
 from readdsp.reaper_ext.engine import Engine  # noqa: E402
 from readdsp.reaper_ext.offline_project import plan_project, render_project  # noqa: E402
 from readdsp.scripts.cli import main  # noqa: E402
@@ -237,11 +237,11 @@ def test_fuzz_expression_files(tmp_path: Path, rows) -> None:
 def test_fuzz_take_expression_data(data) -> None:
     raw = json.dumps(data, allow_nan=True)
     try:
-        parsed = expression_edits({"expression": raw})
+        rows, _ = parse_expression_text(raw, "take data readdsp_expression")
     except ReaDDSPError as err:
         assert "\n" not in str(err)
         return
-    assert all(np.isfinite(v).all() and v.shape == (6,) for v in parsed.values())
+    assert all(0.0 <= row.get(name, 0.0) <= 1.0 for row in rows for name in CONTROL_NAMES)
 
 
 # --- OSC datagrams ------------------------------------------------------------------------------------------------
