@@ -20,11 +20,14 @@ from readdsp.core.midi_rules import MidiCC, MidiNote, TakeMidi, take_to_performa
 from readdsp.core.performance import Performance
 from readdsp.reaper_ext import reapy_link
 from readdsp.reaper_ext.item_chunk import ItemChunk, new_guid, parse_item_text
+from readdsp.reaper_ext.panel_link import BarLine
+from readdsp.reaper_ext.rpp_read import loads
 from readdsp.reaper_ext.rpp_text import add_take_to_item_text, take_lines
 
 EXT_PREFIX = "readdsp_"
 NULL_SUFFIX = "0x0000000000000000"
 UNDO_STATE_ITEMS = 4  # reaper_plugin.h UNDO_STATE_ITEMS
+MAX_BARS = 10_000  # bars read for one item's ruler
 
 
 @dataclass
@@ -39,6 +42,7 @@ class MidiItem:
     length: float
     performance: Performance
     ext: dict[str, str] = field(default_factory=dict)
+    bars: list[BarLine] = field(default_factory=list)  # read for the expression panel's ruler only (`read_take`)
 
 
 @dataclass
@@ -257,15 +261,45 @@ class ReaperBridge:
                     return item, take
         raise ReaDDSPError(f"no take {take_guid[:60]} in the project (deleted?)")
 
-    def read_take(self, take_guid: str) -> tuple[MidiItem, int, Path]:
-        """One MIDI take by GUID (its notes in item seconds), with the project's sample rate and media folder."""
+    def read_take(self, take_guid: str, with_bars: bool = False) -> tuple[MidiItem, int, Path]:
+        """One MIDI take by GUID (its notes in item seconds), with the project's sample rate and media folder;
+        `with_bars`: also the project's bars over the item, its tempo map and time signatures (`_read_bars`)."""
         with self._session() as rpr:
             item, take = self._find_take(rpr, take_guid)
             if not rpr.TakeIsMIDI(take):
                 raise ReaDDSPError(f"take {take_guid[:60]} is not a MIDI take")
             name = rpr.GetSetMediaItemTakeInfo_String(take, "P_NAME", "", False)[3] or "MIDI item"
             media = Path(rpr.GetProjectPath("", 4096)[0])
-            return self._read_midi_item(rpr, item, take, name), self._sample_rate(rpr), media
+            midi_item = self._read_midi_item(rpr, item, take, name)
+            if with_bars:
+                self._read_bars(rpr, midi_item)
+            return midi_item, self._sample_rate(rpr), media
+
+    @staticmethod
+    def _read_bars(rpr, midi_item: MidiItem) -> None:
+        """REAPER's own bars from the one before the item start to the first at or past its end
+        (TimeMap2_timeToBeats, TimeMap_GetMeasureInfo: the project's tempo map and time signatures, ramps and
+        partial measures included); the performance's tempo map and time signatures follow them, in item seconds
+        (the tempo at the item start and at each bar start where it changes: a ramp shows as one step a bar)."""
+        start, end = midi_item.position, midi_item.position + midi_item.length
+        measure = int(rpr.TimeMap2_timeToBeats(0, start, 0, 0, 0, 0)[3])
+        bars: list[BarLine] = []
+        while len(bars) < MAX_BARS:
+            seconds, _, _, _, _, numerator, denominator, bpm = rpr.TimeMap_GetMeasureInfo(0, measure, 0, 0, 0, 0, 0)
+            bars.append(BarLine(seconds - start, measure + 1, int(numerator), int(denominator), float(bpm)))
+            if seconds >= end:
+                break
+            measure += 1
+        midi_item.bars = bars
+        performance = midi_item.performance
+        first_bpm = float(rpr.TimeMap_GetTimeSigAtTime(0, start, 0, 0, 0)[4])
+        performance.tempo_map = [(0.0, first_bpm)]
+        performance.time_signatures = [(0.0, bars[0].numerator, bars[0].denominator)]
+        for bar in (b for b in bars[1:] if b.seconds < midi_item.length):
+            if bar.bpm != performance.tempo_map[-1][1]:
+                performance.tempo_map.append((bar.seconds, bar.bpm))
+            if (bar.numerator, bar.denominator) != performance.time_signatures[-1][1:]:
+                performance.time_signatures.append((bar.seconds, bar.numerator, bar.denominator))
 
     def store_take_data(self, take_guid: str, values: dict[str, str], undo_name: str) -> None:
         """Set P_EXT data on the take with this GUID, as one undo point."""
@@ -398,7 +432,7 @@ def apply_saved_expression(performance: Performance, ext: dict[str, str], name: 
 
 def fx_chain_from_track_chunk(chunk_text: str) -> str:
     """The `.RfxChain` text for a track chunk: the contents of its `<FXCHAIN` block minus window state."""
-    track = rpp.loads(chunk_text)
+    track = loads(chunk_text)
     chain = next((c for c in track.children if isinstance(c, rpp.Element) and c.tag == "FXCHAIN"), None)
     if chain is None:
         raise ReaDDSPError("the selected track has no FX")

@@ -13,7 +13,11 @@ OSC protocol (UDP; every reply goes to the address the command came from; `id` i
     /readdsp/selected  id                         -> done {"take": GUID, "name"}: the first selected item's MIDI take
                                                      ("" if none); the panel's gentle selection poll (logged)
     /readdsp/item      id take                    -> done {"file": PATH}: that MIDI take's notes, instrument, seed and
-                                                     saved expression as a readdsp-item/1 file (reaper_ext/panel_link)
+                                                     saved expression as a readdsp-item/1 file (reaper_ext/panel_link),
+                                                     with the project's bars over the item, from REAPER's tempo map
+                                                     and time signatures: "bars" [[seconds from the item start, bar
+                                                     number, numerator, denominator, bpm at the bar start], ...],
+                                                     "tempo_map" [[s, bpm]], "time_signatures" [[s, num, den]]
     /readdsp/store_expression id take path        -> save a readdsp-expression/1 file's rows in the take's P_EXT
                                                      readdsp_expression (one undo point "ReaDDSP: edit expression")
     /readdsp/render_item id take [instrument] [seed] -> render that MIDI take into a new take of its item
@@ -280,8 +284,8 @@ class Engine:
         if job.command == "selected":
             return self._selected()
         if job.command == "item":
-            item, _, _ = self.bridge.read_take(job.args[0])
-            document = item_document(job.args[0], item.name, item.length, item.ext, item.performance)
+            item, _, _ = self.bridge.read_take(job.args[0], with_bars=True)
+            document = item_document(job.args[0], item.name, item.length, item.ext, item.performance, item.bars)
             return {"file": str(write_item_file(self.temp_dir, document, TEMP_PREFIX + "item-")), "name": item.name}
         if job.command == "store_expression":
             return self._store_expression(*job.args)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from readdsp.core.atomic import write_json
 from readdsp.core.errors import ReaDDSPError
@@ -19,6 +21,18 @@ from readdsp.core.performance import Note, Part, Performance
 
 ITEM_FORMAT = "readdsp-item/1"
 MAX_FILE_BYTES = 256 << 20
+MAX_BARS = 10_000
+
+
+class BarLine(NamedTuple):
+    """A project bar as the item file carries it (`bars`): start in seconds from the item start, REAPER's bar
+    number, time signature, tempo at the start in quarter notes per minute."""
+
+    seconds: float
+    number: int
+    numerator: int
+    denominator: int
+    bpm: float
 
 
 @dataclass
@@ -32,9 +46,13 @@ class LinkedItem:
     seed: int
     expression: str  # P_EXT readdsp_expression as saved ("" if none)
     performance: Performance
+    bars: list[BarLine] = field(default_factory=list)  # REAPER's bars over the item (empty: none were sent)
 
 
-def item_document(take: str, name: str, length: float, ext: dict[str, str], performance: Performance) -> dict:
+def item_document(
+    take: str, name: str, length: float, ext: dict[str, str], performance: Performance, bars: Sequence = ()
+) -> dict:
+    """The `readdsp-item/1` document; `bars` are (seconds, number, numerator, denominator, bpm) rows."""
     seed = ext.get("seed", "0")
     return {
         "format": ITEM_FORMAT,
@@ -46,6 +64,7 @@ def item_document(take: str, name: str, length: float, ext: dict[str, str], perf
         "expression": ext.get("expression", ""),
         "tempo_map": [list(t) for t in performance.tempo_map],
         "time_signatures": [list(t) for t in performance.time_signatures],
+        "bars": [list(b) for b in bars],
         "parts": [
             {
                 "name": p.name,
@@ -121,6 +140,21 @@ def _part(data: object, where: str) -> Part:
     )
 
 
+def _bars(rows: object) -> list[BarLine]:
+    if not isinstance(rows, list) or len(rows) > MAX_BARS:
+        raise ReaDDSPError(f"bars: expected a list of at most {MAX_BARS}")
+    bars = []
+    for i, row in enumerate(rows):
+        where = f"bars[{i}]"
+        if not isinstance(row, list) or len(row) != 5:
+            raise ReaDDSPError(f"{where}: expected [seconds, bar, numerator, denominator, bpm]")
+        seconds = _number(row[0], where, bars[-1].seconds if bars else -math.inf)
+        number = _whole(row[1], where, -(2**31), 2**31 - 1)
+        bpm = _number(row[4], where, 1.0, 10000.0)
+        bars.append(BarLine(seconds, number, _whole(row[2], where, 1, 64), _whole(row[3], where, 1, 64), bpm))
+    return bars
+
+
 def read_item_file(path: Path) -> LinkedItem:
     """A `readdsp-item/1` file; a one-line ReaDDSPError naming the file for anything malformed."""
     try:
@@ -142,6 +176,7 @@ def read_item_file(path: Path) -> LinkedItem:
                 raise ReaDDSPError(f"time_signatures[{i}]: expected [time, numerator, denominator]")
             where = f"time_signatures[{i}]"
             signatures.append((_number(row[0], where), _whole(row[1], where, 1, 64), _whole(row[2], where, 1, 64)))
+        bars = _bars(data.get("bars", []))
         parts = [_part(p, f"parts[{i}]") for i, p in enumerate(data["parts"])]
         performance = Performance(parts=parts, tempo_map=tempo or [(0.0, 120.0)], source=texts[1])
         if signatures:
@@ -154,6 +189,7 @@ def read_item_file(path: Path) -> LinkedItem:
             _whole(data.get("seed", 0), "seed", 0, 2**31 - 1),
             texts[3],
             performance,
+            bars,
         )
     except ReaDDSPError as err:
         raise ReaDDSPError(err.problem, path) from None

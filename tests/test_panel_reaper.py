@@ -23,7 +23,7 @@ from PyQt5.QtCore import QSettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reaper_sim import ReaperSimulator  # noqa: E402
-from reaper_sim.fixtures import midi_events, midi_item, write_project  # noqa: E402
+from reaper_sim.fixtures import midi_events, midi_item, timesig, write_project  # noqa: E402
 from test_panel import drag, lane_point  # noqa: E402
 
 from readdsp.core.expression_io import EXPRESSION_FORMAT  # noqa: E402
@@ -213,6 +213,38 @@ def test_render_to_take_adds_one_audio_take_in_one_undo_point(qtbot, linked, pan
     assert history.count("ReaDDSP: render MIDI item (expression panel)") == 1
     assert set(history) == {"ReaDDSP: edit expression", "ReaDDSP: render MIDI item (expression panel)"}
     assert json.loads(item.takes[0].ext()["readdsp_expression"])["notes"][0]["note"] == 2
+
+
+def test_the_ruler_counts_reapers_bars_from_its_tempo_map_and_time_signatures(
+    qtbot, tmp_path: Path, renderer, random_bundle
+) -> None:
+    """90 bpm in 3/4 (2 s a bar), then from bar 3 (4 s) 120 bpm in 6/8 (1.5 s a bar); the item runs from the middle
+    of bar 2 (3 s) to 6.5 s. The engine reads REAPER's bars, the item file carries them, the ruler shows them."""
+    tempo_points = [(0.0, 90, 1, timesig(3, 4)), (4.0, 120, 1, timesig(6, 8))]
+    item = midi_item("waltz", 3.0, 3.5, violin_line(), guid="{AAAAAAAA-0000-0000-0000-000000000003}")
+    project = write_project(
+        tmp_path / "waltz.RPP", {"Violin": [item]}, 90, time_signature=(3, 4), tempo_points=tempo_points
+    )
+    with ReaperSimulator(project) as sim:
+        engine = Engine(renderer, ReaperBridge(web_port=sim.web_port), port=free_port(), temp_dir=tmp_path / "tmp")
+        engine.start()
+        try:
+            settings = QSettings(str(tmp_path / "panel.ini"), QSettings.IniFormat)
+            window = open_connected(engine.port, None, str(random_bundle), settings)
+            qtbot.addWidget(window)
+            rows = [
+                (round(b.seconds, 9), b.number, b.numerator, b.denominator, round(b.bpm, 9))
+                for b in window.link.item.bars
+            ]
+            assert rows == [(-1.0, 2, 3, 4, 90.0), (1.0, 3, 6, 8, 120.0), (2.5, 4, 6, 8, 120.0), (4.0, 5, 6, 8, 120.0)]
+            performance = window.link.item.performance
+            assert [(round(t, 9), bpm) for t, bpm in performance.tempo_map] == [(0.0, 90.0), (1.0, 120.0)]
+            assert [(round(t, 9), n, d) for t, n, d in performance.time_signatures] == [(0.0, 3, 4), (1.0, 6, 8)]
+            assert [n.onset for n in performance.parts[0].notes] == pytest.approx([0.0, 1 / 3, 2 / 3, 1.0])  # 90 bpm
+            assert [(round(t, 9), n) for t, n in window.ruler.bar_times(3.0)] == [(-1.0, 2), (1.0, 3), (2.5, 4)]
+            window.close()
+        finally:
+            engine.shutdown()
 
 
 def test_the_reaper_action_starts_the_connected_panel(linked, tmp_path: Path, monkeypatch) -> None:

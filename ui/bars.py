@@ -1,9 +1,12 @@
-"""Bar lines in seconds from a Performance's tempo map and time signatures (for the ruler)."""
+"""Bar lines in seconds for the ruler: a MIDI file's from its tempo map and time signatures, a REAPER item's as sent."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from readdsp.core.performance import Performance
 from readdsp.core.tempo_map import TempoMap
+from readdsp.reaper_ext.panel_link import BarLine
 
 MAX_BARS = 10_000
 
@@ -23,3 +26,8 @@ def bar_times(performance: Performance, end_s: float) -> list[tuple[float, int]]
             bars.append((tempo.to_seconds(tick), len(bars) + 1))
             tick += length
     return bars
+
+
+def item_bar_times(bars: Sequence[BarLine], end_s: float) -> list[tuple[float, int]]:
+    """(time in seconds from the item start, REAPER's bar number) of the engine's bars that start by `end_s`."""
+    return [(bar.seconds, bar.number) for bar in bars[:MAX_BARS] if bar.seconds <= end_s]

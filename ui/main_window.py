@@ -93,7 +93,7 @@ class PanelWindow(QMainWindow):
     # --- construction
     def _build(self) -> None:
         self.transport = TransportBar(self.choices)
-        self.ruler = TimeRuler(self.document, self.axis)
+        self.ruler = TimeRuler(self.document, self.axis, self.link.item.bars if self.link is not None else ())
         self.piano_roll = PianoRoll(self.document, self.axis)
         self.loudness = LoudnessLane(self.document, self.axis)
         self.lanes = {name: ExpressionLane(self.document, self.axis, name) for name in CONTROL_NAMES}

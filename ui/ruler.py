@@ -1,21 +1,34 @@
-"""The time ruler: bar numbers (from the MIDI's tempo and time signatures) above, seconds below."""
+"""The time ruler: bar numbers above (the MIDI's tempo map and time signatures, or REAPER's bars), seconds below."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from PyQt5.QtCore import QRectF, Qt
 from PyQt5.QtGui import QPainter
 
+from readdsp.reaper_ext.panel_link import BarLine
 from readdsp.ui import theme
-from readdsp.ui.bars import bar_times
+from readdsp.ui.bars import bar_times, item_bar_times
+from readdsp.ui.document import PanelDocument
 from readdsp.ui.time_view import GUTTER, TimeView
+from readdsp.ui.timeline import TimeAxis
 
 
 class TimeRuler(TimeView):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    """`bars`: a REAPER item's bars from the engine (project bar numbers); none: from the performance."""
+
+    def __init__(self, document: PanelDocument, axis: TimeAxis, bars: Sequence[BarLine] = ()):
+        super().__init__(document, axis)
+        self.bars = list(bars)
         self.setFixedHeight(34)
+
+    def bar_times(self, end_s: float) -> list[tuple[float, int]]:
+        """(seconds, bar number) of the bar lines up to `end_s`."""
+        if self.bars:
+            return item_bar_times(self.bars, end_s)
+        return bar_times(self.document.plan.performance, end_s)
 
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
         painter = QPainter(self)
@@ -24,7 +37,7 @@ class TimeRuler(TimeView):
         painter.drawText(QRectF(4, 0, GUTTER - 8, 17), Qt.AlignRight | Qt.AlignVCenter, "bar")
         painter.drawText(QRectF(4, 17, GUTTER - 8, 17), Qt.AlignRight | Qt.AlignVCenter, "s")
         end_s = self.t_of(self.width())
-        bars = bar_times(self.document.plan.performance, end_s)
+        bars = self.bar_times(end_s)
         min_gap = 40.0  # px between labels
         last_x = -1e9
         for seconds, number in bars:

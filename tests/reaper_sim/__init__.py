@@ -18,7 +18,9 @@ Simulated functions (REAPER's documented semantics, `reaper_python` return shape
     SetExtState, HasExtState, DeleteExtState, GetAudioDeviceInfo, UpdateArrange, UpdateItemInProject
   project: EnumProjects, GetProjectName, GetProjectPath, GetProjectPathEx, GetSetProjectInfo (PROJECT_SRATE,
     PROJECT_SRATE_USE), Main_SaveProject, Master_GetTempo, TimeMap2_timeToQN, TimeMap2_QNToTime,
-    TimeMap_GetDividedBpmAtTime, TimeMap_GetTimeSigAtTime (the TEMPO line's), CountTempoTimeSigMarkers
+    TimeMap_GetDividedBpmAtTime, TimeMap_GetTimeSigAtTime, TimeMap2_timeToBeats, TimeMap_GetMeasureInfo (time
+    signatures from the TEMPO line and time-signature markers, measures in `reaper_sim/measures.py`),
+    CountTempoTimeSigMarkers
   undo: Undo_BeginBlock, Undo_BeginBlock2, Undo_EndBlock, Undo_EndBlock2, Undo_CanUndo2
   tracks: CountTracks, GetTrack, CountSelectedTracks, GetSelectedTrack, GetTrackName, GetTrackStateChunk
   items: CountMediaItems, GetMediaItem, CountSelectedMediaItems, GetSelectedMediaItem, SetMediaItemSelected,

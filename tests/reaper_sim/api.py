@@ -14,6 +14,7 @@ from readdsp.reaper_ext.rpp_midi import has_events, parse_midi_source, pool_id
 from readdsp.reaper_ext.rpp_project import MIDI_SOURCES, MidiPools, midi_source_events
 from readdsp.reaper_ext.take_timing import TakeTiming
 
+from .measures import Measures, time_signatures
 from .project import SimProject
 
 APP_VERSION = "7.99/sim-linux-x86_64"
@@ -227,13 +228,34 @@ def build_module(sim: SimReaper) -> types.ModuleType:
     def TimeMap_GetDividedBpmAtTime(time):
         return P.tempo_map().bpm_at(float(time))
 
+    def measures(proj) -> Measures:
+        project = sim.proj(proj)
+        return Measures(project.tempo_map(), time_signatures(project.root))
+
     @api
     def TimeMap_GetTimeSigAtTime(proj, time, num, denom, tempo):
-        """The project's time signature (the `TEMPO` line; time-signature markers are not simulated)."""
-        project = sim.proj(proj)
-        line = next((c for c in project.root.children if isinstance(c, list) and c and c[0] == "TEMPO"), [])
-        numerator, denominator = (int(line[2]), int(line[3])) if len(line) > 3 else (4, 4)
-        return proj, time, numerator, denominator, project.tempo_map().bpm_at(float(time))
+        """The time signature of the measure at `time` (TEMPO line, then time-signature markers), the tempo there."""
+        measure = measures(proj).at_time(float(time))
+        bpm = sim.proj(proj).tempo_map().bpm_at(float(time))
+        return proj, time, measure.numerator, measure.denominator, bpm
+
+    @api
+    def TimeMap2_timeToBeats(proj, tpos, measures_out, cml, fullbeats, cdenom):
+        """Beats (of the time signature's denominator) since the measure start; the measure index from 0, the
+        numerator, the quarter notes since the project start, the denominator."""
+        measure = measures(proj).at_time(float(tpos))
+        qn = sim.proj(proj).tempo_map().to_position(max(float(tpos), 0.0))
+        beats = (qn - measure.qn_start) * measure.denominator / 4.0
+        return beats, proj, tpos, measure.index, measure.numerator, qn, measure.denominator
+
+    @api
+    def TimeMap_GetMeasureInfo(proj, measure, qn_start, qn_end, timesig_num, timesig_denom, tempo):
+        """Measure `measure` (from 0): its start in seconds, its quarter-note span, time signature and start tempo."""
+        found = measures(proj).measure(int(measure))
+        tempo_map = sim.proj(proj).tempo_map()
+        start = tempo_map.to_seconds(found.qn_start)
+        numerator, denominator = found.numerator, found.denominator
+        return start, proj, measure, found.qn_start, found.qn_end, numerator, denominator, tempo_map.bpm_at(start)
 
     @api
     def CountTempoTimeSigMarkers(proj):

@@ -8,7 +8,7 @@ from pathlib import Path
 HEADER = """<REAPER_PROJECT 0.1 "7.0/linux-x86_64" 1700000000
   RECORD_PATH "media" ""
   SAMPLERATE {rate} 1 0
-  TEMPO {bpm} 4 4
+  TEMPO {bpm} {numerator} {denominator}
   <TEMPOENVEX
     ACT 0
     VIS 1 0 1
@@ -85,15 +85,22 @@ def write_project(
     tracks: dict[str, list[str]],
     bpm: float = 120.0,
     rate: int = 48000,
-    tempo_points: list[tuple] = (),  # (seconds, bpm) square, or (seconds, bpm, shape): shape 0 = linear
+    tempo_points: list[tuple] = (),  # (seconds, bpm) square, (seconds, bpm, shape): 0 = linear, (..., timesig(n, d))
+    time_signature: tuple[int, int] = (4, 4),
 ) -> Path:
     points = "".join(f"    PT {' '.join(map(str, (*p, 1) if len(p) == 2 else p))}\n" for p in tempo_points)
-    text = HEADER.format(rate=rate, bpm=bpm, tempo_points=points)
+    numerator, denominator = time_signature
+    text = HEADER.format(rate=rate, bpm=bpm, numerator=numerator, denominator=denominator, tempo_points=points)
     for name, items in tracks.items():
         text += f'  <TRACK\n    NAME "{name}"\n' + "".join(items) + "  >\n"
     text += ">\n"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def timesig(numerator: int, denominator: int) -> int:
+    """A tempo marker's time-signature field, as REAPER writes it: numerator + 65536 * denominator."""
+    return numerator + 65536 * denominator
 
 
 def quartet_events(bars: int = 2) -> list[str]:
