@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import weakref
 
 import mido
 import numpy as np
@@ -208,6 +210,22 @@ def test_help_overlay_lists_every_shortcut(qtbot, song, open_window):
     qtbot.keyClick(window, Qt.Key_F1)
     assert window.help.isVisible()
     assert {action.shortcut().toString() for action in window.actions.values()} >= {"Ctrl+R", "Space", "F1"}
+
+
+def test_a_closed_window_is_freed_by_its_last_reference_not_by_the_cycle_collector(qtbot, song, open_window):
+    """A window held in a reference cycle (a lambda slot using it) is deleted, widgets and all, whenever the cycle
+    collector next runs: even inside a paint event of its own help overlay, which then crashed in drawText."""
+    window = open_window(song)
+    qtbot.keyClick(window, Qt.Key_F1)  # the overlay shown: the widget that was being painted when it crashed
+    alive = weakref.ref(window)
+    gc.collect()
+    gc.disable()
+    try:
+        window.close()
+        del window
+        assert alive() is None
+    finally:
+        gc.enable()
 
 
 def two_part_song(tmp_path):

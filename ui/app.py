@@ -73,6 +73,8 @@ def open_connected(
 
 def run_connected(port: int, bundle: str | None) -> int:
     """The connected panel as its own process (what the REAPER action starts); follows the selection if asked."""
+    from PyQt5.QtCore import Qt
+
     from readdsp.core.errors import ReaDDSPError
     from readdsp.ui.engine_client import EngineClient
 
@@ -98,9 +100,10 @@ def run_connected(port: int, bundle: str | None) -> int:
         new.show()
         old.close()
         windows[:] = [new]
-        new.link.take_selected.connect(follow)
+        new.link.take_selected.connect(follow, Qt.QueuedConnection)
 
-    windows[0].link.take_selected.connect(follow)
+    # queued: the old window (and its link) goes when `follow` returns, from the event loop, not inside its own signal
+    windows[0].link.take_selected.connect(follow, Qt.QueuedConnection)
     windows[0].show()
     return app.exec_()
 

@@ -77,7 +77,7 @@ class PanelWindow(QMainWindow):
         self.player = Player()
         self._playback_timer = QTimer(self)
         self._playback_timer.setSingleShot(True)
-        self._playback_timer.timeout.connect(lambda: self.transport.play.setText("Play"))
+        self._playback_timer.timeout.connect(self._playback_ended)
         self.worker = RenderWorker(self.backend, self)
         self.axis = TimeAxis()
         self._build()
@@ -130,20 +130,20 @@ class PanelWindow(QMainWindow):
             "play": self.toggle_play,
             "undo": self.document.undo_stack.undo,
             "redo": self.document.undo_stack.redo,
-            "select_all": lambda: self.document.set_selection(set(range(len(self.document.notes)))),
-            "reset": lambda: self.document.reset_to_generated(),
+            "select_all": self.select_all,
+            "reset": self.reset_to_generated,
             "save": self.save,
-            "zoom_in": lambda: self.axis.zoom(1.5),
-            "zoom_out": lambda: self.axis.zoom(1 / 1.5),
+            "zoom_in": self.zoom_in,
+            "zoom_out": self.zoom_out,
             "fit": self.fit,
             "draw_f0": self.transport.draw_f0.toggle,
             "clear_curves": self.document.clear_curves,
-            "next_part": lambda: self.transport.part.setCurrentIndex(self.transport.part.currentIndex() + 1),
-            "previous_part": lambda: self.transport.part.setCurrentIndex(
-                max(self.transport.part.currentIndex() - 1, 0)
-            ),
+            "next_part": self.next_part,
+            "previous_part": self.previous_part,
             "help": self.help.toggle,
         }
+        # bound methods only: PyQt holds a lambda slot strongly, so a lambda using `self` would keep the window in
+        # a reference cycle, and the cycle collector could then delete it at any moment, even inside a paint event
         self.actions: dict[str, QAction] = {}
         for name, keys, text in SHORTCUTS:
             action = QAction(text, self)
@@ -191,7 +191,7 @@ class PanelWindow(QMainWindow):
         if link.item.instrument and saved is not None:
             self.transport.instrument.setCurrentIndex(saved)
         self.render_take.clicked.connect(self.render_to_take)
-        link.stored.connect(lambda message: message and self.say(message))
+        link.stored.connect(self._stored)
         link.rendered.connect(self._rendered_take)
 
     def render_to_take(self) -> None:
@@ -202,12 +202,18 @@ class PanelWindow(QMainWindow):
             self.say("the take's saved expression is unreadable: save (Ctrl+S) to replace it before rendering")
             return
         self.link.store(self.document.plan.performance)
-        progress = lambda done, total: self._progress(int(done * 100), int(total * 100))  # noqa: E731
-        self.link.render_to_take(self.choice.instrument, self.transport.seed.value(), progress)
+        self.link.render_to_take(self.choice.instrument, self.transport.seed.value(), self._take_progress)
         self.render_take.setEnabled(False)
         self.progress.setRange(0, 0)
         self.progress.show()
         self.say("rendering into a new take in REAPER...")
+
+    def _take_progress(self, done: float, total: float) -> None:
+        self._progress(int(done * 100), int(total * 100))
+
+    def _stored(self, message: str) -> None:
+        if message:
+            self.say(message)
 
     def _rendered_take(self, message: str) -> None:
         self.render_take.setEnabled(True)
@@ -243,6 +249,24 @@ class PanelWindow(QMainWindow):
     # --- actions
     def say(self, message: str) -> None:
         self.status.setText(message)
+
+    def select_all(self) -> None:
+        self.document.set_selection(set(range(len(self.document.notes))))
+
+    def reset_to_generated(self) -> None:
+        self.document.reset_to_generated()
+
+    def zoom_in(self) -> None:
+        self.axis.zoom(1.5)
+
+    def zoom_out(self) -> None:
+        self.axis.zoom(1 / 1.5)
+
+    def next_part(self) -> None:
+        self.transport.part.setCurrentIndex(self.transport.part.currentIndex() + 1)
+
+    def previous_part(self) -> None:
+        self.transport.part.setCurrentIndex(max(self.transport.part.currentIndex() - 1, 0))
 
     def fit(self) -> None:
         width = max(self.piano_roll.width() - GUTTER - 10, 100)
@@ -310,6 +334,9 @@ class PanelWindow(QMainWindow):
         self.progress.hide()
         self.transport.render.setEnabled(True)
         self.say(message)
+
+    def _playback_ended(self) -> None:
+        self.transport.play.setText("Play")
 
     def toggle_play(self) -> None:
         if not self.player.available:

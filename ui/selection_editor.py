@@ -28,15 +28,22 @@ class SelectionEditor(QWidget):
         self.buttons = {}
         for operation in ("set", "scale", "offset"):
             button = QPushButton(operation.capitalize())
-            button.clicked.connect(lambda _=False, op=operation: self.apply(op))
+            button.setProperty("operation", operation)
+            button.clicked.connect(self._clicked)  # bound methods: PyQt holds lambda slots strongly
             layout.addWidget(button)
             self.buttons[operation] = button
         self.reset = QPushButton("Reset to generated")
-        self.reset.clicked.connect(lambda: document.reset_to_generated())
+        self.reset.clicked.connect(self._reset)
         layout.addWidget(self.reset)
         layout.addStretch(1)
         document.selection_changed.connect(self.refresh)
         self.refresh()
+
+    def _clicked(self) -> None:
+        self.apply(self.sender().property("operation"))
+
+    def _reset(self) -> None:
+        self.document.reset_to_generated()
 
     def apply(self, operation: str) -> None:
         self.document.transform_selection(self.control.currentText(), operation, self.amount.value())

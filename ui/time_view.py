@@ -16,9 +16,12 @@ class TimeView(QWidget):
         super().__init__(parent)
         self.document, self.axis = document, axis
         axis.changed.connect(self.update)
-        document.changed.connect(lambda *_: self.update())
+        document.changed.connect(self._document_changed)  # a bound method: PyQt holds lambda slots strongly
         document.selection_changed.connect(self.update)
         document.part_changed.connect(self.update)
+
+    def _document_changed(self, part: int, notes: object) -> None:
+        self.update()
 
     def x_of(self, seconds: float) -> float:
         return GUTTER + self.axis.x_of(seconds)
