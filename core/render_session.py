@@ -99,8 +99,9 @@ class RenderSession:
     def update(self, progress: Progress | None = None) -> tuple[RenderResult, EditStats]:
         """Re-render after edits to `plan.performance`'s notes (controls, timing, pitch) or to `curves`: only the
         segments that changed."""
-        if self.result is None:
-            self.render(progress)
+        if self.result is None:  # the first update is the whole render, and its stats say so
+            self._segments.clear()
+            self._dry = []
         result, stats = self._update(progress)
         self.result = result
         return result, stats

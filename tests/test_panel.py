@@ -174,7 +174,7 @@ def test_render_runs_on_a_worker_writes_the_wav_and_shows_curves(qtbot, song, op
         qtbot.keyClick(window, Qt.Key_R, Qt.ControlModifier)
     assert (tmp_path / "out.wav").exists()
     assert [path.name for path in window.stems.iterdir()] == ["Track_1_violin.wav"]
-    assert window.status.text().startswith("re-rendered 4 notes in 1 part(s)")
+    assert window.status.text().startswith("re-rendered 1 of 1 segment(s) in 1 part(s) (0 note(s) edited")
     assert window.document.rendered[0]
     window.document.set_selection({1})
     roll = window.piano_roll
@@ -194,6 +194,25 @@ def test_render_runs_on_a_worker_writes_the_wav_and_shows_curves(qtbot, song, op
     assert abs(np.median(segment.f0_midi[inside]) - note.pitch) < 1.0
     qtbot.keyClick(window, Qt.Key_Z, Qt.ControlModifier)
     assert not window.document.curves[0]
+
+
+def test_an_edit_re_renders_only_the_segment_it_touches(qtbot, open_window, tmp_path):
+    midi = mido.MidiFile(type=1, ticks_per_beat=480)
+    track = mido.MidiTrack([mido.Message("program_change", program=40, time=0)])
+    for pitch in PITCHES:  # 0.4 s notes after 0.3 s rests: four segments (a rest of 0.25 s or more cuts)
+        track.append(mido.Message("note_on", note=pitch, velocity=90, time=288 if pitch != PITCHES[0] else 0))
+        track.append(mido.Message("note_off", note=pitch, time=384))
+    midi.tracks.append(track)
+    midi.save(tmp_path / "phrases.mid")
+    window = open_window(tmp_path / "phrases.mid")
+    with qtbot.waitSignal(window.worker.finished, timeout=120_000):
+        qtbot.keyClick(window, Qt.Key_R, Qt.ControlModifier)
+    assert window.status.text().startswith("re-rendered 4 of 4 segment(s) in 1 part(s) (0 note(s) edited")
+    lane = window.lanes["vibrato"]
+    drag(qtbot, lane, [lane_point(lane, 2, 0.9)])
+    with qtbot.waitSignal(window.worker.finished, timeout=120_000):
+        qtbot.keyClick(window, Qt.Key_R, Qt.ControlModifier)
+    assert window.status.text().startswith("re-rendered 1 of 4 segment(s) in 1 part(s) (1 note(s) edited")
 
 
 def test_play_says_no_audio_device_when_there_is_none(qtbot, song, open_window):

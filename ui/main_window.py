@@ -323,10 +323,10 @@ class PanelWindow(QMainWindow):
                 written += f" + {len(done.result.stems)} stem(s)"
         except OSError as err:
             written = f" (not written: {err})"
-        performance = done.result.performance
         self.say(
-            f"re-rendered {performance.n_notes} notes in {len(done.result.stems)} part(s) "
-            f"({len(self._edits_rendering)} edited since the last render) in {done.seconds:.2f} s{written}"
+            f"re-rendered {done.segments_rendered} of {done.segments_total} segment(s) in "
+            f"{len(done.result.stems)} part(s) ({len(self._edits_rendering)} note(s) edited since the last render) "
+            f"in {done.seconds:.2f} s{written}"
         )
         self.document.changed.emit(self.document.part_index, set())
 

@@ -41,6 +41,8 @@ class PanelRender:
     result: RenderResult
     curves: dict[int, list[SegmentCurves]] = field(default_factory=dict)
     seconds: float = 0.0
+    segments_rendered: int = 0  # segments this render generated (the others were kept from the last one)
+    segments_total: int = 0  # segments the mix holds
 
 
 class RenderBackend(Protocol):
@@ -75,18 +77,22 @@ class LocalRenderBackend:
     ) -> PanelRender:
         started = time.perf_counter()
         session = self._session
-        if session is None or session.plan is not plan or session.seed != seed:
+        if session is None or session.seed != seed:
             session = self._session = RenderSession(self.renderer, plan, seed=seed)
             session.inspect = self._record
             self._drawn.clear()
+        # the worker renders a fresh copy of the panel's plan each time: the session compares its segments with the
+        # ones it holds (notes, controls, instrument, curves) and renders only those that changed
+        session.plan = plan
         session.curves = copy.deepcopy(curves)
-        result, _ = session.update(progress)
+        result, stats = session.update(progress)
         drawn: dict[int, list[SegmentCurves]] = {}
         for job in sorted(session.segments, key=lambda j: (j.part, j.start)):
             found = self._drawn.get((job.part, round(job.start, 6), job.seed))
             if found is not None:
                 drawn.setdefault(job.part, []).append(found)
-        return PanelRender(result, drawn, time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        return PanelRender(result, drawn, seconds, stats.segments_rendered, len(session.segments))
 
     def _record(self, job: SegmentJob, controls: SynthControls) -> None:
         self._drawn[(job.part, round(job.start, 6), job.seed)] = SegmentCurves(
