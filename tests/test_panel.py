@@ -10,7 +10,7 @@ import mido
 import numpy as np
 import pytest
 from PyQt5.QtCore import QEvent, QPoint, QPointF, QSettings, Qt
-from PyQt5.QtGui import QMouseEvent
+from PyQt5.QtGui import QMouseEvent, QWheelEvent
 from PyQt5.QtWidgets import QApplication
 
 from readdsp.core.expression_io import load_expression
@@ -281,6 +281,35 @@ def test_part_picker_instrument_picker_zoom_and_settings(qtbot, open_window, tmp
     assert window.axis.px_per_s == pytest.approx(zoom * 1.5)
     window.close()
     assert QSettings(str(tmp_path / "panel.ini"), QSettings.IniFormat).value("geometry") is not None
+
+
+def wheel(widget, steps: int, modifier=Qt.NoModifier) -> None:
+    """Real wheel events (120 units a notch) over the middle of `widget`."""
+    at = QPointF(widget.width() / 2, widget.height() / 2)
+    event = QWheelEvent(
+        at,
+        widget.mapToGlobal(at.toPoint()),
+        QPoint(),
+        QPoint(0, 120 * steps),
+        Qt.NoButton,
+        modifier,
+        Qt.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(widget, event)
+
+
+def test_wheel_scrolls_and_ctrl_wheel_zooms_every_view_together(qtbot, song, open_window):
+    window = open_window(song)
+    roll, lane = window.piano_roll, window.lanes["vibrato"]
+    zoom = window.axis.px_per_s
+    wheel(roll, 1, Qt.ControlModifier)
+    assert window.axis.px_per_s == pytest.approx(zoom * 1.25)
+    before = window.axis.offset_s  # the zoom kept the time under the pointer in place
+    wheel(lane, -2)  # down: later in time, in the lane as in the roll (one shared axis)
+    assert window.axis.offset_s - before == pytest.approx(120.0 / window.axis.px_per_s)
+    assert window.scrollbar.value() == int(window.axis.offset_s * 100)  # the scrollbar follows (0.01 s steps)
+    assert roll.x_of(1.0) == lane.x_of(1.0) == window.ruler.x_of(1.0)
 
 
 def test_a_bad_expression_file_falls_back_to_generated_and_is_kept(qtbot, song, open_window, tmp_path):
