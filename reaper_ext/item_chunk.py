@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 import rpp
 from rpp import Element
 
+from readdsp.reaper_ext.rpp_read import loads
+
 #: Lines and blocks that belong to a take rather than to the item (REAPER's state chunk layout).
 TAKE_FIELDS = {
     "NAME",
@@ -158,7 +160,7 @@ def new_guid() -> str:
 
 
 def parse_item_text(text: str) -> ItemChunk:
-    element = rpp.loads(text)
+    element = loads(text)
     if element.tag != "ITEM":
         raise ValueError(f"expected an <ITEM chunk, got <{element.tag}")
     return ItemChunk.parse(element)

@@ -10,7 +10,6 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import rpp
 from rpp import Element
 
 from readdsp.core.errors import ReaDDSPError
@@ -18,10 +17,12 @@ from readdsp.core.midi_rules import MAX_SECONDS, TakeMidi
 from readdsp.core.tempo_map import TempoMap, check_bpm
 from readdsp.reaper_ext.item_chunk import ItemChunk
 from readdsp.reaper_ext.rpp_midi import has_events, parse_midi_source, pool_id, read_midi_file_events, ticks_per_qn
+from readdsp.reaper_ext.rpp_read import loads
 from readdsp.reaper_ext.take_timing import TakeTiming
 
 MAX_ITEM_SECONDS = MAX_SECONDS
 MAX_PROJECT_BYTES = 256 << 20
+MAX_PROJECT_LINES = 2_000_000  # about 0.5 GB once parsed; 200,000 notes in an item take 400,000 lines
 MIDI_SOURCES = ("MIDI", "MIDIPOOL")
 
 
@@ -54,8 +55,11 @@ def load_project(path: Path) -> tuple[Element, str]:
         raise ReaDDSPError("project not found", path) from None
     except OSError as err:
         raise ReaDDSPError(f"cannot read the project ({err.strerror})", path) from None
+    lines = text.count("\n") + 1
+    if lines > MAX_PROJECT_LINES:
+        raise ReaDDSPError(f"project of {lines} lines, over the {MAX_PROJECT_LINES} this reader takes", path)
     try:
-        root = rpp.loads(text)
+        root = loads(text)
     except Exception as err:
         raise ReaDDSPError(f"not a REAPER project ({type(err).__name__}: {err})", path) from None
     if not isinstance(root, Element) or root.tag != "REAPER_PROJECT":
