@@ -12,7 +12,7 @@ import torch
 from readdsp.core.atomic import write_bytes
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.humanize import default_model, humanize_part, midi_bytes
-from readdsp.core.midi_io import _load as load_midi_file
+from readdsp.core.midi_io import load_midi_file
 from readdsp.core.midi_notes import is_drum, tick_notes
 from readdsp.core.performance_model import DURATION_CLASSES, PerformanceModel, metrical_inputs
 

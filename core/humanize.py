@@ -15,7 +15,7 @@ import numpy as np
 
 from readdsp.core.atomic import write_bytes
 from readdsp.core.errors import ReaDDSPError
-from readdsp.core.midi_io import _load as load_midi_file  # the one checked MIDI loader (clear one-line errors)
+from readdsp.core.midi_io import load_midi_file  # the one checked MIDI loader (clear one-line errors)
 from readdsp.core.midi_notes import TickNote, absolute_ticks, is_drum, meter_changes, tick_notes
 from readdsp.core.performance import Performance
 from readdsp.core.performance_model import PerformanceModel

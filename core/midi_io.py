@@ -26,6 +26,7 @@ pitch-bend-range RPN is written first.
 
 from __future__ import annotations
 
+import io
 import logging
 import math
 from collections import defaultdict
@@ -35,7 +36,8 @@ import mido
 
 from readdsp.core.atomic import atomic_path
 from readdsp.core.errors import ReaDDSPError
-from readdsp.core.midi_rules import DEFAULT_BEND_RANGE, DRUM_CHANNEL, MAX_SECONDS, ChannelState, NotePairer
+from readdsp.core.midi_rules import DEFAULT_BEND_RANGE, DRUM_CHANNEL, MAX_NOTES, MAX_SECONDS, ChannelState, NotePairer
+from readdsp.core.midi_scan import MAX_EVENTS, MAX_MIDI_BYTES, count_midi
 from readdsp.core.performance import Note, Part, Performance
 from readdsp.core.tempo_map import TempoMap
 
@@ -47,21 +49,29 @@ _RPN_CONTROLLERS = frozenset({6, 38, 96, 97, 98, 99, 100, 101})
 # --- reading ---
 
 
-def _load(path: Path) -> mido.MidiFile:
+def load_midi_file(path: Path) -> mido.MidiFile:
+    """The one checked MIDI loader: one-line errors for a missing, empty, damaged or SMPTE file, and a file too
+    large, with too many notes or too many events is refused from its bytes before mido parses it (`midi_scan`)."""
     if not path.exists():
         raise ReaDDSPError("file not found", path)
     if path.is_dir():
         raise ReaDDSPError("is a directory, not a MIDI file", path)
     try:
         size = path.stat().st_size
+        if size > MAX_MIDI_BYTES:
+            raise ReaDDSPError(f"larger than {MAX_MIDI_BYTES >> 20} MB; split the file", path)
+        data = path.read_bytes()
     except OSError as err:
         raise ReaDDSPError(f"cannot read file ({err.strerror})", path) from err
     if size == 0:
         raise ReaDDSPError("empty file (0 bytes), not a MIDI file", path)
+    counts = count_midi(data, MAX_NOTES)
+    if counts.notes > MAX_NOTES:
+        raise ReaDDSPError(f"more than {MAX_NOTES} notes; split the file or item", path)
+    if counts.events > MAX_EVENTS:
+        raise ReaDDSPError(f"more than {MAX_EVENTS} MIDI events; split the file", path)
     try:
-        midi = mido.MidiFile(path, clip=True)
-    except PermissionError as err:
-        raise ReaDDSPError(f"cannot read file ({err.strerror})", path) from err
+        midi = mido.MidiFile(file=io.BytesIO(data), clip=True)
     except Exception as err:  # mido raises OSError, EOFError, ValueError, ... for damaged files
         detail = str(err) or type(err).__name__
         raise ReaDDSPError(f"not a valid MIDI file ({detail})", path) from err
@@ -96,7 +106,7 @@ def read_midi(path: str | Path) -> Performance:
     without parts; use `require_notes` where notes are needed.
     """
     path = Path(path)
-    midi = _load(path)
+    midi = load_midi_file(path)
     try:
         return _read(midi, path)
     except ReaDDSPError as err:

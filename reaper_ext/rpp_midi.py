@@ -11,15 +11,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import mido
 from rpp import Element
 
 from readdsp.core.errors import ReaDDSPError
+from readdsp.core.midi_io import load_midi_file
 from readdsp.core.midi_rules import MidiCC, NotePairer, TakeMidi
 
 DEFAULT_TICKS_PER_QN = 960
 MAX_TICKS_PER_QN = 1 << 20
-MAX_MIDI_FILE_BYTES = 64 << 20
 _EVENT_FLAG = re.compile(r"[Ee][a-z]*")
 _CHANNEL_EVENTS = (0xA0, 0xB0, 0xC0, 0xD0, 0xE0)
 
@@ -113,16 +112,7 @@ def read_midi_file_events(path: Path) -> tuple[TakeMidi, int]:
     REAPER plays an external MIDI file's ticks as quarter notes of the project tempo, so its own tempo events
     are not applied here.
     """
-    try:
-        if path.stat().st_size > MAX_MIDI_FILE_BYTES:
-            raise ReaDDSPError(f"MIDI file larger than {MAX_MIDI_FILE_BYTES >> 20} MB", path)
-        midi = mido.MidiFile(path, clip=True)
-    except ReaDDSPError:
-        raise
-    except FileNotFoundError:
-        raise ReaDDSPError("the item's MIDI file is missing", path) from None
-    except Exception as err:  # mido raises OSError, EOFError, ValueError, ... for damaged files
-        raise ReaDDSPError(f"not a valid MIDI file ({str(err) or type(err).__name__})", path) from None
+    midi = load_midi_file(path)  # bounded: size, notes and events checked before mido parses it
     if not 0 < midi.ticks_per_beat <= MAX_TICKS_PER_QN:
         raise ReaDDSPError("SMPTE time division is not supported (need ticks per beat)", path)
     pairer = NotePairer()
