@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,6 +25,11 @@ def check_output_file(path: str | Path, suffixes: Sequence[str] = ()) -> Path:
         raise ReaDDSPError(f"cannot write under {folder}: it is a file, not a folder", path)
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ReaDDSPError(f"no permission to write in {folder}", path)
+    try:  # what os.access cannot tell (root, read-only or pseudo file systems): create and drop a file there
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise ReaDDSPError(f"cannot write in {folder} ({err.strerror or err})", path) from None
     return path
 
 

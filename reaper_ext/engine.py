@@ -385,6 +385,7 @@ class Engine:
                         progress(index + done / total, len(midi_items))
 
                 rendered.append(render_job(self.renderer, job, sample_rate, self.temp_dir, item_progress))
+                messages = messages + rendered[-1].warnings
             placed = place_wavs(rendered, media_folder)
         except BaseException:
             remove_files([r.temp_wav for r in rendered])

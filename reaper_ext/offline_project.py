@@ -139,12 +139,14 @@ def render_project(
     media_existed = media.exists()
     temp_dir.mkdir(parents=True, exist_ok=True)
     placed: list[Path] = []
+    messages = list(found.messages)
     try:
         lines = rewrite_media_paths(split_lines(plan.text), src.parent, out.parent)
         spans = track_items(lines)
         edits = []
         for item in found.found:
             rendered = render_job(renderer, item.job, sample_rate, temp_dir)
+            messages += rendered.warnings
             wav = unique_wav_path(media, item.job.name, rendered.label)
             shutil.move(str(rendered.temp_wav), wav)
             placed.append(wav)
@@ -166,4 +168,4 @@ def render_project(
         raise
     finally:
         shutil.rmtree(temp_dir, ignore_errors=True)
-    return {"output": str(out), "wavs": [str(p) for p in placed], "messages": found.messages, "muted": found.muted}
+    return {"output": str(out), "wavs": [str(p) for p in placed], "messages": messages, "muted": found.muted}

@@ -45,6 +45,7 @@ class RenderedTake:
     job: RenderJob
     temp_wav: Path
     label: str  # the instrument(s) the take is named after
+    warnings: list[str] = field(default_factory=list)  # the render's own (drum part skipped, notes out of range)
 
 
 @dataclass
@@ -90,7 +91,7 @@ def render_job(
     audio = fit_to_length(result.mix, int(round(job.length * sample_rate)), sample_rate)
     temp = temp_dir / f"{TEMP_PREFIX}{uuid.uuid4().hex}.wav"
     write_wav(temp, audio, sample_rate)
-    return RenderedTake(job, temp, instrument_label(result))
+    return RenderedTake(job, temp, instrument_label(result), list(result.warnings))
 
 
 def unique_wav_path(folder: Path, name: str, label: str) -> Path:

@@ -155,15 +155,21 @@ def test_bad_project_input_is_one_line_and_exit_2(tmp_path: Path, capsys, case: 
     assert not out.parent.exists()
 
 
-@pytest.mark.parametrize("target", ["existing-dir", "under-a-file"])
+@pytest.mark.parametrize("target", ["existing-dir", "under-a-file", "unwritable"])
 def test_output_path_is_checked_before_any_work(tmp_path: Path, capsys, target: str) -> None:
     project = write_project(tmp_path / "ok.RPP", {"T": [item("ok", ["MIDI", "HASDATA 1 960 QN", *NOTE])]})
     (tmp_path / "existing-dir").mkdir()
     (tmp_path / "a-file").write_text("x")
-    out = tmp_path / "existing-dir" if target == "existing-dir" else tmp_path / "a-file" / "out.RPP"
-    assert main(["render-project", str(project), "-o", str(out)]) == 2
+    outs = {
+        "existing-dir": tmp_path / "existing-dir",
+        "under-a-file": tmp_path / "a-file" / "out.RPP",
+        "unwritable": Path("/proc/readdsp/out.RPP"),  # no file can be made there, not even by root
+    }
+    if target == "unwritable" and not Path("/proc/self").is_dir():
+        pytest.skip("needs Linux's /proc")
+    assert main(["render-project", str(project), "-o", str(outs[target])]) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and ("directory" in err or "not a folder" in err)
+    assert len(err.splitlines()) == 1 and ("directory" in err or "not a folder" in err or "cannot write" in err)
 
 
 def test_an_unknown_instrument_fails_before_any_output(tmp_path: Path) -> None:
@@ -176,3 +182,16 @@ def test_an_unknown_instrument_fails_before_any_output(tmp_path: Path) -> None:
     with pytest.raises(ReaDDSPError):
         render_project(project, tmp_path / "new" / "out.RPP", load_test_renderer(), instrument="kazoo")
     assert not (tmp_path / "new").exists()
+
+
+def test_render_warnings_reach_the_summary_once(tmp_path: Path) -> None:
+    from reaper_sim.fixtures import load_test_renderer
+
+    from readdsp.reaper_ext.offline_project import render_project
+
+    events = midi_events([(0, 960, 0, 20, 100), (0, 480, 9, 36, 100)], end_tick=1920)  # out of range, and a drum
+    project = write_project(tmp_path / "warn.RPP", {"T": [item("warn", ["MIDI", "HASDATA 1 960 QN", *events])]})
+    result = render_project(project, tmp_path / "out" / "warn.RPP", load_test_renderer())
+    drums = [m for m in result["messages"] if "drum part skipped" in m]
+    ranges = [m for m in result["messages"] if "outside the" in m and "range" in m]
+    assert len(drums) == 1 and len(ranges) == 1 and drums[0].startswith("T item 1 ch10")
