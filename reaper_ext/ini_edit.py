@@ -1,5 +1,9 @@
 """Edit REAPER's .ini files line by line: set or restore one `key=value`, append or remove a line; every other byte
-(blank lines, comments, line endings, a missing final newline) stays as it was."""
+(blank lines, comments, line endings, a missing final newline, a UTF-8 byte-order mark) stays as it was.
+
+Keys and section names match case-insensitively, as REAPER reads its ini files (GetPrivateProfileString and
+WDL's version of it): `CSURF_CNT=2` written by hand is the `csurf_cnt` install counts from, and keeps its spelling.
+"""
 
 from __future__ import annotations
 
@@ -28,7 +32,7 @@ def _ending(line: str) -> str:
 
 
 def _section_of(line: str) -> str | None:
-    body = _body(line).strip()
+    body = _body(line).lstrip("\ufeff").strip()
     return body[1:-1].strip().lower() if body.startswith("[") and body.endswith("]") else None
 
 
@@ -42,7 +46,7 @@ def values(lines: list[str]) -> dict[tuple[str, str], str]:
             section = found
         elif "=" in line:
             key, value = _body(line).split("=", 1)
-            out[(section, key.strip())] = value.strip()
+            out[(section, key.strip().lower())] = value.strip()
     return out
 
 
@@ -53,7 +57,7 @@ def find(lines: list[str], section: str, key: str) -> int | None:
         header = _section_of(line)
         if header is not None:
             current = header
-        elif current == section.lower() and "=" in line and _body(line).split("=", 1)[0].strip() == key:
+        elif current == section.lower() and "=" in line and _body(line).split("=", 1)[0].strip().lower() == key.lower():
             found = index
     return found
 
@@ -94,7 +98,7 @@ def set_value(lines: list[str], section: str, key: str, value: str) -> tuple[str
 def restore_value(lines: list[str], section: str, key: str, installed: str, original: str | None) -> bool:
     """Put back `original` (a whole line, or None = no such key) if the key still holds `installed`."""
     index = find(lines, section, key)
-    if index is None or values([lines[index]]).get(("", key)) != installed:
+    if index is None or values([lines[index]]).get(("", key.lower())) != installed:
         return False  # the user changed it since: theirs stays
     if original is None:
         del lines[index]

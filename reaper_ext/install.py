@@ -8,12 +8,14 @@ install, install again, uninstall gives back a byte-identical folder.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import os
 import shutil
 import sys
 import tempfile
+import warnings
 from importlib import resources
 from pathlib import Path
 
@@ -66,7 +68,9 @@ def load_manifest(resource: Path) -> dict:
 def _configure_reapy(resource: Path) -> str | None:
     """Let reapy enable Python, its web interface and its server action; returns a warning if it could not."""
     try:
-        import reapy.config
+        with warnings.catch_warnings():  # importing reapy outside REAPER warns that REAPER is not running: known here
+            warnings.simplefilter("ignore")
+            import reapy.config
 
         reapy.config.configure_reaper(str(resource), detect_portable_install=False)
     except Exception as err:  # reapy cannot find a Python shared library in some environments (e.g. venvs)
@@ -87,8 +91,8 @@ def _reapy_changes(resource: Path) -> tuple[dict[str, dict[tuple[str, str], str]
     with tempfile.TemporaryDirectory(prefix="readdsp-reapy-") as scratch:
         folder = Path(scratch)
         for name in INI_FILES:
-            if (resource / name).exists():
-                shutil.copyfile(resource / name, folder / name)
+            if (resource / name).exists():  # reapy's configparser takes a byte-order mark for text before a section
+                (folder / name).write_bytes((resource / name).read_bytes().removeprefix(codecs.BOM_UTF8))
         warning = _configure_reapy(folder)
         changes: dict[str, dict[tuple[str, str], str]] = {}
         for name in ("reaper.ini", "reaper-extstate.ini"):

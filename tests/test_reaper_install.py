@@ -129,3 +129,22 @@ def test_uninstall_keeps_a_value_the_user_changed_after_install(tmp_path: Path) 
     assert main(["reaper", "uninstall", "--resource-path", str(resource)]) == 0
     text = ini.read_text()
     assert "reascript=7" in text and "csurf_1" not in text and "csurf_cnt" not in text
+
+
+def test_a_byte_order_mark_and_an_upper_case_key_are_read_as_reaper_reads_them(tmp_path: Path) -> None:
+    resource = tmp_path / "REAPER"
+    resource.mkdir()
+    ini = resource / "reaper.ini"
+    original = (
+        b"\xef\xbb\xbf[REAPER]\r\nreascript=0\r\nCSURF_CNT=1\r\n"
+        b'csurf_0=OSC "my tablet" 3 8000 "10.0.0.5" 9000 1024 10 ""\r\n\r\n[audioconfig]\r\nsrate=48000'
+    )
+    ini.write_bytes(original)
+    assert main(["reaper", "install", "--resource-path", str(resource)]) == 0
+    installed = ini.read_bytes()
+    assert installed.startswith(b"\xef\xbb\xbf[REAPER]\r\nreascript=1\r\nCSURF_CNT=2\r\n")  # the user's spelling
+    assert b"csurf_cnt" not in installed and b"csurf_1=HTTP 0 2307" in installed  # one count, not two
+    assert main(["reaper", "install", "--resource-path", str(resource)]) == 0
+    assert ini.read_bytes() == installed
+    assert main(["reaper", "uninstall", "--resource-path", str(resource)]) == 0
+    assert ini.read_bytes() == original and sorted(p.name for p in resource.rglob("*")) == ["reaper.ini"]
