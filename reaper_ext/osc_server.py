@@ -104,7 +104,7 @@ class OscEndpoint:
             return
         try:
             messages = [timed.message for timed in OscPacket(data).messages]
-        except (ParseError, ValueError, IndexError, struct.error) as err:
+        except (ParseError, ValueError, IndexError, struct.error, RecursionError) as err:  # bundles nest within 8 KB
             log.warning("not an OSC message from %s: %s", client, err)
             self.send(client, self.error_address, "", f"not an OSC message ({err})")
             return

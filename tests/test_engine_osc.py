@@ -86,6 +86,24 @@ def test_oversized_and_non_osc_datagrams_get_an_error(engine: Engine, client: so
     assert any("over the 8192-byte limit" in r.message for r in caplog.records)
 
 
+def test_bundles_are_answered_message_by_message_and_deep_nesting_is_refused(
+    engine: Engine, client: socket.socket
+) -> None:
+    def bundle(*contents: bytes) -> bytes:
+        return b"#bundle\x00" + b"\x00" * 7 + b"\x01" + b"".join(len(c).to_bytes(4, "big") + c for c in contents)
+
+    pings = [readdsp_action.osc_message("/readdsp/ping", f"n{i}") for i in range(3)]
+    client.sendto(bundle(*pings), ("127.0.0.1", engine.port))
+    assert sorted(args[0] for _, args in replies(client, 3)) == ["n0", "n1", "n2"]
+    nested = pings[0]
+    for _ in range(390):  # within 8 KB, deep enough to exhaust python-osc's recursive parser
+        nested = bundle(nested)
+    client.sendto(nested, ("127.0.0.1", engine.port))
+    ((address, args),) = replies(client, 1)
+    assert address == "/readdsp/error" and "not an OSC message" in args[1]
+    assert not engine.stopped.is_set()
+
+
 def test_jobs_are_checked_before_accepted(engine: Engine, client: socket.socket) -> None:
     for args in (("r1", "kazoo", 0), ("r1", "", 1.5), ("r1", "", 0, "extra"), ("x" * 300,)):
         client.sendto(readdsp_action.osc_message("/readdsp/render", *args), ("127.0.0.1", engine.port))
