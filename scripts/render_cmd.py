@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 log = logging.getLogger("readdsp")
+MAX_SEED = 2**32 - 1  # segment seeds come from numpy's SeedSequence, which takes no negative entropy
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -61,7 +62,12 @@ def run_render(args: argparse.Namespace) -> int:
     from readdsp.core.renderer_factory import load_renderer
     from readdsp.core.room import check_reverb_amount
 
-    check_output_file(args.output, (".wav",))  # before any work
+    check_output_file(args.output, (".wav",))  # before any work, every output the render will write
+    for extra in (args.save_expression, args.plot, args.stems / "stem.wav" if args.stems else None):
+        if extra is not None:
+            check_output_file(extra)
+    if not 0 <= args.seed <= MAX_SEED:
+        raise ReaDDSPError(f"--seed must be a whole number from 0 to {MAX_SEED} (got {args.seed})")
     if args.humanize is None and args.humanize_timing:
         raise ReaDDSPError("--humanize-timing needs --humanize")
     if args.humanize is not None and not 0.0 <= args.humanize <= 1.0:

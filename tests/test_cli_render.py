@@ -113,3 +113,8 @@ def test_bad_inputs_get_one_line_and_no_output(tmp_path: Path, random_bundle: Pa
     bad_expr = tmp_path / "bad.json"
     bad_expr.write_text("{not json")
     _expect_error(["render", str(song), "-o", str(out), *bundle, "--expression", str(bad_expr)], "bad.json", out)
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    for extra in (["--stems", a_file], ["--plot", a_file / "p.png"], ["--save-expression", a_file / "e.json"]):
+        _expect_error(["render", str(song), "-o", str(out), *bundle, *map(str, extra)], "it is a file", out)
+    _expect_error(["render", str(song), "-o", str(out), *bundle, "--seed", "-5"], "--seed must be", out)
