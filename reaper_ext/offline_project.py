@@ -145,7 +145,10 @@ def render_project(
         spans = track_items(lines)
         edits = []
         for item in found.found:
-            rendered = render_job(renderer, item.job, sample_rate, temp_dir)
+            try:
+                rendered = render_job(renderer, item.job, sample_rate, temp_dir)
+            except ReaDDSPError as err:  # e.g. an instrument saved on the take that no bundle here has
+                raise ReaDDSPError(f"{item.take.label}: {err.problem}", src) from None
             messages += rendered.warnings
             wav = unique_wav_path(media, item.job.name, rendered.label)
             shutil.move(str(rendered.temp_wav), wav)

@@ -195,3 +195,14 @@ def test_render_warnings_reach_the_summary_once(tmp_path: Path) -> None:
     drums = [m for m in result["messages"] if "drum part skipped" in m]
     ranges = [m for m in result["messages"] if "outside the" in m and "range" in m]
     assert len(drums) == 1 and len(ranges) == 1 and drums[0].startswith("T item 1 ch10")
+
+
+def test_an_unknown_instrument_saved_on_a_take_names_the_project_and_the_item(tmp_path: Path, capsys) -> None:
+    ext = "      <EXT\n        readdsp_instrument kazoo\n      >\n"
+    text = item("saved", ["MIDI", "HASDATA 1 960 QN", *NOTE]).replace("      <SOURCE MIDI", ext + "      <SOURCE MIDI")
+    project = write_project(tmp_path / "saved.RPP", {"T": [text]})
+    out = tmp_path / "out" / "saved.RPP"
+    assert main(["render-project", str(project), "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "saved.RPP" in err and "T item 1" in err and "kazoo" in err
+    assert not out.parent.exists()
