@@ -164,7 +164,7 @@ def humanize_midi(
         )
         starts = np.maximum(np.round(on + result.onset_shift * tpb), 0).astype(int)
         ends = np.maximum(starts + np.round((off - on) * result.duration_factor), starts + 1).astype(int)
-        _no_overlaps(part, starts, ends)
+        end_before_next_of_key(part, starts, ends)
         for i, note in enumerate(part):
             new_velocity[(note.track, note.on_index)] = int(result.velocity[i])
             new_ticks[(note.track, note.on_index)] = int(starts[i])
@@ -172,11 +172,11 @@ def humanize_midi(
                 new_ticks[(note.track, note.off_index)] = int(ends[i])
     out = mido.MidiFile(type=midi.type, ticks_per_beat=tpb, charset=midi.charset)
     for track_index, track in enumerate(midi.tracks):
-        out.tracks.append(_edited_track(track, track_index, new_ticks, new_velocity))
+        out.tracks.append(edited_track(track, track_index, new_ticks, new_velocity))
     return out
 
 
-def _no_overlaps(part: list[TickNote], starts: np.ndarray, ends: np.ndarray) -> None:
+def end_before_next_of_key(part: list[TickNote], starts: np.ndarray, ends: np.ndarray) -> None:
     """End each note no later than the next onset of the same pitch (so note pairs stay unambiguous)."""
     by_pitch: dict[int, list[int]] = {}
     for i in np.argsort(starts, kind="stable"):
@@ -186,7 +186,7 @@ def _no_overlaps(part: list[TickNote], starts: np.ndarray, ends: np.ndarray) -> 
             ends[current] = max(min(ends[current], starts[following]), starts[current])
 
 
-def _edited_track(track, track_index, new_ticks, new_velocity) -> mido.MidiTrack:
+def edited_track(track, track_index, new_ticks, new_velocity) -> mido.MidiTrack:
     """The track with moved note events re-placed; unmoved events keep their order (moved note-offs first at a
     tick, moved note-ons last), so a file whose notes do not move differs only in velocities. The messages are
     edited in place (the caller's MidiFile was read for this edit)."""

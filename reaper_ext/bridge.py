@@ -20,7 +20,7 @@ from readdsp.core.midi_rules import MidiCC, MidiNote, TakeMidi, take_to_performa
 from readdsp.core.performance import Performance
 from readdsp.reaper_ext import reapy_link
 from readdsp.reaper_ext.item_chunk import ItemChunk, new_guid, parse_item_text
-from readdsp.reaper_ext.panel_link import BarLine
+from readdsp.reaper_ext.panel_link import BarLine, NoteRow
 from readdsp.reaper_ext.rpp_read import loads
 from readdsp.reaper_ext.rpp_text import add_take_to_item_text, take_lines
 
@@ -413,6 +413,35 @@ class ReaperBridge:
                 write(item, text, new_text, name)
                 takes.append({"item": name, "take": new_guid, "notes": count})
         return {"takes": takes, "messages": messages or ([] if takes else ["no MIDI items selected"])}
+
+    def add_midi_take_with_notes(
+        self,
+        take_guid: str,
+        rows: list[NoteRow],
+        edit: Callable[[str, str, dict], tuple[str, str, int]],
+        undo_name: str,
+    ) -> dict:
+        """The MIDI take `take_guid` copied into a new active take of its item by `edit(item chunk text, take GUID,
+        changes)`, where `changes` maps (channel, pitch, note-on PPQ) to (velocity, new note-on PPQ, new note-off
+        PPQ) for each of `rows` (seconds from the item start, converted by REAPER itself); one undo point."""
+        with self._chunk_edits(undo_name) as (rpr, write):
+            item, take = self._find_take(rpr, take_guid)
+            if not rpr.TakeIsMIDI(take):
+                raise ReaDDSPError(f"take {take_guid[:60]} is not a MIDI take")
+            name = rpr.GetSetMediaItemTakeInfo_String(take, "P_NAME", "", False)[3] or "MIDI item"
+            position = rpr.GetMediaItemInfo_Value(item, "D_POSITION")
+
+            def ppq(seconds: float) -> int:
+                return round(rpr.MIDI_GetPPQPosFromProjTime(take, position + seconds))
+
+            changes = {
+                (row.channel, row.pitch, ppq(row.onset)): (row.velocity, ppq(row.new_onset), ppq(row.new_offset))
+                for row in rows
+            }
+            text = rpr.GetItemStateChunk(item, "", 0, False)[2]
+            new_text, guid, count = edit(text, take_guid, changes)
+            write(item, text, new_text, name)
+        return {"takes": [{"item": name, "take": guid, "notes": count}], "messages": []}
 
     # --- tracks -------------------------------------------------------------------
     def selected_track_chunk(self) -> tuple[str, str]:

@@ -21,6 +21,11 @@ OSC protocol (UDP; every reply goes to the address the command came from; `id` i
     /readdsp/store_expression id take path        -> save a readdsp-expression/1 file's rows in the take's P_EXT
                                                      readdsp_expression (one undo point "ReaDDSP: edit expression")
     /readdsp/render_item id take [instrument] [seed] -> render that MIDI take into a new take of its item
+    /readdsp/humanize_notes id take path          -> the panel's humanized notes as a new MIDI take: a copy of that
+                                                     take (made active, the original kept) whose notes carry the
+                                                     velocities, onsets and offsets of a readdsp-notes/1 file
+                                                     (reaper_ext/panel_link) exactly, and its readdsp_expression; one
+                                                     undo point "ReaDDSP: humanize MIDI item (expression panel)"
     /readdsp/quit      id                         -> stop the engine
 
 Each accepted job replies `/readdsp/accepted id`, then `/readdsp/progress id done total` while it runs, then
@@ -53,9 +58,9 @@ from readdsp import __version__
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.expression_io import parse_expression_text
 from readdsp.reaper_ext.bridge import MidiItem, ReaperBridge, apply_saved_expression
-from readdsp.reaper_ext.humanize_take import humanize_edit
+from readdsp.reaper_ext.humanize_take import humanize_edit, notes_edit
 from readdsp.reaper_ext.osc_server import HOST, OscEndpoint
-from readdsp.reaper_ext.panel_link import MAX_FILE_BYTES, item_document, write_item_file
+from readdsp.reaper_ext.panel_link import MAX_FILE_BYTES, item_document, read_notes_file, write_item_file
 from readdsp.reaper_ext.render_items import (
     TEMP_PREFIX,
     RenderJob,
@@ -70,7 +75,7 @@ if TYPE_CHECKING:  # the render API loads torch; the engine is handed a loaded r
 
 DEFAULT_PORT = 9737
 COMMANDS = ("ping", "render", "restore", "effect_dataset", "status", "quit", "selected", "item", "store_expression")
-COMMANDS += ("render_item", "humanize")
+COMMANDS += ("render_item", "humanize", "humanize_notes")
 QUIET = ("selected", "item", "store_expression")  # not echoed in REAPER's console
 POLL_LOG_EVERY = 60  # a selection poll is logged when its answer changes, and every 60th poll
 MAX_QUEUED_JOBS = 512
@@ -200,12 +205,12 @@ class Engine:
         request_id, rest = args[0], args[1:]
         if len(request_id) > MAX_ID_CHARS:
             raise ValueError(f"the request id is longer than {MAX_ID_CHARS} characters")
-        if command in ("item", "store_expression", "render_item"):
+        if command in ("item", "store_expression", "render_item", "humanize_notes"):
             if not rest or not isinstance(rest[0], str) or not 0 < len(rest[0]) <= 64:
                 raise ValueError("expected a take GUID after the request id")
             if command == "item" and len(rest) > 1:
                 raise ValueError("expected: id take")
-            if command == "store_expression":
+            if command in ("store_expression", "humanize_notes"):
                 if len(rest) != 2 or not isinstance(rest[1], str) or not 0 < len(rest[1]) <= MAX_PATH_CHARS:
                     raise ValueError("expected: id take expression_file")
                 return request_id, tuple(rest)
@@ -289,6 +294,8 @@ class Engine:
             return {"file": str(write_item_file(self.temp_dir, document, TEMP_PREFIX + "item-")), "name": item.name}
         if job.command == "store_expression":
             return self._store_expression(*job.args)
+        if job.command == "humanize_notes":
+            return self._humanize_notes(*job.args)
         if job.command == "humanize":
             return self.bridge.add_midi_takes(humanize_edit(*job.args), "ReaDDSP: humanize selected MIDI items")
         if job.command == "restore":
@@ -317,6 +324,14 @@ class Engine:
             log.info("selection poll %d: %s", self._polls, f"take {guid} ({name})" if guid else "no MIDI take selected")
             self._polled = guid
         return {"take": guid, "name": name}
+
+    def _humanize_notes(self, take: str, path: str) -> dict:
+        rows, expression = read_notes_file(Path(path))
+        if expression:
+            parse_expression_text(expression, path)  # checked before it reaches the project
+        return self.bridge.add_midi_take_with_notes(
+            take, rows, notes_edit(expression or None), "ReaDDSP: humanize MIDI item (expression panel)"
+        )
 
     def _store_expression(self, take: str, path: str) -> dict:
         file = Path(path)

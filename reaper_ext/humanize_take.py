@@ -6,7 +6,8 @@ copy of the source take's lines with a new take GUID, name, MIDI source GUID and
 with the original) and P_EXT `readdsp_humanized_from` = the original take's GUID (what "Restore MIDI take"
 goes back to). Event lines are `E`/`e` + flags, a tick delta and hex bytes (`reaper_ext/rpp_midi.py`); note-ons
 get new velocities, paired note-offs new ticks (never past the next note of the key or the source end), and
-the events are re-sorted with their deltas recomputed. Channel 10 (drums) is left alone.
+the events are re-sorted with their deltas recomputed. Channel 10 (drums) is left alone. `notes_item_text` writes
+the same kind of take with notes given exactly (the expression panel's humanized notes, note-ons may move too).
 """
 
 from __future__ import annotations
@@ -115,6 +116,70 @@ def humanized_item_text(
     take, notes = _humanize_source(take, model, amount, seed, context)
     take = _with_ext(take, HUMANIZED_FROM, take_guid)
     return add_take_to_item_text(item_text, ["TAKE SEL", *take]), guid, notes
+
+
+NoteKey = tuple[int, int, int]  # (channel, pitch, note-on tick) of a note in the take's MIDI source
+NoteChange = tuple[int, int, int]  # (velocity, new note-on tick, new note-off tick)
+
+
+def notes_item_text(
+    item_text: str, take_guid: str, changes: dict[NoteKey, NoteChange], expression: str | None = None
+) -> tuple[str, str, int]:
+    """(item chunk text with a copy of take `take_guid` added and made active whose notes carry exactly `changes`,
+    the new take's GUID, notes changed): what the expression panel shows, written as REAPER's new MIDI take. The
+    copy's P_EXT `readdsp_expression` is `expression` when given (the panel's edits of those notes)."""
+    lines = split_lines(item_text)
+    start, end, indent, first_take = take_region(lines, take_guid)
+    guid = new_guid()
+    take = _rename(_take_lines(lines, start, end, indent, first_take), guid)
+    take, count = _set_source_notes(take, changes)
+    take = _with_ext(take, HUMANIZED_FROM, take_guid)
+    if expression is not None:
+        take = _with_ext(take, "readdsp_expression", expression)
+    return add_take_to_item_text(item_text, ["TAKE SEL", *take]), guid, count
+
+
+def _set_source_notes(take: list[str], changes: dict[NoteKey, NoteChange]) -> tuple[list[str], int]:
+    """The take with each note of `changes` given its velocity and ticks (never past the source end, and never past
+    the next note of its key); ReaDDSPError if a note of `changes` is not in the take."""
+    start, close = _source_span(take)
+    body = take[start + 1 : close]
+    if any(tokens(t)[:1] and tokens(t)[0][0] == "FILE" for t in body):
+        raise ReaDDSPError("the MIDI take plays an external file; import it into the project first")
+    units = _units(body)
+    notes = _pair_notes(units)
+    end_tick = max((u.tick for u in units if u.tick is not None), default=0)
+    found = 0
+    for on, off, channel in notes:
+        change = changes.get((channel, int(_event(units[on])[3], 16), units[on].tick))
+        if change is None:
+            continue
+        velocity, new_on, new_off = change
+        toks = _event(units[on])
+        units[on].lines = [_event_line(units[on].lines[0], toks, 4, f"{min(max(velocity, 1), 127):02x}")]
+        new_on = min(max(int(new_on), 0), end_tick)
+        if new_on != units[on].tick:
+            units[on].tick, units[on].group = new_on, 2
+        new_off = max(min(int(new_off), end_tick), new_on + 1)
+        if off >= 0 and new_off != units[off].tick:
+            units[off].tick, units[off].group = new_off, 0
+        found += 1
+    if found != len(changes):
+        raise ReaDDSPError(f"{len(changes) - found} note(s) no longer match the take; reopen the panel on it")
+    for channel in sorted({c for _, _, c in notes}):
+        part = [n for n in notes if n[2] == channel]
+        _limit_to_next_onset(units, part, np.array([int(_event(units[on])[3], 16) for on, _, _ in part]))
+    return take[: start + 1] + _write_units(units) + take[close:], found
+
+
+def notes_edit(expression: str | None = None):
+    """The edit `ReaperBridge.add_midi_take_with_notes` applies: (item text, take GUID, changes) -> (text, GUID,
+    notes changed), the new take carrying `expression` as its saved expression."""
+
+    def edit(item_text: str, take_guid: str, changes: dict[NoteKey, NoteChange]) -> tuple[str, str, int]:
+        return notes_item_text(item_text, take_guid, changes, expression)
+
+    return edit
 
 
 def humanize_edit(amount: float = 1.0, seed: int = 0):

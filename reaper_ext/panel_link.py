@@ -2,7 +2,7 @@
 
 The engine writes the file in its temp folder and replies with its path; the panel reads it (every number checked)
 and deletes it. The panel sends its edits the same way: a `readdsp-expression/1` file whose path goes in
-`/readdsp/store_expression`.
+`/readdsp/store_expression`, and its humanized notes as a `readdsp-notes/1` file for `/readdsp/humanize_notes`.
 """
 
 from __future__ import annotations
@@ -191,5 +191,59 @@ def read_item_file(path: Path) -> LinkedItem:
             performance,
             bars,
         )
+    except ReaDDSPError as err:
+        raise ReaDDSPError(err.problem, path) from None
+
+
+NOTES_FORMAT = "readdsp-notes/1"
+
+
+class NoteRow(NamedTuple):
+    """One note the panel changed: its channel and pitch, its onset as REAPER gave it (seconds from the item start),
+    and its new velocity, onset and offset."""
+
+    channel: int
+    pitch: int
+    onset: float
+    velocity: int
+    new_onset: float
+    new_offset: float
+
+
+def notes_document(rows: Sequence[NoteRow], expression: str) -> dict:
+    """The `readdsp-notes/1` document of `/readdsp/humanize_notes`: the changed notes and the take's new expression."""
+    return {"format": NOTES_FORMAT, "expression": expression, "notes": [list(row) for row in rows]}
+
+
+def read_notes_file(path: Path) -> tuple[list[NoteRow], str]:
+    """(rows, expression text) of a `readdsp-notes/1` file; a one-line ReaDDSPError naming the file if malformed."""
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ReaDDSPError(f"over {MAX_FILE_BYTES} bytes", path)
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
+        raise ReaDDSPError(f"cannot read the panel's notes file ({err})", path) from None
+    try:
+        if not isinstance(data, dict) or data.get("format") != NOTES_FORMAT or not isinstance(data.get("notes"), list):
+            raise ReaDDSPError(f"not a {NOTES_FORMAT} file")
+        if not isinstance(data.get("expression"), str):
+            raise ReaDDSPError("expression must be a string")
+        rows = []
+        for i, row in enumerate(data["notes"]):
+            where = f"notes[{i}]"
+            if not isinstance(row, list) or len(row) != 6:
+                raise ReaDDSPError(f"{where}: expected [channel, pitch, onset, velocity, new onset, new offset]")
+            new_onset = _number(row[4], where, 0.0)
+            rows.append(
+                NoteRow(
+                    _whole(row[0], where, 0, 15),
+                    _whole(row[1], where, 0, 127),
+                    _number(row[2], where, 0.0),
+                    _whole(row[3], where, 1, 127),
+                    new_onset,
+                    _number(row[5], where, new_onset),
+                )
+            )
+        return rows, data["expression"]
     except ReaDDSPError as err:
         raise ReaDDSPError(err.problem, path) from None

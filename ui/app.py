@@ -88,7 +88,7 @@ def run_connected(port: int, bundle: str | None) -> int:
         QMessageBox.warning(None, "ReaDDSP expression panel", str(err))
         raise
 
-    def follow(take: str) -> None:
+    def follow(take: str, keep_following: bool = True) -> None:
         old = windows[-1]
         try:
             new = open_connected(port, take, bundle, client=client, backends=backends)
@@ -96,14 +96,21 @@ def run_connected(port: int, bundle: str | None) -> int:
             old.say(f"cannot open the selected item: {err}")
             return
         new.setGeometry(old.geometry())
-        new.follow.setChecked(True)
+        new.follow.setChecked(keep_following)
         new.show()
         old.close()
         windows[:] = [new]
-        new.link.take_selected.connect(follow, Qt.QueuedConnection)
+        connect(new)
 
-    # queued: the old window (and its link) goes when `follow` returns, from the event loop, not inside its own signal
-    windows[0].link.take_selected.connect(follow, Qt.QueuedConnection)
+    def reopen(take: str) -> None:  # the panel's humanized notes became this take
+        follow(take, windows[-1].follow.isChecked())
+
+    def connect(window) -> None:
+        # queued: the old window (and its link) goes when `follow` returns, from the event loop, not inside its signal
+        window.link.take_selected.connect(follow, Qt.QueuedConnection)
+        window.link.take_replaced.connect(reopen, Qt.QueuedConnection)
+
+    connect(windows[0])
     windows[0].show()
     return app.exec_()
 

@@ -1,4 +1,4 @@
-"""Undoable edits: expression controls of some notes, and a part's drawn synthesis curves."""
+"""Undoable edits: expression controls of some notes, a part's drawn synthesis curves, and the notes themselves."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import numpy as np
 from PyQt5.QtWidgets import QUndoCommand
 
 from readdsp.core.curve_overrides import CurveOverrides, PartCurves
-from readdsp.core.performance import Part
+from readdsp.core.performance import Part, Performance
+from readdsp.core.render import RenderPlan
 
 
 class EditTarget(Protocol):
@@ -20,6 +21,8 @@ class EditTarget(Protocol):
     def part_at(self, index: int) -> Part: ...
 
     def touch(self, part_index: int, notes: set[int]) -> None: ...
+
+    def set_notes(self, plan: RenderPlan, written: Performance) -> None: ...
 
 
 class ControlsCommand(QUndoCommand):
@@ -68,3 +71,25 @@ class CurvesCommand(QUndoCommand):
 
     def undo(self) -> None:
         self._apply(self.before)
+
+
+class NotesCommand(QUndoCommand):
+    """Replace the notes (a humanize): the plan with its expression and the notes as written, kept as copies so
+    that undo brings back exactly the notes and controls there were."""
+
+    def __init__(
+        self,
+        document: EditTarget,
+        before: tuple[RenderPlan, Performance],
+        after: tuple[RenderPlan, Performance],
+        text: str,
+    ):
+        super().__init__(text)
+        self.document = document
+        self.before, self.after = copy.deepcopy(before), copy.deepcopy(after)
+
+    def redo(self) -> None:
+        self.document.set_notes(*copy.deepcopy(self.after))
+
+    def undo(self) -> None:
+        self.document.set_notes(*copy.deepcopy(self.before))

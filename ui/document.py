@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 
 import numpy as np
 from PyQt5.QtCore import QObject, pyqtSignal
 from PyQt5.QtWidgets import QUndoStack
 
 from readdsp.core.curve_overrides import Curve, CurveOverrides, PartCurves
-from readdsp.core.performance import CONTROL_NAMES, Note, Part, checked_controls
+from readdsp.core.performance import CONTROL_NAMES, Note, Part, Performance, checked_controls
 from readdsp.core.render import RenderPlan
-from readdsp.ui.commands import ControlsCommand, CurvesCommand
+from readdsp.ui.commands import ControlsCommand, CurvesCommand, NotesCommand
+from readdsp.ui.humanize_edit import humanized_notes, performance_part_index, regenerated_plan
 
 
 def adopt_generated(plan: RenderPlan, edits: RenderPlan | None = None) -> RenderPlan:
@@ -33,9 +35,12 @@ class PanelDocument(QObject):
     selection_changed = pyqtSignal()
     part_changed = pyqtSignal()
 
-    def __init__(self, plan: RenderPlan):
+    def __init__(self, plan: RenderPlan, written: Performance | None = None):
         super().__init__()
         self.plan = plan
+        self.original = (written or plan.performance).copy()  # the notes as opened: what humanize starts from
+        self.written = self.original.copy()  # the notes as the panel holds them now (what a save writes)
+        self.saved = self.original.copy()  # the notes as the file or take the panel saves to holds them
         self.part_index = 0
         self.selection: set[int] = set()
         self.curves: CurveOverrides = {}
@@ -57,6 +62,14 @@ class PanelDocument(QObject):
     def part_labels(self) -> list[str]:
         return [f"{p.label} ({p.instrument})" for p in self.plan.parts]
 
+    def notes_unsaved(self) -> bool:
+        """True while the panel's notes (velocity, onset, offset) differ from those of the file or take it saves to."""
+        return any(
+            (a.velocity, a.onset, a.offset) != (b.velocity, b.onset, b.offset)
+            for new, old in zip(self.written.parts, self.saved.parts, strict=True)
+            for a, b in zip(new.notes, old.notes, strict=True)
+        )
+
     def edited_count(self) -> int:
         return sum(note.is_edited() for part_plan in self.plan.parts for note in part_plan.part.notes)
 
@@ -67,6 +80,33 @@ class PanelDocument(QObject):
         self.part_index = min(self.part_index, max(len(plan.parts) - 1, 0))
         self.part_changed.emit()
         self.touch(self.part_index, set())
+
+    def set_notes(self, plan: RenderPlan, written: Performance) -> None:
+        """New notes (a humanize, or its undo): every view redraws the part."""
+        self.plan, self.written = plan, written
+        self.selection = {i for i in self.selection if i < len(self.notes)}
+        self.part_changed.emit()
+        self.selection_changed.emit()
+        self.touch(self.part_index, set(range(len(self.notes))))
+
+    def humanize(self, amount: float, timing: bool, seed: int, prepare: Callable[[Performance], RenderPlan]) -> int:
+        """Humanize the selected notes of the part (all of them if none is selected) as one undo step; `prepare`
+        plans a performance (regenerating the part's expression). Returns the number of notes humanized."""
+        if not self.plan.parts:
+            return 0
+        part = performance_part_index(self.plan, self.part_index)
+        targets = set(self.selection) or None
+        written = humanized_notes(self.original, self.written, part, targets, amount, timing, seed)
+        plan = regenerated_plan(self.plan, written, part, prepare)
+        count = len(targets) if targets is not None else len(self.notes)
+        where = f"{count} selected note(s)" if targets is not None else self.plan.parts[self.part_index].label
+        text = f"Humanize {where} (amount {amount:.2f}, seed {seed}{', timing' if timing else ''})"
+        self.undo_stack.push(NotesCommand(self, (self.plan, self.written), (plan, written), text))
+        return count
+
+    def mark_saved(self) -> None:
+        """The panel's notes are now those of the file or take it saves to."""
+        self.saved = self.written.copy()
 
     def select_part(self, index: int) -> None:
         if index != self.part_index and 0 <= index < len(self.plan.parts):

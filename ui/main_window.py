@@ -7,10 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PyQt5.QtCore import QSettings, Qt, QTimer
+from PyQt5.QtGui import QGuiApplication
 from PyQt5.QtWidgets import (
     QAction,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QProgressBar,
     QScrollBar,
     QVBoxLayout,
@@ -19,11 +21,13 @@ from PyQt5.QtWidgets import (
 
 from readdsp.core.atomic import write_wav
 from readdsp.core.errors import ReaDDSPError
+from readdsp.core.midi_note_edit import save_midi_with_notes
 from readdsp.core.output_path import safe_file_stem
 from readdsp.core.performance import CONTROL_NAMES, Performance
 from readdsp.ui.document import PanelDocument, adopt_generated
 from readdsp.ui.expression_lane import ExpressionLane
 from readdsp.ui.help_overlay import HelpOverlay
+from readdsp.ui.humanize_edit import humanized_midi_path
 from readdsp.ui.instruments import InstrumentChoice
 from readdsp.ui.loudness_lane import LoudnessLane
 from readdsp.ui.piano_roll import PianoRoll
@@ -34,7 +38,7 @@ from readdsp.ui.render_worker import RenderWorker
 from readdsp.ui.ruler import TimeRuler
 from readdsp.ui.selection_editor import SelectionEditor
 from readdsp.ui.shortcuts import SHORTCUTS
-from readdsp.ui.sidecar import load_edits, save_edits
+from readdsp.ui.sidecar import load_edits, save_edits, save_edits_as_read, sidecar_path
 from readdsp.ui.time_view import GUTTER
 from readdsp.ui.timeline import TimeAxis
 from readdsp.ui.transport_bar import TransportBar
@@ -58,16 +62,16 @@ class PanelWindow(QMainWindow):
         link: ReaperLink | None = None,
     ):
         super().__init__()
-        where = " (REAPER)" if link is not None else ""
-        self.setWindowTitle(f"ReaDDSP expression panel: {Path(performance.source or 'untitled').name}{where}")
         self.link = link
+        self.midi = Path(performance.source) if link is None and performance.source else None  # never written
+        self.saved_to: Path | None = None  # the humanized MIDI file the panel saved its notes to
         self.source, self.backend_for, self.choices = performance, backend_for, choices
         self.sidecar, self.output, self.stems = sidecar, output, stems
         self.settings = settings or QSettings("ReaDDSP", "expression-panel")
         self.choice = choices[0]
         self.backend = backend_for(self.choice.bundle)
         plan = adopt_generated(self.backend.prepare(performance, self.choice.instrument))
-        self.document = PanelDocument(plan)
+        self.document = PanelDocument(plan, performance)
         self.document.rendered = {}
         self.last_render: PanelRender | None = None
         if link is not None:  # connected: the take's saved expression, not a sidecar
@@ -87,6 +91,7 @@ class PanelWindow(QMainWindow):
         self.restoreState(self.settings.value("state", b""))
         if link is not None:
             self._connect_reaper(link)
+        self._update_title()
         if self.sidecar_message:
             self.say(self.sidecar_message)
 
@@ -138,6 +143,7 @@ class PanelWindow(QMainWindow):
             "fit": self.fit,
             "draw_f0": self.transport.draw_f0.toggle,
             "clear_curves": self.document.clear_curves,
+            "humanize": self.humanize,
             "next_part": self.next_part,
             "previous_part": self.previous_part,
             "help": self.help.toggle,
@@ -161,6 +167,8 @@ class PanelWindow(QMainWindow):
         t.play.clicked.connect(self.toggle_play)
         t.draw_f0.toggled.connect(self._set_draw_f0)
         t.clear_curves.clicked.connect(self.document.clear_curves)
+        t.humanize.clicked.connect(self.humanize)
+        self.document.undo_stack.indexChanged.connect(self._update_title)
         self.document.undo_stack.indexChanged.connect(self.autosave)  # edits only, not renders
         self.document.part_changed.connect(self._update_scrollbar)
         self.axis.changed.connect(self._update_scrollbar)
@@ -193,6 +201,7 @@ class PanelWindow(QMainWindow):
         self.render_take.clicked.connect(self.render_to_take)
         link.stored.connect(self._stored)
         link.rendered.connect(self._rendered_take)
+        link.humanized.connect(self._humanized_take)
 
     def render_to_take(self) -> None:
         """Save the edits to the take, then have the engine render the item into a new take (one undo point)."""
@@ -220,7 +229,17 @@ class PanelWindow(QMainWindow):
         self.progress.hide()
         self.say(message)
 
+    def _humanized_take(self, message: str, take: str) -> None:
+        self.progress.hide()
+        self.say(message)
+        if take:
+            self.document.mark_saved()
+            self._update_title()
+            self.link.take_replaced.emit(take)  # the app reopens the panel on the new take
+
     def autosave(self, *_: object) -> None:
+        if self.document.notes_unsaved():  # edits of notes not saved yet belong to no file or take yet
+            return
         if self.link is not None:
             try:
                 self.link.store(self.document.plan.performance)
@@ -234,6 +253,9 @@ class PanelWindow(QMainWindow):
                 self.say(f"could not save edits: {err}")
 
     def save(self) -> None:
+        if self.document.notes_unsaved():
+            self.save_notes()
+            return
         if self.link is not None:
             try:
                 self.link.store(self.document.plan.performance, force=True)
@@ -245,6 +267,66 @@ class PanelWindow(QMainWindow):
         self.autosave()
         if self.sidecar is not None:
             self.say(f"{self.document.edited_count()} edited note(s) saved to {self.sidecar}")
+
+    # --- humanize
+    def humanize(self) -> None:
+        """Humanize the selected notes (else the part) with the amount, seed and timing of the transport bar."""
+        t = self.transport
+        instrument = self.choice.instrument
+        try:
+            count = self.document.humanize(
+                t.amount.value(),
+                t.timing.isChecked(),
+                t.seed.value(),
+                lambda performance: self.backend.prepare(performance, instrument),
+            )
+        except ReaDDSPError as err:
+            self.say(f"cannot humanize: {err}")
+            return
+        where = (
+            "Ctrl+S makes them a new MIDI take in REAPER"
+            if self.link is not None
+            else (f"Ctrl+S writes {humanized_midi_path(self.midi).name}" if self.midi is not None else "not saved")
+        )
+        self.say(
+            f"humanized {count} note(s): velocities and durations{', onsets' if t.timing.isChecked() else ''}; "
+            f"not saved yet ({where}); Ctrl+Z undoes it"
+        )
+
+    def save_notes(self) -> None:
+        """Save humanized notes: standalone, a new MIDI file beside the original (with its own sidecar), which the
+        panel then edits; connected, a new MIDI take in REAPER through the engine. The original is never written."""
+        performance = self.document.plan.performance
+        if self.link is not None:
+            self.link.humanize_to_take(self.document.original, self.document.written, performance)
+            self.progress.setRange(0, 0)
+            self.progress.show()
+            self.say("making the humanized notes a new MIDI take in REAPER...")
+            return
+        if self.midi is None:
+            self.say("nothing to save the notes to")
+            return
+        target = humanized_midi_path(self.midi)
+        try:
+            save_midi_with_notes(self.midi, target, self.document.written)
+            self.sidecar = sidecar_path(target)
+            save_edits_as_read(performance, target, self.sidecar)
+        except (OSError, ReaDDSPError) as err:
+            self.say(f"could not save the humanized notes: {err}")
+            return
+        self.document.mark_saved()
+        self.saved_to = target
+        self._update_title()
+        self.say(
+            f"humanized notes saved to {target.name} ({self.document.edited_count()} edited note(s) in "
+            f"{self.sidecar.name}); {self.midi.name} is unchanged"
+        )
+
+    def _update_title(self, *_: object) -> None:
+        name = (self.saved_to or Path(self.source.source or "untitled")).name
+        where = " (REAPER)" if self.link is not None else ""
+        unsaved = " [humanized, not saved]" if self.document.notes_unsaved() else ""
+        self.setWindowTitle(f"ReaDDSP expression panel: {name}{where}{unsaved}")
 
     # --- actions
     def say(self, message: str) -> None:
@@ -278,7 +360,7 @@ class PanelWindow(QMainWindow):
             return
         try:
             backend = self.backend_for(choice.bundle)
-            plan = backend.prepare(self.source, choice.instrument)
+            plan = backend.prepare(self.document.written, choice.instrument)
         except ReaDDSPError as err:
             self.say(str(err))
             return
@@ -373,6 +455,22 @@ class PanelWindow(QMainWindow):
         self.axis.offset_s = value / SCROLL_UNITS_PER_S
         self.axis.changed.emit()
 
+    def _may_discard_notes(self) -> bool:
+        """Ask before closing with humanized notes not saved: Save, Discard or Cancel (offscreen: nobody to ask,
+        the notes are discarded; the original is never written)."""
+        if QGuiApplication.platformName() == "offscreen":
+            return True
+        answer = QMessageBox.question(
+            self,
+            "ReaDDSP expression panel",
+            "The humanized notes are not saved. Save them before closing?",
+            QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel,
+            QMessageBox.Save,
+        )
+        if answer == QMessageBox.Save:
+            self.save_notes()
+        return answer != QMessageBox.Cancel
+
     # --- Qt events
     def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().showEvent(event)
@@ -386,6 +484,9 @@ class PanelWindow(QMainWindow):
             self.help.setGeometry(self.centralWidget().rect())
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        if self.document.notes_unsaved() and not self._may_discard_notes():
+            event.ignore()
+            return
         self.autosave()
         with contextlib.suppress(TypeError):  # a second close finds it disconnected already
             self.document.undo_stack.indexChanged.disconnect(self.autosave)

@@ -18,11 +18,11 @@ from pathlib import Path
 from PyQt5.QtCore import QObject, QTimer, pyqtSignal
 from PyQt5.QtWidgets import QCheckBox, QPushButton
 
-from readdsp.core.atomic import write_bytes
+from readdsp.core.atomic import write_bytes, write_json
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.expression_io import apply_take_expression, expression_text
 from readdsp.core.performance import Performance
-from readdsp.reaper_ext.panel_link import LinkedItem, read_item_file
+from readdsp.reaper_ext.panel_link import LinkedItem, NoteRow, notes_document, read_item_file
 from readdsp.ui.engine_client import EngineClient, Reply
 
 POLL_MS = 1000
@@ -49,6 +49,8 @@ class ReaperLink(QObject):
     take_selected = pyqtSignal(str)
     stored = pyqtSignal(str)  # the status line after each store
     rendered = pyqtSignal(str)
+    humanized = pyqtSignal(str, str)  # (status line, the new MIDI take's GUID or "" on failure)
+    take_replaced = pyqtSignal(str)  # the panel's notes now live in this take: reopen on it
 
     def __init__(self, client: EngineClient, item: LinkedItem):
         super().__init__()
@@ -112,6 +114,33 @@ class ReaperLink(QObject):
                 self.rendered.emit(f"new take in REAPER: {names} ({reply.summary.get('seconds', 0):.1f} s)")
 
         self.client.send("render_item", self.item.take, instrument or "", seed, on_reply=done, progress=progress)
+
+    # --- humanized notes into a new MIDI take
+    def humanize_to_take(self, original: Performance, written: Performance, performance: Performance) -> None:
+        """Ask the engine to make `written`'s notes (changed from `original`, the item as opened) a new MIDI take
+        of this take's item, exactly as the panel shows them, with `performance`'s edits as its saved expression."""
+        rows = [
+            NoteRow(new_part.channel, old.pitch, old.onset, int(new.velocity), new.onset, new.offset)
+            for old_part, new_part in zip(original.parts, written.parts, strict=True)
+            for old, new in zip(old_part.notes, new_part.notes, strict=True)
+            if not new_part.is_drum and (old.velocity, old.onset, old.offset) != (new.velocity, new.onset, new.offset)
+        ]
+        path = self.folder / f"notes-{uuid.uuid4().hex[:8]}.json"
+        write_json(path, notes_document(rows, expression_text(performance)))
+
+        def done(reply: Reply) -> None:
+            path.unlink(missing_ok=True)
+            if reply.error:
+                self.humanized.emit(f"could not make the humanized take: {reply.error}", "")
+                return
+            take = ((reply.summary or {}).get("takes") or [{}])[0]
+            self.humanized.emit(
+                f"new MIDI take in REAPER: {take.get('item', '?')} ({take.get('notes', 0)} note(s) humanized); "
+                "the original take is kept",
+                take.get("take", ""),
+            )
+
+        self.client.send("humanize_notes", self.item.take, str(path), on_reply=done)
 
     # --- follow the selection
     def follow(self, on: bool) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from readdsp.core.errors import ReaDDSPError
-from readdsp.core.expression_io import apply_expression, load_expression, save_expression
+from readdsp.core.expression_io import ONSET_TOLERANCE_S, apply_expression, load_expression, save_expression
+from readdsp.core.midi_io import read_midi
 from readdsp.core.performance import Performance
 
 SUFFIX = ".readdsp-expression.json"
@@ -24,6 +25,25 @@ def save_edits(performance: Performance, path: Path) -> Path:
             if not note.is_edited():
                 note.expression = None
     return save_expression(edits, path)
+
+
+def save_edits_as_read(performance: Performance, midi: Path, path: Path) -> Path:
+    """Save `performance`'s edits as the sidecar `path` of `midi`, a file written from its notes: rows name the
+    notes as `read_midi` reads `midi` back (its note order, tick-rounded times), each edited note found by part,
+    pitch and the nearest onset within 2 ms (humanize with timing can change the order of a part's notes)."""
+    reread = read_midi(midi)
+    for part, target in zip(performance.parts, reread.parts, strict=True):
+        free: dict[int, list[int]] = {}
+        for index, note in enumerate(target.notes):
+            free.setdefault(note.pitch, []).append(index)
+        for note in part.notes:
+            candidates = free.get(note.pitch, [])
+            best = min(candidates, key=lambda i: abs(target.notes[i].onset - note.onset), default=None)
+            if best is None or abs(target.notes[best].onset - note.onset) > ONSET_TOLERANCE_S:
+                continue
+            candidates.remove(best)
+            target.notes[best].expression, target.notes[best].generated = note.expression, note.generated
+    return save_edits(reread, path)
 
 
 def load_edits(performance: Performance, path: Path) -> tuple[int, str | None]:
