@@ -24,6 +24,7 @@ from readdsp.core.effects.base import EffectModel  # noqa: E402
 from readdsp.core.effects.chorus_dsp import ChorusParams, JuceChorusModel  # noqa: E402
 from readdsp.core.effects.compressor import CompressorModel, CompressorParams  # noqa: E402
 from readdsp.core.effects.fir import FirModel  # noqa: E402
+from readdsp.core.effects.gate import GateModel, GateParams  # noqa: E402
 from readdsp.core.effects.lfo import Lfo  # noqa: E402
 from readdsp.core.effects.modulation import ModulatedDelayModel  # noqa: E402
 from readdsp.core.effects.phaser import PhaserModel  # noqa: E402
@@ -53,6 +54,7 @@ def models(rng: np.random.Generator) -> list[EffectModel]:
         PhaserModel(SR, Lfo(0.5, np.concatenate([[10.0], 0.1 * rng.standard_normal(12)]), SR), 12, 0.3, 0.5, 0.5),
         TremoloModel(SR, Lfo(4.0, np.concatenate([[0.7], 0.05 * rng.standard_normal(16)]), SR)),
         CompressorModel(SR, CompressorParams(5.0, -24.0, 4.0, 6.0, 3.0, 80.0, 4.0)),
+        GateModel(SR, GateParams(0.1, 20.0, -12.0, 6.0, 50.0, 2.0, 60.0, 1.0, 20.0, 80.0, 0.0)),
     ]
 
 
@@ -85,6 +87,7 @@ def main() -> None:
     torch.set_num_threads(1)
     rng = np.random.default_rng(0)
     audio = (0.3 * rng.standard_normal(int(args.seconds * SR))).astype(np.float32)
+    audio *= np.resize(np.repeat([1.0, 0.05], SR // 4), len(audio))  # loud and quiet stretches: the gate works
     net = nam_feather()
     receptive = int(net.receptive_field)
     history = np.zeros(receptive - 1, np.float32)

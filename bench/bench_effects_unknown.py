@@ -1,10 +1,12 @@
 """Captures of effects the models were not built for (bench/reference_effects.py: numpy/scipy/numba, not
 pedalboard), 1 minute of data each: our fit beside NAM's trainer at the same time budget, held-out test ESR.
 
-Usage: python bench/bench_effects_unknown.py [--effects chorus,flanger,phaser,compressor,overdrive,echo]
+Usage: python bench/bench_effects_unknown.py [--effects chorus,flanger,phaser,compressor,gate,overdrive,echo]
        [--budget 300] [--model auto|per-effect|FAMILY] [--nam] [--minutes 1]
-Issue 19's targets: chorus, flanger, phaser <= 0.05; compressor <= 0.02; overdrive, echo (static curve, LTI)
-<= 0.01. The dry and identity baselines are printed beside each score (a model must beat them to count).
+Issue 19's targets: chorus, flanger, phaser <= 0.05; compressor, gate <= 0.02; overdrive, echo (static curve,
+LTI) <= 0.01. The gate's material is half real guitar notes (decays into quiet: ../shared/data/guitar-notes, or
+READDSP_SHARED_DATA/guitar-notes), half the builder's seeded signals.
+The dry and identity baselines are printed beside each score (a model must beat them to count).
 """
 
 from __future__ import annotations
@@ -28,12 +30,19 @@ from readdsp.training.effects.train import baseline_esr, train_model  # noqa: E4
 
 #: Our family per effect when --model per-effect (what `auto` should pick; cheaper than trying them all).
 PER_EFFECT = {"chorus": "modulation", "flanger": "modulation", "vibrato": "modulation", "phaser": "phaser",
-              "tremolo": "tremolo", "compressor": "compressor", "overdrive": "wiener-hammerstein",
+              "tremolo": "tremolo", "compressor": "compressor", "gate": "gate", "overdrive": "wiener-hammerstein",
               "echo": "fir"}  # fmt: skip
 
 
 #: Silence after each split, long enough for the effect's tail (the FIR's length follows it).
 TAIL_SECONDS = {"echo": 1.5}
+#: The project's shared data folder (see its README); READDSP_SHARED_DATA names another place.
+SHARED_DATA = Path(os.environ.get("READDSP_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+#: Real recordings mixed into an effect's material (the builder's --audio-folder): a gate needs notes that
+#: decay into quiet, as real guitar notes do.
+MATERIAL = {"gate": SHARED_DATA / "guitar-notes"}
+#: Capture level (the builder's --level): the gate's guitar notes peak at -23 dBFS, as a DI track might.
+LEVEL_DB = {"gate": -20.0}
 
 
 def capture(name: str, folder: Path, minutes: float) -> Path:
@@ -42,7 +51,11 @@ def capture(name: str, folder: Path, minutes: float) -> Path:
     # the builder wants a chain spec; the reference backend ignores its chain
     spec.write_text(json.dumps({"name": f"reference-{name}", "tail_seconds": TAIL_SECONDS.get(name, 0.5),
                                 "chain": [{"type": "gain", "gain_db": 0}]}))  # fmt: skip
-    return build_dataset(spec, folder / name, minutes=minutes, backend=ReferenceBackend(name), progress=False)
+    material = MATERIAL.get(name)
+    if material is not None and not material.is_dir():
+        raise SystemExit(f"{name} needs real recordings in {material} (set READDSP_SHARED_DATA)")
+    return build_dataset(spec, folder / name, minutes=minutes, backend=ReferenceBackend(name), audio_folder=material,
+                         level_db=LEVEL_DB.get(name, 0.0), progress=False)  # fmt: skip
 
 
 def main() -> None:

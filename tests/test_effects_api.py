@@ -16,6 +16,7 @@ from readdsp.core.effects.chorus_dsp import ChorusParams, JuceChorusModel
 from readdsp.core.effects.compressor import CompressorModel, CompressorParams
 from readdsp.core.effects.fir import FirModel
 from readdsp.core.effects.fir_stream import apply_fir
+from readdsp.core.effects.gate import GateModel, GateParams
 from readdsp.core.effects.lfo import Lfo
 from readdsp.core.effects.modulation import ModulatedDelayModel
 from readdsp.core.effects.phaser import PhaserModel
@@ -41,6 +42,7 @@ def _models(sr: int) -> list[EffectModel]:
         PhaserModel(sr, Lfo(0.5, np.array([10.0, 1.5, 0.3]), sr), 6, 0.3, 0.5, 0.5),
         TremoloModel(sr, Lfo(4.0, np.array([0.7, 0.3, 0.0]), sr)),
         CompressorModel(sr, CompressorParams(5.0, -24.0, 4.0, 6.0, 3.0, 80.0, 4.0)),
+        GateModel(sr, GateParams(0.1, 10.0, -12.0, 4.0, 20.0, 2.0, 40.0, 0.5, 5.0, 30.0, 1.0)),
     ]
 
 
@@ -90,6 +92,7 @@ def _meta(kind: str, config: dict, version: str = "2") -> dict[str, str]:
          "delays over"),
         ({}, _meta("compressor", {**CompressorParams(5, -20, 0.5, 6, 3, 80, 0).as_dict()}), "ratio"),
         ({}, _meta("tremolo", {"rate_hz": "fast"}), "not a number"),
+        ({}, _meta("gate", {**GateParams(0.1, 10, -30, 6, 50, 2, 150, 1, 20, 80, 0).as_dict()}), "range_db"),
     ],
 )  # fmt: skip
 def test_bad_numbers_in_a_model_file_are_one_line_errors(tmp_path, arrays, meta, problem):

@@ -98,7 +98,7 @@ def test_auto_tries_every_family_and_keeps_the_best_on_validation(tmp_path):
     ds = build_dataset(spec, tmp_path / "ds", minutes=0.05, seed=1, progress=False)
     result = train_model(ds, "auto", tmp_path / "m.safetensors", max_seconds=40)
     tried = {c["model"] for c in result["candidates"]}
-    assert tried == {"fir", "shaper", "tremolo", "compressor", "modulation", "phaser", "wiener-hammerstein"}
+    assert tried == {"fir", "shaper", "tremolo", "compressor", "gate", "modulation", "phaser", "wiener-hammerstein"}
     scored = [c for c in result["candidates"] if "val_esr" in c]
     assert result["val_esr"] == pytest.approx(min(c["val_esr"] for c in scored), rel=1e-6)
     assert result["model"] in ("fir", "shaper", "wiener-hammerstein", "modulation") and result["test_esr"] < 1e-3

@@ -19,6 +19,7 @@ from readdsp.core.effects.base import EffectModel
 from readdsp.core.effects.chorus_dsp import JuceChorusModel
 from readdsp.core.effects.compressor import CompressorModel
 from readdsp.core.effects.fir import FirModel
+from readdsp.core.effects.gate import GateModel
 from readdsp.core.effects.modulation import ModulatedDelayModel
 from readdsp.core.effects.nam_model import load_nam
 from readdsp.core.effects.phaser import PhaserModel
@@ -41,7 +42,7 @@ def register(cls: type[EffectModel]) -> type[EffectModel]:
 
 
 for _cls in (FirModel, ShaperModel, WienerHammersteinModel, JuceChorusModel, ModulatedDelayModel, PhaserModel,
-             TremoloModel, CompressorModel):  # fmt: skip
+             TremoloModel, CompressorModel, GateModel):  # fmt: skip
     register(_cls)
 
 

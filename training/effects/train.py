@@ -22,6 +22,7 @@ from readdsp.training.effects import FAMILIES, MODELS, NAM_MODELS
 from readdsp.training.effects.chorus_fit import fit_chorus_model
 from readdsp.training.effects.compressor_fit import fit_compressor
 from readdsp.training.effects.fir_fit import fit_fir
+from readdsp.training.effects.gate_fit import fit_gate
 from readdsp.training.effects.grey_box import FitFailed
 from readdsp.training.effects.modulation_fit import fit_modulation
 from readdsp.training.effects.phaser_fit import fit_phaser
@@ -83,11 +84,12 @@ FITTERS: dict[str, Callable[[FitData, float], EffectModel]] = {
     "phaser": _grey_box(fit_phaser),
     "tremolo": _grey_box(fit_tremolo),
     "compressor": _grey_box(fit_compressor),
+    "gate": _grey_box(fit_gate),
     "chorus": _grey_box(fit_chorus_model),
 }
 #: What `auto` tries, in order, with each family's share of the budget (time a fit leaves unused rolls on).
-AUTO_FAMILIES = {"fir": 1.0, "shaper": 1.0, "tremolo": 0.5, "compressor": 1.0, "modulation": 2.5, "phaser": 2.5,
-                 "wiener-hammerstein": 2.0}  # fmt: skip
+AUTO_FAMILIES = {"fir": 1.0, "shaper": 1.0, "tremolo": 0.5, "compressor": 1.0, "gate": 1.0, "modulation": 2.5,
+                 "phaser": 2.5, "wiener-hammerstein": 2.0}  # fmt: skip
 assert tuple(FITTERS) == FAMILIES, "FITTERS and training.effects.FAMILIES must list the same families"
 
 
