@@ -82,3 +82,4 @@ def test_panel_screenshot_command(random_bundle, tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert song.read_bytes() == original
     assert not (tmp_path / "song.readdsp-expression.json").exists()
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["shot.png", "song.mid"]  # no settings file left behind

@@ -170,6 +170,7 @@ def screenshot(
             raise ReaDDSPError("could not write the screenshot", png)
     window.sidecar = None  # a screenshot never writes the user's sidecar
     window.close()
+    settings.sync()  # written now, so that nothing writes it again after it is removed
     settings_file = png.with_suffix(".ini")
     if settings_file.exists():
         settings_file.unlink()

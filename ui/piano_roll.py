@@ -1,10 +1,10 @@
-"""The piano roll of the selected part: notes, selection (click, shift-click, rubber band) and f0 curves."""
+"""The piano roll of the selected part: notes shaded by velocity, selection (click, shift-click, rubber band), f0."""
 
 from __future__ import annotations
 
-from PyQt5.QtCore import QPointF, QRectF, Qt
-from PyQt5.QtGui import QPainter, QPainterPath, QPen
-from PyQt5.QtWidgets import QSizePolicy
+from PyQt5.QtCore import QEvent, QPointF, QRectF, Qt
+from PyQt5.QtGui import QColor, QPainter, QPainterPath, QPen
+from PyQt5.QtWidgets import QSizePolicy, QToolTip
 
 from readdsp.ui import theme
 from readdsp.ui.bars import bar_times
@@ -13,6 +13,22 @@ from readdsp.ui.time_view import GUTTER, TimeView
 
 NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 MARGIN_PITCHES = 3
+# HSL lightness of a note's fill at velocity 1 and 127; the selected range lies above the other, so a quiet
+# selected note is still brighter than a loud unselected one
+LIGHTNESS = (0.16, 0.56)
+SELECTED_LIGHTNESS = (0.64, 0.88)
+
+
+def note_name(pitch: int) -> str:
+    return f"{NAMES[pitch % 12]}{pitch // 12 - 1}"
+
+
+def note_fill(velocity: int, selected: bool) -> QColor:
+    """A note's fill: the theme's note colour, lighter the louder (MIDI velocity 1..127)."""
+    base = theme.NOTE_SELECTED if selected else theme.NOTE
+    low, high = SELECTED_LIGHTNESS if selected else LIGHTNESS
+    loudness = (min(max(velocity, 1), 127) - 1) / 126
+    return QColor.fromHslF(base.hslHueF(), base.hslSaturationF(), low + (high - low) * loudness)
 
 
 class PianoRoll(TimeView):
@@ -52,6 +68,20 @@ class PianoRoll(TimeView):
         hits = [i for i in range(len(self.document.notes)) if self.note_rect(i).contains(point)]
         return hits[-1] if hits else None
 
+    def note_tooltip(self, index: int) -> str:
+        note = self.document.notes[index]
+        return f"{note_name(note.pitch)}, velocity {note.velocity}, {note.onset:.3f}-{note.offset:.3f} s"
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.ToolTip:
+            index = self.note_at(QPointF(event.pos()))
+            if index is None:
+                QToolTip.hideText()
+            else:
+                QToolTip.showText(event.globalPos(), self.note_tooltip(index), self)
+            return True
+        return super().event(event)
+
     # --- painting
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
         painter = QPainter(self)
@@ -72,10 +102,8 @@ class PianoRoll(TimeView):
             rect = self.note_rect(i)
             if rect.right() < GUTTER or rect.left() > self.width():
                 continue
-            selected = i in self.document.selection
             painter.setPen(QPen(theme.EDITED, 2) if note.is_edited() else QPen(theme.BACKGROUND, 1))
-            color = theme.NOTE_SELECTED if selected else theme.NOTE
-            painter.setBrush(color.darker(100 + int(60 * (1 - (note.velocity / 127)))))
+            painter.setBrush(note_fill(note.velocity, i in self.document.selection))
             painter.drawRoundedRect(rect.adjusted(0.5, 0.5, -0.5, -0.5), 2, 2)
         self._paint_curves(painter)
         if self._band:
@@ -87,8 +115,7 @@ class PianoRoll(TimeView):
             if pitch % 12 == 0 or h >= 11:
                 y = self.y_of(pitch) - h / 2
                 painter.setPen(theme.TEXT_DIM if pitch % 12 else theme.TEXT)
-                label = f"{NAMES[pitch % 12]}{pitch // 12 - 1}"
-                painter.drawText(QRectF(0, y, GUTTER - 6, h), Qt.AlignRight | Qt.AlignVCenter, label)
+                painter.drawText(QRectF(0, y, GUTTER - 6, h), Qt.AlignRight | Qt.AlignVCenter, note_name(pitch))
 
     def _paint_curves(self, painter: QPainter) -> None:
         painter.setBrush(Qt.NoBrush)

@@ -50,6 +50,10 @@ class SelectionEditor(QWidget):
 
     def refresh(self) -> None:
         n = len(self.document.selection)
-        self.count.setText(f"{n} selected" if n else "no selection")
+        self.count.setText(f"{n} selected, {self._velocities()}" if n else "no selection")
         for button in self.buttons.values():
             button.setEnabled(bool(n))
+
+    def _velocities(self) -> str:
+        values = sorted(self.document.notes[i].velocity for i in self.document.selection)
+        return f"velocity {values[0]}" if values[0] == values[-1] else f"velocity {values[0]}-{values[-1]}"

@@ -25,6 +25,7 @@ SHORTCUTS: list[tuple[str, str, str]] = [
 MOUSE_HELP: list[tuple[str, str]] = [
     ("Click / Shift+click", "Select a note / add or remove it"),
     ("Drag on empty space", "Rubber-band selection"),
+    ("Hover a note", "Its pitch, velocity and times"),
     ("Drag in a lane", "Set that control for every note crossed"),
     ("Drag in loudness", "Draw a loudness curve (dB)"),
     ("Wheel / Ctrl+wheel", "Scroll / zoom in time"),
