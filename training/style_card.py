@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 from readdsp.core.atomic import write_bytes
-from readdsp.core.bundle import load_bundle, write_sidecar
+from readdsp.core.bundle import calibration_gains_db, load_bundle, write_sidecar
+from readdsp.core.levels import CALIBRATION_VELOCITY, REFERENCE_LUFS
 from readdsp.core.render import Renderer
 from readdsp.training import style_evaluate as ev
 from readdsp.training.model_card_audio import audio_check_lines
@@ -40,6 +41,19 @@ def evaluate(bundle: Path, dataset: Path, guitar_notes: Path | None) -> dict:
 
 def _meets(value: float | None, target: float) -> str:
     return "not measured" if value is None else ("met" if value >= target else "NOT met")
+
+
+def _level_lines(gains_db: dict[str, float]) -> list[str]:
+    """The calibration gain the render applies (the audio checks below are measured with it)."""
+    if not gains_db:
+        return ["- **Level.** Not calibrated: `readdsp audio-check BUNDLE --calibrate` measures the gain."]
+    gains = ", ".join(f"{name} {gain:+.2f} dB" for name, gain in gains_db.items())
+    return [
+        f"- **Level.** Calibration gain {gains} (the bundle's sidecar, from `readdsp audio-check "
+        f"core/bundles/guitar.safetensors --calibrate --no-phrases`): a sustained note at velocity "
+        f"{CALIBRATION_VELOCITY} measures {REFERENCE_LUFS:.0f} LUFS, the documented level (`core/levels.py`). "
+        "The audio checks below are measured with it."
+    ]
 
 
 def card_text(bundle: Path, metrics: dict, config: dict) -> str:
@@ -97,6 +111,7 @@ def card_text(bundle: Path, metrics: dict, config: dict) -> str:
                 f"  - {folder} ({row.get('notes')} notes): ours {row.get('ours_db')}, soundfont "
                 f"(MuseScore_General GM {OPEN_PROGRAM}) {row.get('soundfont_db')}"
             )
+    lines += _level_lines(calibration_gains_db(load_bundle(bundle)))
     lines += ["", *audio_check_lines(metrics["audio_checks"])]
     lines += ["Speed: `bench/bench_style_ddsp.py` (figures in its output, not here).", ""]
     return "\n".join(lines)
