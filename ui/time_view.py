@@ -8,7 +8,7 @@ from PyQt5.QtWidgets import QWidget
 from readdsp.ui.document import PanelDocument
 from readdsp.ui.timeline import TimeAxis
 
-GUTTER = 116  # px left of the time area (lane names, pitch labels), the same in every view so they align
+GUTTER = 128  # px left of the time area (lane names, pitch labels), the same in every view so they align
 
 
 class TimeView(QWidget):

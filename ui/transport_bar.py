@@ -10,6 +10,7 @@ from PyQt5.QtWidgets import (
     QLabel,
     QPushButton,
     QSpinBox,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -19,16 +20,15 @@ from readdsp.ui.instruments import InstrumentChoice
 class TransportBar(QWidget):
     def __init__(self, choices: list[InstrumentChoice], parent: QWidget | None = None):
         super().__init__(parent)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
         self.part = QComboBox()
         self.part.setMinimumWidth(160)
         self.instrument = QComboBox()
-        self.instrument.setMinimumWidth(200)
+        self.instrument.setSizeAdjustPolicy(QComboBox.AdjustToContents)  # the longest label shows whole
         for choice in choices:
             self.instrument.addItem(choice.label(), choice)
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
+        self.seed.setMaximumWidth(120)
         self.render = QPushButton("Render")
         self.play = QPushButton("Play")
         self.play.setCheckable(True)
@@ -48,19 +48,18 @@ class TransportBar(QWidget):
         self.amount.setToolTip("How far towards the learned performance (0: the notes as opened)")
         self.timing = QCheckBox("Timing")
         self.timing.setToolTip("Also move onsets by the learned deviations (off: onsets stay on the grid)")
-        for label, widget in (
-            ("Part", self.part),
-            ("Instrument", self.instrument),
-            ("Seed", self.seed),
-            (None, self.render),
-            (None, self.play),
-            (None, self.draw_f0),
-            (None, self.clear_curves),
-            (None, self.humanize),
-            ("Amount", self.amount),
-            (None, self.timing),
-        ):
-            if label:
-                layout.addWidget(QLabel(label))
-            layout.addWidget(widget)
-        layout.addStretch(1)
+        rows = QVBoxLayout(self)
+        rows.setContentsMargins(0, 0, 0, 0)
+        # Two rows, so the panel still fits a 1366-px laptop screen beside REAPER.
+        playback = [("Part", self.part), ("Instrument", self.instrument), ("Seed", self.seed)]
+        playback += [(None, self.render), (None, self.play)]
+        editing = [(None, self.draw_f0), (None, self.clear_curves), (None, self.humanize), ("Amount", self.amount)]
+        editing += [(None, self.timing)]
+        for row in (playback, editing):
+            layout = QHBoxLayout()
+            for label, widget in row:
+                if label:
+                    layout.addWidget(QLabel(label))
+                layout.addWidget(widget)
+            layout.addStretch(1)
+            rows.addLayout(layout)
