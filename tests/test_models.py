@@ -83,6 +83,22 @@ def test_nucleus_sampling_is_seeded_and_stays_in_the_nucleus(generator: Synthesi
     assert set(narrow.unique().tolist()) == {100}
 
 
+def test_sampler_never_sits_on_the_clamp_classes(generator: SynthesisGenerator) -> None:
+    """The +-1 semitone classes hold every clamped residual in training ("a semitone or more away"): even when
+    the model favours them most, the sampler draws from the classes inside them."""
+    with torch.no_grad():
+        generator.f0_out.weight.zero_()
+        bias = torch.full((201,), -20.0)
+        bias[[0, 200]] = 5.0
+        bias[[1, 100, 199]] = torch.tensor([0.0, 2.0, 0.0])
+        generator.f0_out.bias.copy_(bias)
+        context = generator.f0_context(generator.encode(torch.rand(2, 300, 10), torch.tensor([0, 1])))
+        sampled = sample_rows(generator, context, seed=3, top_p=0.95)
+        greedy = sample_rows(generator, context, seed=3, top_p=0.0)
+    assert set(sampled.unique().tolist()) <= {1, 100, 199} and (sampled == 100).any()
+    assert set(greedy.unique().tolist()) == {100}
+
+
 def test_notes_with_rests_inserts_gaps_and_a_final_rest() -> None:
     notes = [Note(60, 0.5, 1.0, 80), Note(62, 1.0, 1.5, 90), Note(64, 2.0, 2.25, 100)]
     seq = notes_with_rests(notes)
