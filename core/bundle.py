@@ -29,7 +29,7 @@ BUNDLE_FORMAT = "readdsp-instrument-bundle/2"
 READABLE_FORMATS = ("readdsp-instrument-bundle/1", BUNDLE_FORMAT)
 METADATA_KEY = "readdsp_config"
 HEADER_KEY = "readdsp_header"
-DEFAULT_BUNDLE = "midi_ddsp_24k"
+DEFAULT_BUNDLE = "midi_ddsp_48k"
 
 
 def bundled_dir() -> Path:

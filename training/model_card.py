@@ -7,11 +7,22 @@ from pathlib import Path
 from readdsp.core.atomic import atomic_path
 from readdsp.training.model_card_audio import audio_sections
 
-DATA_LICENCES = {
-    "soundfont FluidR3_GM (Debian fluid-soundfont-gm)": "MIT",
+SOUNDFONT_LICENCES = {
+    "fluidr3": ("soundfont FluidR3_GM (Debian fluid-soundfont-gm)", "MIT"),
+    "musescore": ("soundfont MuseScore_General (Debian musescore-general-soundfont-lossless)", "MIT"),
+}
+SCORE_LICENCES = {
     "music21 corpus: Bach chorales, Essen folk songs": "public domain scores; music21 BSD-3-Clause",
     "Weimar Jazz Database solo transcriptions": "ODbL 1.0",
 }
+
+
+def data_licences(data: dict) -> dict[str, str]:
+    """The licence of each thing the corpus came from: the soundfont it was rendered with, then the scores."""
+    soundfont = str(data.get("soundfont", "fluidr3"))
+    key = "musescore" if "musescore" in soundfont.lower() else "fluidr3"
+    name, licence = SOUNDFONT_LICENCES[key]
+    return {name: licence, **SCORE_LICENCES}
 
 
 def _fmt(value) -> str:
@@ -44,7 +55,7 @@ def write_model_card(path: Path, config: dict, metrics: dict, commands: dict[str
         "",
         "| data | licence |",
         "|---|---|",
-        *[f"| {k} | {v} |" for k, v in DATA_LICENCES.items()],
+        *[f"| {k} | {v} |" for k, v in data_licences(config.get("data", {})).items()],
         "",
         "## Training (CPU, 2 cores)",
         "",
