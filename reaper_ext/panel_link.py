@@ -155,14 +155,19 @@ def _bars(rows: object) -> list[BarLine]:
     return bars
 
 
-def read_item_file(path: Path) -> LinkedItem:
-    """A `readdsp-item/1` file; a one-line ReaDDSPError naming the file for anything malformed."""
+def _read_json(path: Path, what: str) -> object:
+    """The JSON in `path`, at most MAX_FILE_BYTES; a one-line ReaDDSPError naming the file otherwise."""
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             raise ReaDDSPError(f"over {MAX_FILE_BYTES} bytes", path)
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
-        raise ReaDDSPError(f"cannot read the engine's item file ({err})", path) from None
+        raise ReaDDSPError(f"cannot read {what} ({err})", path) from None
+
+
+def read_item_file(path: Path) -> LinkedItem:
+    """A `readdsp-item/1` file; a one-line ReaDDSPError naming the file for anything malformed."""
+    data = _read_json(path, "the engine's item file")
     try:
         if not isinstance(data, dict) or data.get("format") != ITEM_FORMAT or not isinstance(data.get("parts"), list):
             raise ReaDDSPError(f"not a {ITEM_FORMAT} file")
@@ -217,12 +222,7 @@ def notes_document(rows: Sequence[NoteRow], expression: str) -> dict:
 
 def read_notes_file(path: Path) -> tuple[list[NoteRow], str]:
     """(rows, expression text) of a `readdsp-notes/1` file; a one-line ReaDDSPError naming the file if malformed."""
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ReaDDSPError(f"over {MAX_FILE_BYTES} bytes", path)
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
-        raise ReaDDSPError(f"cannot read the panel's notes file ({err})", path) from None
+    data = _read_json(path, "the panel's notes file")
     try:
         if not isinstance(data, dict) or data.get("format") != NOTES_FORMAT or not isinstance(data.get("notes"), list):
             raise ReaDDSPError(f"not a {NOTES_FORMAT} file")
