@@ -20,8 +20,8 @@ SCORE_LICENCES = {
 def data_licences(data: dict) -> dict[str, str]:
     """The licence of each thing the corpus came from: the soundfont it was rendered with, then the scores."""
     soundfont = str(data.get("soundfont", "fluidr3"))
-    key = "musescore" if "musescore" in soundfont.lower() else "fluidr3"
-    name, licence = SOUNDFONT_LICENCES[key]
+    known = [key for key in SOUNDFONT_LICENCES if key in soundfont.lower()]
+    name, licence = SOUNDFONT_LICENCES[known[0]] if known else (f"soundfont {soundfont}", "see the soundfont's own")
     return {name: licence, **SCORE_LICENCES}
 
 

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from readdsp.core.atomic import write_bytes
-from readdsp.core.bundle import calibration_gains_db, load_bundle, write_sidecar
+from readdsp.core.bundle import Bundle, calibration_gains_db, load_bundle, write_sidecar
 from readdsp.core.levels import CALIBRATION_VELOCITY, REFERENCE_LUFS
 from readdsp.core.render import Renderer
 from readdsp.training import style_evaluate as ev
@@ -56,14 +56,15 @@ def _level_lines(gains_db: dict[str, float]) -> list[str]:
     ]
 
 
-def card_text(bundle: Path, metrics: dict, config: dict) -> str:
+def card_text(bundle: Bundle, metrics: dict) -> str:
+    config = bundle.config
     sweep, train, vel = metrics["cc_sweep"], metrics["training_audio_proxy"], metrics["velocity"]
     ccs = ", ".join(
         f"CC{c['number']} {c['display']} (default {c['default']}: {c['meaning']})" for c in config["style_ccs"]
     )
     training = config.get("training", {})
     lines = [
-        f"# {bundle.stem}: style-DDSP {', '.join(config['instruments'])}",
+        f"# {bundle.path.stem}: style-DDSP {', '.join(config['instruments'])}",
         "",
         f"Model family `style-ddsp` ({config['sample_rate']} Hz, dry): a causal dilated-conv decoder "
         f"({config['decoder']['hidden']} channels, dilations {config['decoder']['dilations']}) driven by MIDI frames "
@@ -111,7 +112,7 @@ def card_text(bundle: Path, metrics: dict, config: dict) -> str:
                 f"  - {folder} ({row.get('notes')} notes): ours {row.get('ours_db')}, soundfont "
                 f"(MuseScore_General GM {OPEN_PROGRAM}) {row.get('soundfont_db')}"
             )
-    lines += _level_lines(calibration_gains_db(load_bundle(bundle)))
+    lines += _level_lines(calibration_gains_db(bundle))
     lines += ["", *audio_check_lines(metrics["audio_checks"])]
     lines += ["Speed: `bench/bench_style_ddsp.py` (figures in its output, not here).", ""]
     return "\n".join(lines)
@@ -126,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     metrics = evaluate(args.bundle, args.dataset, args.guitar_notes)
     write_sidecar(args.bundle, {"metrics": metrics})
-    write_bytes(args.card, card_text(args.bundle, metrics, load_bundle(args.bundle).config).encode("utf-8"))
+    write_bytes(args.card, card_text(load_bundle(args.bundle), metrics).encode("utf-8"))
     print(json.dumps(metrics, indent=1))
     return 0
 
