@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -14,7 +15,7 @@ from readdsp.core.control_lanes import ControlLanes
 from readdsp.core.curve_overrides import CurveOverrides, apply_curve_overrides
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.levels import db_to_gain, expression_gain, headroom_gain
-from readdsp.core.memory import SOFT_LIMIT_MB, trim_heap_above
+from readdsp.core.memory import SOFT_LIMIT_MB, reuse_freed_blocks, trim_heap_above
 from readdsp.core.models.midi_ddsp import MidiDDSP
 from readdsp.core.models.style_ddsp import StyleDDSP
 from readdsp.core.note_frames import FRAME_RATE, n_frames_for
@@ -65,6 +66,8 @@ class PerformanceRenderer(Protocol):
         instrument: str | None = ...,
         seed: int = ...,
         progress: Progress | None = ...,
+        *,
+        stems: bool = ...,
     ) -> RenderResult: ...
 
 
@@ -177,26 +180,43 @@ class Renderer:
     ) -> None:
         """Generate and synthesize all segments, batched across voices and parts; hand each one's dry audio (at the
         model's rate, starting at `job.start`) to `deliver`. Drawn `curves` (per plan part index) replace the
-        generated f0 and loudness over their spans; `inspect` sees each segment's controls before synthesis."""
+        generated f0 and loudness over their spans; `inspect` sees each segment's controls before synthesis.
+
+        A batch is synthesized on a second thread while the next one is generated: each stage alone leaves a core
+        idle for part of its time (the noise filter runs on one thread, the recurrent lanes end unevenly). `deliver`
+        runs on that thread, one segment at a time and in order; `progress` and `inspect` run on the caller's.
+        """
         sr = self.model.sample_rate
-        for index, batch in enumerate(_batches(jobs, BATCH_FRAMES)):
-            if index:
-                trim_heap_above(SOFT_LIMIT_MB)
-            controls = self.model.generate_controls(
-                [j.notes for j in batch],
-                [j.n_frames for j in batch],
-                [j.instrument for j in batch],
-                [j.seed for j in batch],
-                lanes=[j.lanes for j in batch] if self.model.uses_lanes else None,
-            )
-            for job, ctrl in zip(batch, controls, strict=True):
-                if curves:
-                    ctrl = apply_curve_overrides(ctrl, curves.get(job.part), job.start, FRAME_RATE, sr)
-                if inspect:
-                    inspect(job, ctrl)
+        reuse_freed_blocks()
+
+        def synthesize(batch: list[tuple[SegmentJob, SynthControls]]) -> None:
+            for job, ctrl in batch:
                 deliver(job, _gate_lead_in(self.model.synthesize(ctrl, seed=job.seed), job.notes[0].onset, sr))
-            if progress:
-                progress(len(batch))
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="readdsp-synth") as synth_thread:
+            pending: tuple[Future[None], int] | None = None  # the batch being synthesized, and its size
+            for index, batch in enumerate(_batches(jobs, BATCH_FRAMES)):
+                if index:
+                    trim_heap_above(SOFT_LIMIT_MB)
+                controls = self.model.generate_controls(
+                    [j.notes for j in batch],
+                    [j.n_frames for j in batch],
+                    [j.instrument for j in batch],
+                    [j.seed for j in batch],
+                    lanes=[j.lanes for j in batch] if self.model.uses_lanes else None,
+                )
+                ready = []
+                for job, ctrl in zip(batch, controls, strict=True):
+                    if curves:
+                        ctrl = apply_curve_overrides(ctrl, curves.get(job.part), job.start, FRAME_RATE, sr)
+                    if inspect:
+                        inspect(job, ctrl)
+                    ready.append((job, ctrl))
+                if pending is not None:
+                    _finish_batch(*pending, progress)
+                pending = synth_thread.submit(synthesize, ready), len(batch)
+            if pending is not None:
+                _finish_batch(*pending, progress)
 
     def prepare(self, performance: Performance, instrument: str | None = None) -> RenderPlan:
         """Plan a render once: a copy of `performance`, which parts render with which instrument (warnings for
@@ -248,11 +268,14 @@ class Renderer:
         reverb: float = 0.0,
         curves: CurveOverrides | None = None,
         inspect: Callable[[SegmentJob, SynthControls], None] | None = None,
+        *,
+        stems: bool = True,
     ) -> RenderResult:
         """Render every non-drum part, dry unless `reverb` (0..1) adds a room; notes keep their expression, missing
         expression is generated. A `RenderPlan` from `prepare` renders as planned (`instrument` is then ignored).
         `curves` are drawn f0/loudness curves per plan part (core.curve_overrides); `inspect` sees every segment's
-        synthesis controls (the panel draws them).
+        synthesis controls (the panel draws them). `stems=False` keeps only the mix (one buffer instead of one per
+        part: less memory on long pieces); `result.instruments` still names every part's instrument.
 
         Levels: each instrument plays at its calibrated level (`core.levels.REFERENCE_LUFS` for a held note at
         velocity 100 and volume 0.5), CC11 scales a part as in General MIDI, and an n-part mix gives each part
@@ -275,9 +298,26 @@ class Renderer:
             if progress:
                 progress(done, len(jobs))
 
-        dry = [np.zeros(n_samples, np.float32) for _ in plans]
-        self.render_jobs(jobs, lambda job, audio: add_at(dry[job.part], audio, job.start, sr), tick, curves, inspect)
-        return self.mix_down(plan, dry, sample_rate, reverb, in_place=True)
+        if stems:
+            dry = [np.zeros(n_samples, np.float32) for _ in plans]
+
+            def into_part(job: SegmentJob, audio: np.ndarray) -> None:
+                add_at(dry[job.part], audio, job.start, sr)
+
+            self.render_jobs(jobs, into_part, tick, curves, inspect)
+            return self.mix_down(plan, dry, sample_rate, reverb, in_place=True)
+        # One buffer for the whole mix: each segment gets its part's level and CC11 on the way in (the same products
+        # mix_down forms per part), so a long render holds one model-rate buffer instead of one per part.
+        mix = np.zeros(n_samples, np.float32)
+        gains = [self.part_gain(part_plan, len(plans)) for part_plan in plans]
+
+        def deliver(job: SegmentJob, audio: np.ndarray) -> None:
+            audio *= gains[job.part]
+            _apply_expression_cc(audio, plans[job.part].part, sr, offset=int(round(job.start * sr)))
+            add_at(mix, audio, job.start, sr)
+
+        self.render_jobs(jobs, deliver, tick, curves, inspect)
+        return self._result(plan, mix, {}, sample_rate, reverb)
 
     def mix_down(
         self, plan: RenderPlan, dry: list[np.ndarray], sample_rate: int, reverb: float, in_place: bool = False
@@ -286,20 +326,30 @@ class Renderer:
         `sample_rate`, the room added and the end faded. `in_place` lets it scale `dry` itself (saves memory)."""
         sr = self.model.sample_rate
         parts: dict[str, np.ndarray] = {}
-        used: dict[str, str] = {}
-        headroom = headroom_gain(len(plan.parts))
-        for part_plan, audio in zip(plan.parts, dry, strict=True):
+        mix = np.zeros(len(dry[0]) if dry else 0, np.float32)
+        for part_plan, audio, label in zip(plan.parts, dry, _stem_labels(plan), strict=True):
             audio = audio if in_place else audio.copy()
-            audio *= headroom * db_to_gain(self.level_db.get(part_plan.instrument, 0.0))
+            audio *= self.part_gain(part_plan, len(plan.parts))
             _apply_expression_cc(audio, part_plan.part, sr)
-            key = part_plan.label if part_plan.label not in parts else f"{part_plan.label} ({len(parts) + 1})"
-            parts[key] = audio
-            used[key] = part_plan.instrument
+            parts[label] = audio
+            mix += audio
+        return self._result(plan, mix, parts, sample_rate, reverb)
+
+    def part_gain(self, part_plan: _PartPlan, n_parts: int) -> float:
+        """A part's gain in the mix: its instrument's calibrated level and the headroom rule for `n_parts`."""
+        return headroom_gain(n_parts) * db_to_gain(self.level_db.get(part_plan.instrument, 0.0))
+
+    def _result(
+        self, plan: RenderPlan, mix: np.ndarray, parts: dict[str, np.ndarray], sample_rate: int, reverb: float
+    ) -> RenderResult:
+        """The mix (model rate, levels applied; this takes it over) resampled to `sample_rate`, the room added and
+        the end faded; `parts` become the stems, resampled when read (none when the render kept no stems)."""
+        sr = self.model.sample_rate
         tail_s = TAIL_S + (ROOM_TAIL_S if reverb else 0.0)
         length = int(np.ceil((plan.performance.duration + tail_s) * sample_rate))
-        mix = sum(parts.values(), np.zeros(len(dry[0]) if dry else 0, np.float32))
-        mix = _finish(resample(mix, sr, sample_rate), sample_rate, length, reverb)
+        mix = _finish(mix if sr == sample_rate else resample(mix, sr, sample_rate), sample_rate, length, reverb)
         stems = ResampledStems(parts, sr, sample_rate, length, reverb)
+        used = dict(zip(_stem_labels(plan), (part_plan.instrument for part_plan in plan.parts), strict=True))
         return RenderResult(mix, stems, sample_rate, plan.performance, used, list(plan.warnings))
 
     def dry_length(self, plan: RenderPlan, reverb: float) -> int:
@@ -379,6 +429,13 @@ def _batches(jobs: list[SegmentJob], max_frames: int) -> Iterator[list[SegmentJo
         yield batch
 
 
+def _finish_batch(synthesis: Future[None], size: int, progress: Callable[[int], None] | None) -> None:
+    """Wait for a batch's synthesis (its errors raise here) and count its `size` segments as done."""
+    synthesis.result()
+    if progress:
+        progress(size)
+
+
 def _gate_lead_in(audio: np.ndarray, first_onset_s: float, sample_rate: int) -> np.ndarray:
     """Silence what the model sounds before a segment's first onset, but for a LEAD_IN_S raised-cosine ramp, so a
     note starts where its MIDI note starts (the frames before it stay the model's context)."""
@@ -418,14 +475,23 @@ def model_for(bundle: Bundle) -> InstrumentModel:
     return builders[bundle.family](bundle)
 
 
-def _apply_expression_cc(audio: np.ndarray, part: Part, sample_rate: int) -> None:
-    """Scale a part's audio in place by its CC11 gain curve, block by block."""
+def _stem_labels(plan: RenderPlan) -> list[str]:
+    """Each rendered part's stem label: its own, numbered where two parts share one."""
+    labels: list[str] = []
+    for part_plan in plan.parts:
+        labels.append(part_plan.label if part_plan.label not in labels else f"{part_plan.label} ({len(labels) + 1})")
+    return labels
+
+
+def _apply_expression_cc(audio: np.ndarray, part: Part, sample_rate: int, offset: int = 0) -> None:
+    """Scale a part's audio (which starts `offset` samples into the part) in place by its CC11 gain curve, block
+    by block."""
     if not part.cc.get(11):
         return
     block = int(CC_BLOCK_S * sample_rate)
     for start in range(0, len(audio), block):
         stop = min(start + block, len(audio))
-        gain = expression_gain(part, np.arange(start, stop) / sample_rate)
+        gain = expression_gain(part, np.arange(offset + start, offset + stop) / sample_rate)
         if gain is not None:
             audio[start:stop] *= gain
 

@@ -84,7 +84,12 @@ def render_job(
 ) -> RenderedTake:
     """Render one job into a temporary WAV in `temp_dir` (moved into place only when the take is added)."""
     result = renderer.render(
-        job.performance, sample_rate=sample_rate, instrument=job.instrument, seed=job.seed, progress=progress
+        job.performance,
+        sample_rate=sample_rate,
+        instrument=job.instrument,
+        seed=job.seed,
+        progress=progress,
+        stems=False,  # a take is the mix
     )
     if result.sample_rate != sample_rate:
         raise ReaDDSPError(f"renderer returned {result.sample_rate} Hz audio for a {sample_rate} Hz project")

@@ -97,12 +97,14 @@ def run_render(args: argparse.Namespace) -> int:
         bar.n = int(done)
         bar.refresh()
 
-    result = renderer.render(plan, args.sample_rate, seed=args.seed, progress=progress, reverb=args.reverb)
+    result = renderer.render(
+        plan, args.sample_rate, seed=args.seed, progress=progress, reverb=args.reverb, stems=args.stems is not None
+    )
     bar.close()
     elapsed = time.perf_counter() - started
-    gain = 1.0 if args.normalize is None else normalize_gain(result.mix, result.sample_rate, args.normalize)
-    mix = result.mix * np.float32(gain)
-    stems = {label: audio * np.float32(gain) for label, audio in result.stems.items()} if args.stems else {}
+    gain = np.float32(1.0 if args.normalize is None else normalize_gain(result.mix, result.sample_rate, args.normalize))
+    mix = result.mix if gain == 1.0 else result.mix * gain
+    stems = {label: audio * gain for label, audio in result.stems.items()}
     tracks = {"mix": mix} | {f"part {label!r}": audio for label, audio in stems.items()}
     for message in [*result.warnings, *clip_warnings(tracks, result.sample_rate, args.bit_depth)]:
         print(f"readdsp: warning: {message}", file=sys.stderr)
@@ -124,7 +126,7 @@ def run_render(args: argparse.Namespace) -> int:
     parts = ", ".join(f"{label}={inst}" for label, inst in result.instruments.items())
     print(
         f"{args.output}: {seconds:.1f} s at {result.sample_rate} Hz, {performance.n_notes} notes in "
-        f"{len(result.stems)} part(s) [{parts}], rendered in {elapsed:.1f} s "
+        f"{len(result.instruments)} part(s) [{parts}], rendered in {elapsed:.1f} s "
         f"({seconds / max(elapsed, 1e-9):.0f}x real time{_first_use_note(compile_seconds() - compiled_before)})"
     )
     return 0

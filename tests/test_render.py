@@ -73,6 +73,18 @@ def test_render_length_stems_mix_and_skipped_drums(renderer: Renderer) -> None:
     assert np.sqrt(np.mean(first_note**2)) > 1e-4
 
 
+def test_a_render_without_stems_mixes_the_same_audio(renderer: Renderer) -> None:
+    """The one-buffer mix (levels and CC11 applied per segment) equals the sum of the stems' mix."""
+    piece = two_part_piece()
+    piece.parts[1].notes[1] = Note(43, 2.0, 2.9, 80)  # after a rest: a segment that starts late
+    piece.parts[1].cc[11] = [(0.0, 127), (1.0, 40), (2.4, 100)]  # the bass fades and swells across segments
+    with_stems = renderer.render(piece, sample_rate=22050, seed=5)
+    mix_only = renderer.render(piece, sample_rate=22050, seed=5, stems=False)
+    assert not mix_only.stems and mix_only.instruments == with_stems.instruments
+    assert np.max(np.abs(with_stems.mix)) > 1e-3
+    assert np.allclose(mix_only.mix, with_stems.mix, atol=1e-6)
+
+
 def test_render_is_deterministic_per_seed(renderer: Renderer) -> None:
     piece = two_part_piece()
     a = renderer.render(piece, seed=3).mix
