@@ -135,7 +135,7 @@ def harmonic_drop(sample_rate: int, drop_db: float) -> None:
     import numpy as np
     import torch
 
-    from readdsp.core.synth.harmonic_kernel import render_harmonics
+    from readdsp.core.kernels.harmonic_bank import render_harmonics
 
     rng = np.random.default_rng(0)
     model = random_model(sample_rate, 100, {})

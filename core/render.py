@@ -14,6 +14,7 @@ from readdsp.core.bundle import Bundle, calibration_gains_db, load_bundle, resol
 from readdsp.core.control_lanes import ControlLanes
 from readdsp.core.curve_overrides import CurveOverrides, apply_curve_overrides
 from readdsp.core.errors import ReaDDSPError
+from readdsp.core.kernels.warmup import start_kernel_warmup
 from readdsp.core.levels import db_to_gain, expression_gain, headroom_gain
 from readdsp.core.memory import SOFT_LIMIT_MB, reuse_freed_blocks, trim_heap_above
 from readdsp.core.models.midi_ddsp import MidiDDSP
@@ -91,6 +92,7 @@ class Renderer:
     def __init__(
         self, model: InstrumentModel, bundle_path: Path | None = None, level_db: dict[str, float] | None = None
     ):
+        start_kernel_warmup()  # no-op once the kernels are cached
         self.model = model
         self.bundle_path = bundle_path
         self.level_db = dict(level_db or {})  # instrument -> calibration gain (dB), from the bundle's sidecar

@@ -195,7 +195,7 @@ def test_precision_setting_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_compiled_tanh_is_accurate_everywhere() -> None:
     import numba
 
-    from readdsp.core.models.packed_lstm import _tanh
+    from readdsp.core.kernels.lstm_lanes import _tanh
 
     @numba.njit
     def apply(x: np.ndarray) -> np.ndarray:

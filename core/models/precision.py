@@ -1,14 +1,19 @@
-"""The float type inference runs its large products in: bfloat16 where the CPU multiplies it natively, else float32."""
+"""The float type inference runs its large products in: bfloat16 where the CPU multiplies it natively, else float32.
+
+The choice is read without torch (`inference_precision`), so the kernel warm-up can know it before torch loads.
+"""
 
 from __future__ import annotations
 
 import functools
 import os
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from readdsp.core.errors import ReaDDSPError
+
+if TYPE_CHECKING:
+    import torch
 
 PRECISION_ENV = "READDSP_PRECISION"  # "auto" (default), "float32" or "bfloat16"
 
@@ -23,13 +28,18 @@ def cpu_has_native_bfloat16() -> bool:
     return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
-def inference_dtype() -> torch.dtype:
-    """bfloat16 where it is native (unless READDSP_PRECISION says otherwise), else float32."""
+def inference_precision() -> str:
+    """The precision name: bfloat16 where it is native (unless READDSP_PRECISION says otherwise), else float32."""
     choice = os.environ.get(PRECISION_ENV, "auto").lower()
-    if choice == "float32":
-        return torch.float32
-    if choice == "bfloat16":
-        return torch.bfloat16
+    if choice in ("float32", "bfloat16"):
+        return choice
     if choice != "auto":
         raise ReaDDSPError(f"{PRECISION_ENV} must be auto, float32 or bfloat16, not {choice!r}")
-    return torch.bfloat16 if cpu_has_native_bfloat16() else torch.float32
+    return "bfloat16" if cpu_has_native_bfloat16() else "float32"
+
+
+def inference_dtype() -> torch.dtype:
+    """`inference_precision` as a torch dtype."""
+    import torch
+
+    return torch.bfloat16 if inference_precision() == "bfloat16" else torch.float32

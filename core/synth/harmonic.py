@@ -15,7 +15,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from .harmonic_kernel import render_harmonics
+from readdsp.core.kernels.harmonic_bank import render_harmonics
+from readdsp.core.kernels.warmup import wait_for_kernels
+
 from .ops import INTERPOLATION_METHODS, exp_sigmoid, frame_positions, interpolation_weight
 
 
@@ -97,6 +99,7 @@ class HarmonicSynth(nn.Module):
         f0 = f0_hz.detach().double().cpu().numpy()
         window = self.amplitude_method == "window"
         out = np.empty((f0.shape[0], n_samples), dtype=np.float32)
+        wait_for_kernels("harmonic_bank")
         for b in range(f0.shape[0]):
             render_harmonics(f0[b], amps[b], n_samples, self.hop, self.sample_rate, window, out=out[b])
         return torch.from_numpy(out).to(f0_hz.device)

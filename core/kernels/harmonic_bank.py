@@ -1,4 +1,4 @@
-"""Fast no-autograd harmonic oscillator bank: numba kernel with a Chebyshev recurrence across harmonics.
+"""The compiled harmonic oscillator bank (no autograd, no torch): a Chebyshev recurrence across harmonics.
 
 Same maths as the differentiable torch path in `harmonic.py` (see there), evaluated frame interval by
 frame interval with hop-sized scratch buffers only, so memory stays O(hop) however long the render is.

@@ -1,0 +1,48 @@
+"""The kernel warm-up children compile exactly the specialisations a render calls, and a render never hangs on them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from readdsp.core.kernels import warmup
+
+RENDER_AND_REPORT = """
+import json, readdsp
+from readdsp.core.kernels import f0_lane, harmonic_bank, lstm_lanes
+from readdsp.core.kernels.warmup import kernels_cached
+cached = kernels_cached()
+from readdsp.core.performance import Note, Part, Performance
+from readdsp.core.render import Renderer
+melody = [Note(67 + i, 0.4 * i, 0.4 * i + 0.35, 90) for i in range(4)]
+Renderer.load().render(Performance([Part("Violin", 40, notes=melody)]), stems=False)
+kernels = (lstm_lanes.lstm_lane, f0_lane.f0_lane, harmonic_bank._interval_starts,
+           harmonic_bank._phase_at_interval_starts, harmonic_bank._render_intervals)
+print(json.dumps({"cached": cached, "misses": sum(sum(k.stats.cache_misses.values()) for k in kernels),
+                  "hits": sum(sum(k.stats.cache_hits.values()) for k in kernels)}))
+"""
+
+
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_the_warmup_caches_every_kernel_a_render_calls(precision: str, tmp_path) -> None:
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), "READDSP_PRECISION": precision}
+    child = [sys.executable, "-m", "readdsp.core.kernels.warmup", precision, *warmup.KERNELS]
+    announced = subprocess.run(child, env=env, capture_output=True, text=True, check=True, timeout=600).stdout
+    assert announced.split() == list(warmup.KERNELS)
+    report = subprocess.run(
+        [sys.executable, "-c", RENDER_AND_REPORT], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert report.returncode == 0, report.stderr[-2000:]
+    assert json.loads(report.stdout.splitlines()[-1]) == {"cached": True, "misses": 0, "hits": 5}
+
+
+def test_a_child_that_dies_releases_the_wait() -> None:
+    crashed = warmup._start_child([sys.executable, "-c", "import sys; print('lstm_lanes', flush=True); sys.exit(3)"])
+    running = warmup._Warmup({warmup.KERNELS: crashed})
+    for name in warmup.KERNELS:
+        assert running.ready[name].wait(60)
+    assert crashed.wait(60) == 3
