@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,7 +38,8 @@ TAIL_S = 0.5  # frames rendered after its last offset, for the release
 ROOM_TAIL_S = 2.5  # extra audio kept at the end when a room is added
 END_FADE_S = 0.05  # the file's last samples fade out instead of being cut
 CC_BLOCK_S = 10.0  # CC11 gain is applied block by block, so a long render needs no second full-length buffer
-BATCH_FRAMES = 32768  # frames generated together: packed rows need no padding, and this bounds memory
+GENERATING = 2  # batches generated at once (on two threads), ahead of the one being synthesized
+BATCH_FRAMES = 16384  # frames generated together: packed rows need no padding, and this bounds memory
 
 
 @dataclass
@@ -184,9 +186,11 @@ class Renderer:
         model's rate, starting at `job.start`) to `deliver`. Drawn `curves` (per plan part index) replace the
         generated f0 and loudness over their spans; `inspect` sees each segment's controls before synthesis.
 
-        A batch is synthesized on a second thread while the next one is generated: each stage alone leaves a core
-        idle for part of its time (the noise filter runs on one thread, the recurrent lanes end unevenly). `deliver`
-        runs on that thread, one segment at a time and in order; `progress` and `inspect` run on the caller's.
+        Two batches are generated at once on their own threads, and a batch is synthesized on a third while the
+        next ones are generated: each stage alone leaves a core idle for part of its time (the noise filter runs on
+        one thread, the recurrent lanes end unevenly, small products do not split). Rows are independent, so the
+        audio does not depend on this. `deliver` runs on the synthesis thread, one segment at a time and in job
+        order; `progress` and `inspect` run on the caller's.
         """
         sr = self.model.sample_rate
         reuse_freed_blocks()
@@ -195,18 +199,28 @@ class Renderer:
             for job, ctrl in batch:
                 deliver(job, _gate_lead_in(self.model.synthesize(ctrl, seed=job.seed), job.notes[0].onset, sr))
 
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="readdsp-synth") as synth_thread:
+        def generate(batch: list[SegmentJob]) -> list[SynthControls]:
+            return self.model.generate_controls(
+                [j.notes for j in batch],
+                [j.n_frames for j in batch],
+                [j.instrument for j in batch],
+                [j.seed for j in batch],
+                lanes=[j.lanes for j in batch] if self.model.uses_lanes else None,
+            )
+
+        batches = list(_batches(jobs, BATCH_FRAMES))
+        with (
+            ThreadPoolExecutor(max_workers=GENERATING, thread_name_prefix="readdsp-generate") as generators,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="readdsp-synth") as synth_thread,
+        ):
+            generating: deque[Future[list[SynthControls]]] = deque()
             pending: tuple[Future[None], int] | None = None  # the batch being synthesized, and its size
-            for index, batch in enumerate(_batches(jobs, BATCH_FRAMES)):
+            for index, batch in enumerate(batches):
                 if index:
                     trim_heap_above(SOFT_LIMIT_MB)
-                controls = self.model.generate_controls(
-                    [j.notes for j in batch],
-                    [j.n_frames for j in batch],
-                    [j.instrument for j in batch],
-                    [j.seed for j in batch],
-                    lanes=[j.lanes for j in batch] if self.model.uses_lanes else None,
-                )
+                while len(generating) < GENERATING and index + len(generating) < len(batches):
+                    generating.append(generators.submit(generate, batches[index + len(generating)]))
+                controls = generating.popleft().result()
                 ready = []
                 for job, ctrl in zip(batch, controls, strict=True):
                     if curves:
