@@ -52,6 +52,16 @@ def test_the_calibration_note_holds_volume_half_and_generated_controls(renderer:
     assert note.controls()["volume"] == 0.5
 
 
+def test_constant_velocity_phrases_are_rendered_alone_and_measured_on_their_third_note(renderer: Renderer) -> None:
+    phrase = calibration.constant_phrase("flute", 60).parts[0].notes
+    assert len(phrase) == calibration.PHRASE_NOTES and {n.velocity for n in phrase} == {60}
+    spread = calibration.phrase_loudness_range(renderer, "flute")
+    assert np.isfinite(spread) and spread >= 0.0
+    quiet = renderer.render(calibration.constant_phrase("flute", 20), calibration.RATE).mix
+    loud = renderer.render(calibration.constant_phrase("flute", 127), calibration.RATE).mix
+    assert not np.array_equal(quiet, loud)  # velocity reaches the audio through the generated expression
+
+
 def test_volume_saturation_counts_notes_at_the_ends(renderer: Renderer) -> None:
     perf = audio_checks.one_part(audio_checks.test_phrase("violin"), 40, "violin")
     rows = calibration.volume_saturation(renderer, [("phrase", perf)])

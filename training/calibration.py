@@ -19,6 +19,7 @@ RATE = 48000
 DYNAMICS_VELOCITIES = (20, 40, 60, 80, 100, 127)
 DYNAMICS_NOTE_S = 0.8
 DYNAMICS_GAP_S = 0.4
+PHRASE_NOTES = 4  # a constant-velocity phrase of the dynamics check; its third note is measured
 #: A volume control within this of 0 or 1 counts as saturated.
 SATURATION_EPS = 0.005
 
@@ -84,9 +85,30 @@ def note_loudness_range(audio: np.ndarray, sample_rate: int, notes: list[Note]) 
     return float(max(finite) - min(finite)) if len(finite) >= 2 else 0.0
 
 
+def constant_phrase(instrument: str, velocity: int) -> Performance:
+    """PHRASE_NOTES notes of the test pitch at one velocity, spaced as in the sweep."""
+    onsets = 0.1 + (DYNAMICS_NOTE_S + DYNAMICS_GAP_S) * np.arange(PHRASE_NOTES)
+    notes = [Note(test_pitch(instrument), float(t), float(t) + DYNAMICS_NOTE_S, velocity) for t in onsets]
+    return one_part(notes, program_of(instrument), instrument)
+
+
+def phrase_loudness_range(renderer: Renderer, instrument: str, seed: int = 0) -> float:
+    """Loudest minus quietest over DYNAMICS_VELOCITIES of a constant-velocity phrase's third note (each phrase
+    rendered alone), in dB: the velocity response once the Expression Generator is past a phrase's first notes,
+    which it starts near its mean and lets lean on each other (a sweep's range is narrower for that)."""
+    values = []
+    for velocity in DYNAMICS_VELOCITIES:
+        perf = constant_phrase(instrument, velocity)
+        note = perf.parts[0].notes[2]
+        audio = renderer.render(perf, RATE, seed=seed).mix
+        values.append(lufs(audio[int(note.onset * RATE) : int((note.offset + 0.1) * RATE)], RATE))
+    finite = [v for v in values if np.isfinite(v)]
+    return float(max(finite) - min(finite)) if len(finite) >= 2 else 0.0
+
+
 def dynamics(renderer: Renderer, source_soundfont: str, seed: int = 0) -> dict:
     """Per instrument: loudness range over velocities 20..127 (expression generated) for ours and for the source
-    soundfont, and their difference (target: within 3 dB)."""
+    soundfont, and their difference (target: within 3 dB); and ours over constant-velocity phrases."""
     rows = {}
     for name in renderer.instruments:
         perf = velocity_sweep(name)
@@ -97,6 +119,7 @@ def dynamics(renderer: Renderer, source_soundfont: str, seed: int = 0) -> dict:
             "ours_range_db": round(ours, 2),
             "source_range_db": round(source, 2),
             "difference_db": round(ours - source, 2),
+            "ours_phrase_range_db": round(phrase_loudness_range(renderer, name, seed), 2),
         }
     return rows
 
