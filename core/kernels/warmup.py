@@ -78,13 +78,19 @@ def start_kernel_warmup() -> bool:
     from readdsp.core.models.precision import inference_precision
 
     with _lock:
-        if _running is not None or os.environ.get("NUMBA_DISABLE_JIT") == "1" or kernels_cached():
+        if _running is not None or os.environ.get("NUMBA_DISABLE_JIT") == "1" or not _runs_python() or kernels_cached():
             return False
         groups: tuple[tuple[str, ...], ...] = CHILD_GROUPS if (os.cpu_count() or 1) > 1 else (KERNELS,)
         command = [sys.executable, "-m", "readdsp.core.kernels.warmup", inference_precision()]
         children = {names: _start_child([*command, *names]) for names in groups}
         _running = _Warmup(children)
         return True
+
+
+def _runs_python() -> bool:
+    """True if sys.executable is a Python interpreter (in a host application's embedded Python it may be the host,
+    which must never be started)."""
+    return Path(sys.executable).name.lower().startswith("python")
 
 
 def _start_child(command: list[str]) -> subprocess.Popen[str]:
