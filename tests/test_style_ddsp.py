@@ -219,3 +219,19 @@ def test_transcriber_finds_plucked_notes_offline():
         tone = sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 6))
         audio += (t >= n.onset) * (t < n.offset) * tone * np.exp(-3.0 * since) * 0.2
     assert note_f1(ref, Transcriber().transcribe(audio.astype(np.float32), sr))["matched"] >= 2
+
+
+def test_segments_of_mixed_lengths_generate_as_if_alone(tmp_path):
+    """Batches of similar length (little padding) give each segment the controls it gets on its own."""
+    from readdsp.core.models.style_ddsp import similar_lengths
+
+    assert similar_lengths([400, 10, 12, 390, 11, 1000]) == [[1, 4, 2], [3, 0], [5]]
+    model = model_for(load_bundle(style_bundle(tmp_path / "style.safetensors")))
+    segments = [[Note(60 + i, 0.05, 0.05 + 0.3 * (i + 1), 90)] for i in range(5)] + [[Note(48, 0.05, 6.0, 70)]]
+    frames = [int(250 * (segment[0].offset + 0.5)) for segment in segments]
+    together = model.generate_controls(segments, frames, ["testguitar"] * 6, [0] * 6)
+    for row, (segment, n) in enumerate(zip(segments, frames, strict=True)):
+        alone = model.generate_controls([segment], [n], ["testguitar"], [0])[0]
+        assert together[row].f0_hz.shape == alone.f0_hz.shape == (1, n)
+        assert torch.allclose(together[row].amplitude, alone.amplitude, atol=1e-6)
+        assert torch.allclose(together[row].harmonic_distribution, alone.harmonic_distribution, atol=1e-6)

@@ -25,6 +25,7 @@ from readdsp.core.synth import DDSPSynth, SynthControls
 from readdsp.core.units import midi_to_hz
 
 FAMILY = "style-ddsp"
+PADDING_SLACK = 1.25  # a generation batch's longest segment is at most this times its shortest
 
 
 @dataclass
@@ -162,25 +163,37 @@ class StyleDDSP(nn.Module):
     ) -> list[SynthControls]:
         """Synthesis controls per segment (notes and lanes timed from the segment start); deterministic.
 
-        Segments run as one batch padded at the end: the decoder is causal, so padding never reaches real frames.
+        Segments run in batches of similar length, each padded at the end to its longest (the decoder is causal,
+        so padding never reaches real frames): one batch of a long and many short segments was mostly padding.
         """
         lanes = lanes or [None] * len(segments)
-        if not segments:
-            return []
-        longest = max(n_frames)
-        inputs = np.zeros((len(segments), longest, self.decoder.config.n_inputs), np.float32)
-        midi = np.full((len(segments), longest), 60.0, np.float32)
-        for row, (notes, frames, lane) in enumerate(zip(segments, n_frames, lanes, strict=True)):
-            inputs[row, :frames], midi[row, :frames] = self.frames(notes, lane, frames)
-        controls = self.controls_from_frames(torch.from_numpy(inputs), torch.from_numpy(midi))
-        fields = SynthControls.__dataclass_fields__
-        return [
-            SynthControls(**{k: getattr(controls, k)[row : row + 1, :frames] for k in fields})
-            for row, frames in enumerate(n_frames)
-        ]
+        out: list[SynthControls | None] = [None] * len(segments)
+        for rows in similar_lengths(n_frames):
+            longest = max(n_frames[row] for row in rows)
+            inputs = np.zeros((len(rows), longest, self.decoder.config.n_inputs), np.float32)
+            midi = np.full((len(rows), longest), 60.0, np.float32)
+            for i, row in enumerate(rows):
+                frames = n_frames[row]
+                inputs[i, :frames], midi[i, :frames] = self.frames(segments[row], lanes[row], frames)
+            controls = self.controls_from_frames(torch.from_numpy(inputs), torch.from_numpy(midi))
+            fields = SynthControls.__dataclass_fields__
+            for i, row in enumerate(rows):
+                out[row] = SynthControls(**{k: getattr(controls, k)[i : i + 1, : n_frames[row]] for k in fields})
+        return [controls for controls in out if controls is not None]
 
     @torch.no_grad()
     def synthesize(self, controls: SynthControls, seed: int) -> np.ndarray:
         """Dry audio for one segment's controls."""
         generator = torch.Generator().manual_seed(seed)
         return self.synth.get_signal(controls, generator=generator)[0].numpy()
+
+
+def similar_lengths(n_frames: list[int], slack: float = PADDING_SLACK) -> list[list[int]]:
+    """Row indices grouped shortest first, each group's longest at most `slack` times its shortest (at least 1)."""
+    groups: list[list[int]] = []
+    for row in sorted(range(len(n_frames)), key=lambda r: n_frames[r]):
+        if groups and n_frames[row] <= slack * max(n_frames[groups[-1][0]], 1):
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    return groups
