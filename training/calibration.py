@@ -19,7 +19,8 @@ RATE = 48000
 DYNAMICS_VELOCITIES = (20, 40, 60, 80, 100, 127)
 DYNAMICS_NOTE_S = 0.8
 DYNAMICS_GAP_S = 0.4
-PHRASE_NOTES = 4  # a constant-velocity phrase of the dynamics check; its third note is measured
+PHRASE_NOTES = 4  # a constant-velocity phrase of the dynamics check
+MEASURED_NOTE = 2  # the phrase's note that is measured (its third)
 #: A volume control within this of 0 or 1 counts as saturated.
 SATURATION_EPS = 0.005
 
@@ -74,15 +75,21 @@ def velocity_sweep(instrument: str) -> Performance:
     return one_part(notes, program_of(instrument), instrument)
 
 
-def note_loudness_range(audio: np.ndarray, sample_rate: int, notes: list[Note]) -> float:
-    """Loudest minus quietest note (LUFS of each note's span plus 0.1 s of its release), in dB."""
-    peak = float(np.max(np.abs(audio)))
-    values = []
-    for note in notes:
-        span = audio[int(note.onset * sample_rate) : int((note.offset + 0.1) * sample_rate)]
-        values.append(lufs(span, sample_rate, peak))
+def note_loudness(audio: np.ndarray, sample_rate: int, note: Note, peak: float | None = None) -> float:
+    """LUFS of a note's span plus 0.1 s of its release (`peak` as in `lufs`)."""
+    return lufs(audio[int(note.onset * sample_rate) : int((note.offset + 0.1) * sample_rate)], sample_rate, peak)
+
+
+def loudness_range(values: Iterable[float]) -> float:
+    """Loudest minus quietest of the finite loudness values, in dB (0 with fewer than two)."""
     finite = [v for v in values if np.isfinite(v)]
     return float(max(finite) - min(finite)) if len(finite) >= 2 else 0.0
+
+
+def note_loudness_range(audio: np.ndarray, sample_rate: int, notes: list[Note]) -> float:
+    """Loudest minus quietest note (`note_loudness`, one peak for all), in dB."""
+    peak = float(np.max(np.abs(audio)))
+    return loudness_range(note_loudness(audio, sample_rate, note, peak) for note in notes)
 
 
 def constant_phrase(instrument: str, velocity: int) -> Performance:
@@ -99,11 +106,9 @@ def phrase_loudness_range(renderer: Renderer, instrument: str, seed: int = 0) ->
     values = []
     for velocity in DYNAMICS_VELOCITIES:
         perf = constant_phrase(instrument, velocity)
-        note = perf.parts[0].notes[2]
         audio = renderer.render(perf, RATE, seed=seed).mix
-        values.append(lufs(audio[int(note.onset * RATE) : int((note.offset + 0.1) * RATE)], RATE))
-    finite = [v for v in values if np.isfinite(v)]
-    return float(max(finite) - min(finite)) if len(finite) >= 2 else 0.0
+        values.append(note_loudness(audio, RATE, perf.parts[0].notes[MEASURED_NOTE]))
+    return loudness_range(values)
 
 
 def dynamics(renderer: Renderer, source_soundfont: str, seed: int = 0) -> dict:

@@ -77,7 +77,7 @@ def f0_lane(
     state: tuple,  # slot_state(H)
     scratch: tuple,  # lane_scratch(H, 201)
 ) -> None:
-    """Rows through `SLOTS` slots in lock step (see packed_lstm); each frame's class feeds the row's next step."""
+    """Rows through `SLOTS` slots in lock step (see lstm_lanes); each frame's class feeds the row's next step."""
     hidden = w_hh_t.shape[0]
     h, c, gates, frame, left, active, fresh, widened, widened_float = state
     normed, logits, probs, prev = scratch

@@ -77,6 +77,12 @@ def lstm_cell(
             h[s, j] = (0.5 * gates[s, j + 3 * hidden] + 0.5) * _tanh(c[s, j])
 
 
+def bit_layout(precision: str) -> tuple[type[np.unsignedinteger], int]:
+    """The word type rows of `precision` reach the kernels in, and the shift `widen_row` widens them by: bfloat16 is
+    the top half of a float32, so its rows travel as 16-bit words (half the memory the lanes stream)."""
+    return (np.uint16, 16) if precision == "bfloat16" else (np.uint32, 0)
+
+
 @numba.njit(cache=True, fastmath=True, error_model="numpy", inline="always")
 def widen_row(bits: np.ndarray, shift: int, widened: np.ndarray) -> None:
     """widened[j] = float32 bits of bits[j] (see `float_bits`); read the result through widened.view(np.float32)."""

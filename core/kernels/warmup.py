@@ -125,9 +125,9 @@ def compile_kernels(precision: str, names: tuple[str, ...], announce: Callable[[
 
     from readdsp.core.kernels.f0_lane import f0_lane, lane_scratch
     from readdsp.core.kernels.harmonic_bank import render_harmonics
-    from readdsp.core.kernels.lstm_lanes import lstm_lane, row_starts, slot_state
+    from readdsp.core.kernels.lstm_lanes import bit_layout, lstm_lane, row_starts, slot_state
 
-    bits, shift = (np.uint16, 16) if precision == "bfloat16" else (np.uint32, 0)  # as packed_lstm.float_bits
+    bits, shift = bit_layout(precision)  # as packed_lstm.float_bits passes them
     hidden, n_classes = 4, 5
     lengths = np.array([3, 2], np.int64)
     starts, rows, n_frames = row_starts(lengths), np.arange(2, dtype=np.int64), int(lengths.sum())

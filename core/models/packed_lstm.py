@@ -8,19 +8,19 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from readdsp.core.kernels.lstm_lanes import lane_split, lstm_lane, row_starts, slot_state
+from readdsp.core.kernels.lstm_lanes import bit_layout, lane_split, lstm_lane, row_starts, slot_state
 from readdsp.core.kernels.warmup import wait_for_kernels
 from readdsp.core.thread_policy import in_lanes
 
 
 def float_bits(values: torch.Tensor) -> tuple[np.ndarray, int]:
-    """A float32 or bfloat16 tensor as unsigned bits for the kernels, and the shift that widens them to float32.
-
-    bfloat16 is the top half of a float32, so passing it as 16-bit words halves the memory the lanes stream.
-    """
+    """A float32 or bfloat16 tensor as unsigned bits for the kernels, and the shift that widens them to float32
+    (`bit_layout`)."""
     if values.dtype == torch.bfloat16:
-        return values.contiguous().view(torch.int16).numpy().view(np.uint16), 16
-    return values.float().contiguous().numpy().view(np.uint32), 0
+        words, shift = bit_layout("bfloat16")
+        return values.contiguous().view(torch.int16).numpy().view(words), shift
+    words, shift = bit_layout("float32")
+    return values.float().contiguous().numpy().view(words), shift
 
 
 def lstm_packed(gi: torch.Tensor, lengths: np.ndarray, w_hh_t: np.ndarray, reverse: bool = False) -> np.ndarray:

@@ -167,6 +167,7 @@ class StyleDDSP(nn.Module):
         so padding never reaches real frames): one batch of a long and many short segments was mostly padding.
         """
         lanes = lanes or [None] * len(segments)
+        fields = SynthControls.__dataclass_fields__
         out: list[SynthControls | None] = [None] * len(segments)
         for rows in similar_lengths(n_frames):
             longest = max(n_frames[row] for row in rows)
@@ -176,7 +177,6 @@ class StyleDDSP(nn.Module):
                 frames = n_frames[row]
                 inputs[i, :frames], midi[i, :frames] = self.frames(segments[row], lanes[row], frames)
             controls = self.controls_from_frames(torch.from_numpy(inputs), torch.from_numpy(midi))
-            fields = SynthControls.__dataclass_fields__
             for i, row in enumerate(rows):
                 out[row] = SynthControls(**{k: getattr(controls, k)[i : i + 1, : n_frames[row]] for k in fields})
         return [controls for controls in out if controls is not None]
