@@ -52,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_render(args: argparse.Namespace) -> int:
-    from readdsp.core.kernels.warmup import start_kernel_warmup, waited_seconds
+    from readdsp.core.kernels.warmup import start_kernel_warmup
 
     start_kernel_warmup()  # first render after install: compile the kernels in a child while torch loads
     from tqdm import tqdm
@@ -89,10 +89,7 @@ def run_render(args: argparse.Namespace) -> int:
         renderer.check_instrument(args.instrument)
     from readdsp.core.compile_time import compile_seconds
 
-    def compiling_seconds() -> float:  # compiled here, or waited for the warm-up child to compile
-        return compile_seconds() + waited_seconds()
-
-    started, compiled_before = time.perf_counter(), compiling_seconds()
+    started, compiled_before = time.perf_counter(), compile_seconds()
     plan = renderer.prepare(performance, args.instrument)  # planned once, rendered as planned
     if overrides:
         apply_expression(plan.performance, overrides, args.expression)
@@ -133,7 +130,7 @@ def run_render(args: argparse.Namespace) -> int:
     print(
         f"{args.output}: {seconds:.1f} s at {result.sample_rate} Hz, {performance.n_notes} notes in "
         f"{len(result.instruments)} part(s) [{parts}], rendered in {elapsed:.1f} s "
-        f"({seconds / max(elapsed, 1e-9):.0f}x real time{_first_use_note(compiling_seconds() - compiled_before)})"
+        f"({seconds / max(elapsed, 1e-9):.0f}x real time{_first_use_note(compile_seconds() - compiled_before)})"
     )
     return 0
 

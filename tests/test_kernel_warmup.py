@@ -46,3 +46,27 @@ def test_a_child_that_dies_releases_the_wait() -> None:
     for name in warmup.KERNELS:
         assert running.ready[name].wait(60)
     assert crashed.wait(60) == 3
+
+
+def test_overlapping_waits_count_once_as_compile_time() -> None:
+    """Two threads waiting for one kernel at once add their shared wall time once, not twice."""
+    import threading
+    import time
+
+    from readdsp.core.compile_time import compile_seconds, counted_as_compiling
+
+    before = compile_seconds()
+    started = time.perf_counter()
+    barrier = threading.Barrier(2)
+
+    def wait() -> None:
+        with counted_as_compiling():
+            barrier.wait()
+            time.sleep(0.3)
+
+    threads = [threading.Thread(target=wait) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert 0.3 <= compile_seconds() - before <= time.perf_counter() - started

@@ -15,7 +15,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -47,7 +46,6 @@ class _Warmup:
 
 _running: _Warmup | None = None
 _lock = threading.Lock()
-_waited_s = 0.0
 
 
 def kernels_cached() -> bool:
@@ -101,21 +99,15 @@ def _start_child(command: list[str]) -> subprocess.Popen[str]:
 
 
 def wait_for_kernels(name: str) -> None:
-    """Block until a running warm-up has compiled kernel `name` (at once if none is running)."""
-    global _waited_s
+    """Block until a running warm-up has compiled kernel `name` (at once if none is running); the wait counts as
+    compile time (`core.compile_time`)."""
     running = _running
     if running is None or running.ready[name].is_set():
         return
-    started = time.perf_counter()
-    running.ready[name].wait(WAIT_LIMIT_S)
-    with _lock:
-        _waited_s += time.perf_counter() - started
+    from readdsp.core.compile_time import counted_as_compiling
 
-
-def waited_seconds() -> float:
-    """Wall seconds this process has spent waiting for the warm-up's kernels (compile time on its critical path)."""
-    with _lock:
-        return _waited_s
+    with counted_as_compiling():
+        running.ready[name].wait(WAIT_LIMIT_S)
 
 
 def compile_kernels(precision: str, names: tuple[str, ...], announce: Callable[[str], None]) -> None:
