@@ -136,7 +136,7 @@ def train_synthesis_generator(
         )
         out = {k: v[:n_real] for k, v in out_all.items()}
         controls = SynthControls(**{k: v[:n_real] for k, v in all_controls.to_dict().items()})
-        voiced = rows["voiced"]
+        voiced = rows["voiced"][:, :: config.frame_stride]  # f0 is predicted per strided frame
         ce = F.cross_entropy(
             out_all["f0_logits"].reshape(-1, N_F0_CLASSES), out_all["f0_target"].reshape(-1), reduction="none"
         ).reshape(voiced.shape)

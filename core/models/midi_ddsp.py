@@ -42,9 +42,9 @@ class MidiDDSP(nn.Module):
         self.expression_generator = ExpressionGenerator(
             _dataclass_from(ExpressionGeneratorConfig, config["expression_generator"])
         )
-        self.synthesis_generator = SynthesisGenerator(
-            _dataclass_from(SynthesisGeneratorConfig, config["synthesis_generator"])
-        )
+        # bundles made before the frame stride existed ran their networks on every frame
+        sg_config = {"frame_stride": 1} | config["synthesis_generator"]
+        self.synthesis_generator = SynthesisGenerator(_dataclass_from(SynthesisGeneratorConfig, sg_config))
         sg = self.synthesis_generator.config
         self.synth = DDSPSynth(self.sample_rate, FRAME_RATE, sg.n_harmonics, sg.n_noise_bands)
         self.eval()

@@ -15,6 +15,7 @@ from readdsp.core.models.f0_classes import (
     f0_residual_to_class,
 )
 from readdsp.core.models.f0_sampler import sample_f0_packed
+from readdsp.core.models.frame_stride import pool_padded_conditioning, spread_padded, strided_rows
 from readdsp.core.models.layers import DilatedConvStack, FcStack, cast_linear
 from readdsp.core.models.packed_lstm import lstm_packed
 from readdsp.core.models.precision import inference_dtype
@@ -40,6 +41,7 @@ class SynthesisGeneratorConfig:
     conv_dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 1, 2, 4)
     n_harmonics: int = 100
     n_noise_bands: int = 65
+    frame_stride: int = 2  # the networks run on every 2nd frame; outputs are interpolated back (see frame_stride)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -113,12 +115,17 @@ class SynthesisGenerator(nn.Module):
         base_pitch: torch.Tensor,
         f0_hz: torch.Tensor,
     ) -> dict[str, torch.Tensor]:
-        """Teacher-forced pass for training: f0 logits for the true f0, and parameters decoded from the true f0."""
-        z = self.encode(conditioning, instrument_id)
-        target = f0_residual_to_class(hz_to_midi(f0_hz) - base_pitch)
+        """Teacher-forced pass for training: f0 logits for the true f0, and parameters decoded from the true f0.
+
+        The networks run at the frame stride: f0 logits and targets are per strided frame ([B, ceil(T / stride)]),
+        the parameters and z are interpolated back to every frame."""
+        stride, n_frames = self.config.frame_stride, conditioning.shape[1]
+        z = self.encode(pool_padded_conditioning(conditioning, stride), instrument_id)
+        strided_f0 = f0_hz[:, ::stride]
+        target = f0_residual_to_class(hz_to_midi(strided_f0) - base_pitch[:, ::stride])
         logits = self.f0_logits_teacher_forced(self.f0_context(z), target)
-        out = self.decode_params(z, f0_hz)
-        out.update(f0_logits=logits, f0_target=target, z=z)
+        out = {name: spread_padded(value, n_frames, stride) for name, value in self.decode_params(z, strided_f0).items()}
+        out.update(f0_logits=logits, f0_target=target, z=spread_padded(z, n_frames, stride))
         return out
 
     def encode_packed(self, conditioning: torch.Tensor, instrument_id: torch.Tensor) -> torch.Tensor:
@@ -184,15 +191,22 @@ class SynthesisGenerator(nn.Module):
         seeds: list[int],
         top_p: float,
     ) -> dict[str, torch.Tensor]:
-        """`generate_packed` for rows of any length, each in one piece."""
+        """`generate_packed` for rows of any length, each in one piece, the networks at the frame stride."""
         dtype = inference_dtype()
-        z = self.encode_packed(conditioning.to(dtype), torch.repeat_interleave(instrument_id, lengths))
-        context = self.f0_context_packed(z, lengths)
-        classes = torch.from_numpy(sample_f0_packed(self, context, lengths.tolist(), seeds, top_p))
-        f0_hz = midi_to_hz(base_pitch + class_to_f0_residual(classes.float()))
-        f0_feat = cast_linear(_f0_feature_input(f0_hz).to(dtype), self.f0_feature)
-        params = self.params.infer_packed(torch.cat([z, f0_feat], dim=-1), lengths).float()
-        return self._split_params(params) | {"f0_hz": f0_hz, "f0_classes": classes}
+        layout = strided_rows(lengths, self.config.frame_stride)
+        strided = layout.strided_lengths
+        conditioning = layout.pool_conditioning(conditioning).to(dtype)
+        z = self.encode_packed(conditioning, torch.repeat_interleave(instrument_id, strided))
+        context = self.f0_context_packed(z, strided)
+        classes = torch.from_numpy(sample_f0_packed(self, context, strided.tolist(), seeds, top_p)).float()
+        residual = class_to_f0_residual(classes)
+        strided_f0 = midi_to_hz(base_pitch[layout.first] + residual)
+        f0_feat = cast_linear(_f0_feature_input(strided_f0).to(dtype), self.f0_feature)
+        params = self.params.infer_packed(torch.cat([z, f0_feat], dim=-1), strided).float()
+        return self._split_params(layout.spread(params)) | {
+            "f0_hz": midi_to_hz(base_pitch + layout.spread(residual)),
+            "f0_classes": torch.round(layout.spread(classes)).long(),
+        }
 
 
 def _f0_feature_input(f0_hz: torch.Tensor) -> torch.Tensor:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import scipy.fft
 import torch
 from torch import nn
 
@@ -17,6 +16,8 @@ def fft_convolve(
     max_single_fft: int = SINGLE_FFT_MAX_SAMPLES,
 ) -> torch.Tensor:
     """Causal convolution of audio [B, N] with ir [B, L] or [L] -> [B, N] ([B, N+L-1] with `keep_tail`)."""
+    import scipy.fft  # here, not at the top: renders are dry by default, and scipy.fft costs 0.2 s to import
+
     n, length = audio.shape[-1], ir.shape[-1]
     out_len = n + length - 1 if keep_tail else n
     if n <= max_single_fft:
