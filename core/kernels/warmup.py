@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 KERNELS = ("lstm_lanes", "f0_lane", "harmonic_bank")  # in the order a render first calls them
-# one child per group, so two cores compile at once; the render needs the f0 lane right after the LSTM lanes
-CHILD_GROUPS = (("lstm_lanes", "harmonic_bank"), ("f0_lane",))
+# one child per group, so two cores compile at once. The f0 lane follows the LSTM lanes in one child because it
+# calls the same cell (numba compiles and caches it once there, not in both children: ~2 s less CPU in all); the
+# harmonic bank, needed last, compiles alone beside them. First render of the example 8.65 -> 7.22 s (medians of 5).
+CHILD_GROUPS = (("lstm_lanes", "f0_lane"), ("harmonic_bank",))
 WAIT_LIMIT_S = 120.0  # past this, the render stops waiting and compiles the kernel itself
 
 

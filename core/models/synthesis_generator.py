@@ -124,7 +124,8 @@ class SynthesisGenerator(nn.Module):
         strided_f0 = f0_hz[:, ::stride]
         target = f0_residual_to_class(hz_to_midi(strided_f0) - base_pitch[:, ::stride])
         logits = self.f0_logits_teacher_forced(self.f0_context(z), target)
-        out = {name: spread_padded(value, n_frames, stride) for name, value in self.decode_params(z, strided_f0).items()}
+        params = self.decode_params(z, strided_f0)
+        out = {name: spread_padded(value, n_frames, stride) for name, value in params.items()}
         out.update(f0_logits=logits, f0_target=target, z=spread_padded(z, n_frames, stride))
         return out
 
