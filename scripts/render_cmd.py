@@ -105,6 +105,8 @@ def run_render(args: argparse.Namespace) -> int:
     )
     bar.close()
     elapsed = time.perf_counter() - started
+    # read with the render's clock: the plot below may compile librosa's own numba functions on first use
+    compiling = compile_seconds() - compiled_before
     gain = np.float32(1.0 if args.normalize is None else normalize_gain(result.mix, result.sample_rate, args.normalize))
     mix = result.mix if gain == 1.0 else result.mix * gain
     stems = {label: audio * gain for label, audio in result.stems.items()}
@@ -130,7 +132,7 @@ def run_render(args: argparse.Namespace) -> int:
     print(
         f"{args.output}: {seconds:.1f} s at {result.sample_rate} Hz, {performance.n_notes} notes in "
         f"{len(result.instruments)} part(s) [{parts}], rendered in {elapsed:.1f} s "
-        f"({seconds / max(elapsed, 1e-9):.0f}x real time{_first_use_note(compile_seconds() - compiled_before)})"
+        f"({seconds / max(elapsed, 1e-9):.0f}x real time{_first_use_note(compiling)})"
     )
     return 0
 
