@@ -108,6 +108,39 @@ def test_notes_with_rests_inserts_gaps_and_a_final_rest() -> None:
     assert seq["velocity"].tolist() == [0, 80, 90, 0, 100, 0]
 
 
+def test_expression_generator_numpy_context_matches_the_torch_bigru_on_padded_rows() -> None:
+    torch.manual_seed(1)
+    model = ExpressionGenerator(ExpressionGeneratorConfig()).eval()
+    seqs = [notes_with_rests([Note(50 + i % 17, i * 0.3, i * 0.3 + 0.25, 30 + i) for i in range(n)]) for n in (9, 2, 5)]
+    lengths = torch.tensor([len(seq["pitch"]) for seq in seqs])
+    inputs = [
+        torch.nn.utils.rnn.pad_sequence([torch.from_numpy(seq[key]) for seq in seqs], batch_first=True)
+        for key in ("pitch", "length_s", "velocity")
+    ]
+    with torch.no_grad():
+        reference = model.context(*inputs, torch.tensor([0, 3, 5]), lengths)
+    stepped = model.inference_context(*inputs, torch.tensor([0, 3, 5]), lengths)
+    assert float(reference.abs().mean()) > 0.05
+    torch.testing.assert_close(torch.from_numpy(stepped), reference, atol=2e-6, rtol=1e-5)
+
+
+def test_expression_generator_inference_loop_matches_its_teacher_forced_pass() -> None:
+    """The numpy note loop computes what the torch modules do: fed its own outputs as the previous notes'
+    controls, the teacher-forced `forward` reproduces every step."""
+    torch.manual_seed(0)
+    model = ExpressionGenerator(ExpressionGeneratorConfig()).eval()
+    last = model.out.net[-1]  # centred in [0, 1], so the clip keeps most outputs and every step feeds the next
+    torch.nn.init.normal_(last.weight, std=0.02)
+    torch.nn.init.constant_(last.bias, 0.5)
+    seq = notes_with_rests([Note(55 + 3 * i, i * 0.4, i * 0.4 + 0.4, 40 + 8 * i) for i in range(12)])
+    inputs = [torch.from_numpy(seq[key])[None] for key in ("pitch", "length_s", "velocity")]
+    generated = model.generate(*inputs, torch.tensor([2]))
+    assert 0.05 < float(generated[generated > 0].mean()) < 0.95 and float((generated == 0).float().mean()) < 0.5
+    with torch.no_grad():
+        forced = model(*inputs, torch.tensor([2]), generated).clamp(0.0, 1.0)
+    torch.testing.assert_close(generated, forced, atol=2e-5, rtol=1e-4)
+
+
 def test_expression_generator_outputs_controls_in_range_and_zero_on_rests() -> None:
     torch.manual_seed(0)
     model = ExpressionGenerator(ExpressionGeneratorConfig()).eval()

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from readdsp.core.models.layers import FcStack
+from readdsp.core.models.note_gru import NoteDecoder, gru_sequence
 from readdsp.core.performance import N_CONTROLS, Note
 
 
@@ -63,6 +64,29 @@ class ExpressionGenerator(nn.Module):
         ctx, _ = nn.utils.rnn.pad_packed_sequence(self.encoder(packed)[0], batch_first=True, total_length=x.shape[1])
         return self.dropout(ctx)
 
+    @torch.no_grad()
+    def inference_context(
+        self,
+        pitch: torch.Tensor,
+        length_s: torch.Tensor,
+        velocity: torch.Tensor,
+        instrument_id: torch.Tensor,
+        lengths: torch.Tensor | None = None,
+    ) -> np.ndarray:
+        """`context` in eval mode, its recurrence stepped in numpy (`note_gru`): [B, N, 2 * hidden]."""
+        inst = self.instrument(instrument_id)[:, None, :].expand(-1, pitch.shape[1], -1)
+        scalars = torch.stack([length_s, velocity / 127.0], dim=-1)
+        x = torch.cat([self.pitch(pitch), self.length(scalars), inst], dim=-1)
+        row_lengths = np.full(pitch.shape[0], pitch.shape[1]) if lengths is None else lengths.numpy()
+        directions = []
+        for suffix, reverse in (("", False), ("_reverse", True)):
+            weights = {name: getattr(self.encoder, f"{name}_l0{suffix}") for name in ("weight_ih", "bias_ih")}
+            gates = nn.functional.linear(x, weights["weight_ih"], weights["bias_ih"]).numpy()
+            w_hh_t = getattr(self.encoder, f"weight_hh_l0{suffix}").T.contiguous().numpy()
+            b_hh = getattr(self.encoder, f"bias_hh_l0{suffix}").numpy()
+            directions.append(gru_sequence(gates, w_hh_t, b_hh, row_lengths, reverse))
+        return np.concatenate(directions, axis=-1)
+
     def forward(
         self,
         pitch: torch.Tensor,
@@ -92,15 +116,12 @@ class ExpressionGenerator(nn.Module):
 
         Rows may be padded to a common length (`lengths`): each row's outputs are those it would get alone.
         """
-        ctx = self.context(pitch, length_s, velocity, instrument_id, lengths)
-        prev = torch.zeros(pitch.shape[0], 1, N_CONTROLS)
-        state = None
-        outputs = []
-        for i in range(pitch.shape[1]):
-            h, state = self.decoder(torch.cat([ctx[:, i : i + 1], prev], dim=-1), state)
-            prev = self.out(self.norm(h)).clamp(0.0, 1.0) * (pitch[:, i : i + 1] > 0).unsqueeze(-1)
-            outputs.append(prev)
-        return torch.cat(outputs, dim=1)
+        ctx = torch.from_numpy(self.inference_context(pitch, length_s, velocity, instrument_id, lengths))
+        n_context = ctx.shape[-1]
+        weight_ih, bias_ih = self.decoder.weight_ih_l0, self.decoder.bias_ih_l0
+        context_gates = nn.functional.linear(ctx, weight_ih[:, :n_context], bias_ih)  # every step's at once
+        decoder = NoteDecoder.from_modules(self.decoder, n_context, self.norm, self.out.net)
+        return torch.from_numpy(decoder.run(context_gates.numpy(), (pitch > 0).numpy().astype(np.float32)))
 
 
 def notes_with_rests(notes: list[Note]) -> dict[str, np.ndarray]:
