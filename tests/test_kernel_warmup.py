@@ -40,6 +40,17 @@ def test_the_warmup_caches_every_kernel_a_render_calls(precision: str, tmp_path)
     assert json.loads(report.stdout.splitlines()[-1]) == {"cached": True, "misses": 0, "hits": 5}
 
 
+def test_a_later_child_lowers_its_own_priority_and_still_compiles(tmp_path) -> None:
+    script = (
+        "import os; from readdsp.core.kernels import warmup; "
+        "warmup.main(['float32', '--nice', '3', 'harmonic_bank']); print('niceness', os.nice(0))"
+    )
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["harmonic_bank", "niceness", str(os.nice(0) + 3)]
+
+
 def test_a_child_that_dies_releases_the_wait() -> None:
     crashed = warmup._start_child([sys.executable, "-c", "import sys; print('lstm_lanes', flush=True); sys.exit(3)"])
     running = warmup._Warmup({warmup.KERNELS: crashed})

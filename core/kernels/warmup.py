@@ -24,6 +24,11 @@ KERNELS = ("lstm_lanes", "f0_lane", "harmonic_bank")  # in the order a render fi
 # calls the same cell (numba compiles and caches it once there, not in both children: ~2 s less CPU in all); the
 # harmonic bank, needed last, compiles alone beside them. First render of the example 8.65 -> 7.22 s (medians of 5).
 CHILD_GROUPS = (("lstm_lanes", "f0_lane"), ("harmonic_bank",))
+# the harmonic bank's child runs at a lower priority: its kernel is needed last, and at equal priority it took a third
+# of the cores from the render's imports and the first child. First render of the example 8.11 -> 7.47 s (medians of
+# 5, interleaved, on a slow spell of this machine when the warm render took 3.4-3.8 s). The child lowers its own
+# priority (`--nice`): no preexec_fn, which is unsafe in a process that already runs threads.
+LATER_CHILD_NICENESS = 5
 WAIT_LIMIT_S = 120.0  # past this, the render stops waiting and compiles the kernel itself
 
 
@@ -82,7 +87,10 @@ def start_kernel_warmup() -> bool:
             return False
         groups: tuple[tuple[str, ...], ...] = CHILD_GROUPS if (os.cpu_count() or 1) > 1 else (KERNELS,)
         command = [sys.executable, "-m", "readdsp.core.kernels.warmup", inference_precision()]
-        children = {names: _start_child([*command, *names]) for names in groups}
+        later = ["--nice", str(LATER_CHILD_NICENESS)]
+        children = {
+            names: _start_child([*command, *(later if index else []), *names]) for index, names in enumerate(groups)
+        }
         _running = _Warmup(children)
         return True
 
@@ -159,10 +167,16 @@ def compile_kernels(precision: str, names: tuple[str, ...], announce: Callable[[
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The child: argv is the precision and the kernels to compile (default all); each is announced on stdout."""
-    args = sys.argv[1:] if argv is None else argv
-    precision = args[0] if args else "float32"
-    names = tuple(args[1:]) or KERNELS
+    """The child: argv is the precision, optionally `--nice N` (lower this process's priority by N), and the
+    kernels to compile (default all); each is announced on stdout."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    precision = args.pop(0) if args else "float32"
+    if args[:1] == ["--nice"] and len(args) > 1:
+        niceness = int(args[1])
+        del args[:2]
+        if hasattr(os, "nice"):
+            os.nice(niceness)
+    names = tuple(args) or KERNELS
 
     def announce(name: str) -> None:
         try:
