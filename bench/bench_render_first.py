@@ -1,8 +1,9 @@
-"""First render after install vs the next one: two `readdsp render` processes sharing a fresh, empty kernel cache.
+"""A first render that compiles the kernels itself vs the next one: two `readdsp render` processes sharing a fresh,
+empty kernel cache (no `readdsp warmup` install step; bench_render_real.py times the README's install path).
 
 The first process compiles the numba kernels (and caches them in NUMBA_CACHE_DIR, a new temporary folder here);
 the second loads them. Prints both processes' wall and CPU seconds (user + system) and their ratios, for the
-bundled example, in float32 and bfloat16. Target (issue 13): first within 2x of the warm render, whole process.
+bundled example, in float32 and bfloat16: what the compile overlap with the model's loading leaves to wait for.
 
 Usage: nice -n 10 .venv/bin/python bench/bench_render_first.py [--midi FILE.mid] [--repeats 3]
 """

@@ -40,6 +40,22 @@ def test_the_warmup_caches_every_kernel_a_render_calls(precision: str, tmp_path)
     assert json.loads(report.stdout.splitlines()[-1]) == {"cached": True, "misses": 0, "hits": 5}
 
 
+def test_the_install_step_leaves_the_first_render_nothing_to_compile(tmp_path) -> None:
+    """`readdsp warmup` (the README's install step) fills numba's cache with what a render calls."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), "READDSP_PRECISION": "float32"}
+    warmup_cli = [sys.executable, "-m", "readdsp.scripts.cli", "warmup"]
+    first = subprocess.run(warmup_cli, env=env, capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert "compiled in" in first.stdout
+    again = subprocess.run(warmup_cli, env=env, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0 and "already compiled" in again.stdout
+    report = subprocess.run(
+        [sys.executable, "-c", RENDER_AND_REPORT], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert report.returncode == 0, report.stderr[-2000:]
+    assert json.loads(report.stdout.splitlines()[-1]) == {"cached": True, "misses": 0, "hits": 5}
+
+
 def test_a_later_child_lowers_its_own_priority_and_still_compiles(tmp_path) -> None:
     script = (
         "import os; from readdsp.core.kernels import warmup; "
