@@ -39,6 +39,7 @@ ROOM_TAIL_S = 2.5  # extra audio kept at the end when a room is added
 END_FADE_S = 0.05  # the file's last samples fade out instead of being cut
 CC_BLOCK_S = 10.0  # CC11 gain is applied block by block, so a long render needs no second full-length buffer
 GENERATING = 2  # batches generated at once (on two threads), ahead of the one being synthesized
+SYNTHESIZING = 2  # threads a batch's synthesis is split over
 BATCH_FRAMES = 16384  # frames generated together: packed rows need no padding, and this bounds memory
 
 
@@ -186,18 +187,21 @@ class Renderer:
         model's rate, starting at `job.start`) to `deliver`. Drawn `curves` (per plan part index) replace the
         generated f0 and loudness over their spans; `inspect` sees each segment's controls before synthesis.
 
-        Two batches are generated at once on their own threads, and a batch is synthesized on a third while the
-        next ones are generated: each stage alone leaves a core idle for part of its time (the noise filter runs on
-        one thread, the recurrent lanes end unevenly, small products do not split). Rows are independent, so the
-        audio does not depend on this. `deliver` runs on the synthesis thread, one segment at a time and in job
-        order; `progress` and `inspect` run on the caller's.
+        Two batches are generated at once on their own threads, and a batch is synthesized, in two halves on two
+        more, while the next ones are generated: each stage alone leaves a core idle for part of its time (the
+        noise filter runs on one thread, the recurrent lanes end unevenly, small products do not split), and the
+        last batch's synthesis, which nothing overlaps, takes half as long. Rows are independent, so the audio does
+        not depend on this. `deliver`, `progress` and `inspect` run on the caller's thread, `deliver` one segment
+        at a time and in job order.
         """
         sr = self.model.sample_rate
         reuse_freed_blocks()
 
-        def synthesize(batch: list[tuple[SegmentJob, SynthControls]]) -> None:
-            for job, ctrl in batch:
-                deliver(job, _gate_lead_in(self.model.synthesize(ctrl, seed=job.seed), job.notes[0].onset, sr))
+        def synthesize(segments: list[tuple[SegmentJob, SynthControls]]) -> list[np.ndarray]:
+            return [
+                _gate_lead_in(self.model.synthesize(ctrl, seed=job.seed), job.notes[0].onset, sr)
+                for job, ctrl in segments
+            ]
 
         def generate(batch: list[SegmentJob]) -> list[SynthControls]:
             return self.model.generate_controls(
@@ -208,13 +212,21 @@ class Renderer:
                 lanes=[j.lanes for j in batch] if self.model.uses_lanes else None,
             )
 
+        def finish(halves: list[tuple[list[tuple[SegmentJob, SynthControls]], Future[list[np.ndarray]]]]) -> None:
+            """Deliver a batch's synthesized segments in job order (a synthesis error raises here)."""
+            for segments, audio in halves:
+                for (job, _), segment_audio in zip(segments, audio.result(), strict=True):
+                    deliver(job, segment_audio)
+            if progress:
+                progress(sum(len(segments) for segments, _ in halves))
+
         batches = list(_batches(jobs, BATCH_FRAMES))
         with (
             ThreadPoolExecutor(max_workers=GENERATING, thread_name_prefix="readdsp-generate") as generators,
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="readdsp-synth") as synth_thread,
+            ThreadPoolExecutor(max_workers=SYNTHESIZING, thread_name_prefix="readdsp-synth") as synth_threads,
         ):
             generating: deque[Future[list[SynthControls]]] = deque()
-            pending: tuple[Future[None], int] | None = None  # the batch being synthesized, and its size
+            pending: list[tuple[list[tuple[SegmentJob, SynthControls]], Future[list[np.ndarray]]]] | None = None
             for index, batch in enumerate(batches):
                 if index:
                     trim_heap_above(SOFT_LIMIT_MB)
@@ -229,10 +241,10 @@ class Renderer:
                         inspect(job, ctrl)
                     ready.append((job, ctrl))
                 if pending is not None:
-                    _finish_batch(*pending, progress)
-                pending = synth_thread.submit(synthesize, ready), len(batch)
+                    finish(pending)
+                pending = [(half, synth_threads.submit(synthesize, half)) for half in _halves(ready)]
             if pending is not None:
-                _finish_batch(*pending, progress)
+                finish(pending)
 
     def prepare(self, performance: Performance, instrument: str | None = None) -> RenderPlan:
         """Plan a render once: a copy of `performance`, which parts render with which instrument (warnings for
@@ -445,11 +457,15 @@ def _batches(jobs: list[SegmentJob], max_frames: int) -> Iterator[list[SegmentJo
         yield batch
 
 
-def _finish_batch(synthesis: Future[None], size: int, progress: Callable[[int], None] | None) -> None:
-    """Wait for a batch's synthesis (its errors raise here) and count its `size` segments as done."""
-    synthesis.result()
-    if progress:
-        progress(size)
+def _halves(segments: list[tuple[SegmentJob, SynthControls]]) -> list[list[tuple[SegmentJob, SynthControls]]]:
+    """A batch's segments in two consecutive runs of about equal frames (one run if it holds one segment)."""
+    total = sum(job.n_frames for job, _ in segments)
+    frames = 0
+    for cut, (job, _) in enumerate(segments[:-1], start=1):
+        frames += job.n_frames
+        if 2 * frames >= total:
+            return [segments[:cut], segments[cut:]]
+    return [segments]
 
 
 def _gate_lead_in(audio: np.ndarray, first_onset_s: float, sample_rate: int) -> np.ndarray:
