@@ -120,7 +120,7 @@ class DilatedConvStack(nn.Module):
         h = cast_linear(x.new_zeros(n_frames + gap * (len(lengths) + 1), x.shape[1]).index_copy_(0, index, x), self.inp)
         for conv, norm in self.layers():
             h = self._residual_layer_time_major(h, conv, norm)
-        return cast_linear(h[index], self.out)
+        return cast_linear(torch.index_select(h, 0, index), self.out)
 
     @staticmethod
     def _residual_layer_time_major(
