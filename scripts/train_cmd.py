@@ -39,6 +39,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=int,
         help="torch CPU threads; 1 is much faster than 2 when other processes share the cores",
     )
+    parser.add_argument(
+        "--expression-scale",
+        type=Path,
+        help="annotate: take the expression scale from this JSON (a run's annotations/expression_scale.json) instead"
+        " of fitting it, so the controls keep the meaning a trained Synthesis Generator learned",
+    )
     parser.add_argument("-o", "--output", type=Path, help="bundle path (pipeline and export)")
     parser.add_argument("--name", default="midi_ddsp", help="bundle name (pipeline and export)")
     parser.set_defaults(func=run)
@@ -69,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
                 checkpoint_every=args.checkpoint_every,
                 time_budget_s=budget,
             )
-            summary[stage] = run_stage(stage, args.dataset, run, loop, ctx, args.batch_size)
+            summary[stage] = run_stage(stage, args.dataset, run, loop, ctx, args.batch_size, args.expression_scale)
         if args.stage in ("pipeline", "export") and ctx.is_main:
             if args.output is None:
                 raise ReaDDSPError(f"`readdsp train {args.stage}` needs -o BUNDLE.safetensors")

@@ -103,6 +103,13 @@ def test_pipeline_trains_resumes_and_exports_a_renderable_bundle(corpus: Path, t
     result = renderer.render(Performance([Part("x", 73, notes=[Note(72, 0.0, 0.5)])]), sample_rate=16000)
     assert result.instruments == {"x": "flute"} and np.isfinite(result.mix).all()
 
+    # annotating on a given scale (new data for a trained Synthesis Generator) keeps that scale, not a fitted one
+    given = tmp_path / "scale.json"
+    given.write_text(json.dumps({"volume_db": [-60.0, -5.0], "attack_db": [-90.0, -50.0]}))
+    run(*CLI, "train", "annotate", str(corpus), "--run-dir", str(run_dir), "--threads", "1",
+        "--expression-scale", str(given))  # fmt: skip
+    assert json.loads((run_dir / "annotations" / "expression_scale.json").read_text()) == json.loads(given.read_text())
+
 
 def test_training_runs_unchanged_under_torchrun_ddp(corpus: Path, tmp_path: Path) -> None:
     run_dir = tmp_path / "ddp"

@@ -90,11 +90,20 @@ def read_expression_scale(annotations_dir: Path) -> ExpressionScale:
 
 
 @torch.no_grad()
-def annotate_dataset(model: DDSPInference, dataset_dir: Path, out_dir: Path, chunk_frames: int = 2500) -> None:
+def annotate_dataset(
+    model: DDSPInference,
+    dataset_dir: Path,
+    out_dir: Path,
+    chunk_frames: int = 2500,
+    scale: ExpressionScale | None = None,
+) -> None:
     """Run DDSP Inference over every example and save its scaled parameters; then fit the expression scale to the
-    training split's note statistics (`ExpressionScale.from_data`) and store every note's extracted expression.
+    training split's note statistics (`ExpressionScale.from_data`), or take `scale` as given, and store every
+    note's extracted expression.
 
-    Parameters are kept per example (`params/`), so a rerun only redoes the expression pass.
+    A given `scale` keeps the controls' meaning: new data annotated on the scale a Synthesis Generator was trained
+    on can train an Expression Generator for it. Parameters are kept per example (`params/`), so a rerun only
+    redoes the expression pass.
     """
     model.eval()
     dataset = open_dataset(dataset_dir)
@@ -135,7 +144,7 @@ def annotate_dataset(model: DDSPInference, dataset_dir: Path, out_dir: Path, chu
     ]
     volume_db, attack_db = (np.concatenate(column) for column in zip(*statistics, strict=True))
     check_harmonics_alive(volume_db, dataset_dir)
-    scale = ExpressionScale.from_data(volume_db, attack_db)
+    scale = scale or ExpressionScale.from_data(volume_db, attack_db)
     write_json(out_dir / SCALE_FILE, scale.to_dict())
     for example in tqdm(examples, desc="expression"):
         params = Annotation.load(params_dir / f"{example.id}.npz")

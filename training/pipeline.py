@@ -8,6 +8,8 @@ from pathlib import Path
 
 from readdsp.core.atomic import write_json
 from readdsp.core.bundle import save_bundle
+from readdsp.core.errors import ReaDDSPError
+from readdsp.core.features.expression import ExpressionScale
 from readdsp.core.models.ddsp_inference import DDSPInference, DDSPInferenceConfig
 from readdsp.datasets.cache import open_dataset
 from readdsp.training.checkpoint import load_best, load_latest
@@ -73,8 +75,10 @@ def run_stage(
     loop: LoopConfig,
     ctx: DistContext,
     batch_size: int | None = None,
+    expression_scale: Path | None = None,
 ) -> dict:
-    """Run (or resume) one stage and return its metrics."""
+    """Run (or resume) one stage and return its metrics; `annotate` takes its expression scale from the
+    `expression_scale` JSON if given (`ExpressionScale.to_dict`, as a run's annotations/expression_scale.json)."""
     if name == "ddsp-inference":
         train = DDSPInferenceTrainConfig(**({"batch_size": batch_size} if batch_size else {}))
         _, result = train_ddsp_inference(dataset_dir, run.stage(name), loop, train, ctx)
@@ -82,7 +86,8 @@ def run_stage(
     if name == "annotate":
         if ctx.is_main:
             dataset = open_dataset(dataset_dir)
-            annotate_dataset(load_ddsp_inference(run, dataset.sample_rate), dataset_dir, run.annotations)
+            scale = _given_scale(expression_scale) if expression_scale else None
+            annotate_dataset(load_ddsp_inference(run, dataset.sample_rate), dataset_dir, run.annotations, scale=scale)
         barrier(ctx)
         return {"annotations": str(run.annotations)}
     if name == "expression-generator":
@@ -94,6 +99,17 @@ def run_stage(
         _, result = train_synthesis_generator(dataset_dir, run.annotations, run.stage(name), loop, train, ctx)
         return _finish(run.stage(name), result) if ctx.is_main else {}
     raise ValueError(f"unknown stage {name!r}; expected one of {', '.join(STAGES)}")
+
+
+def _given_scale(path: Path) -> ExpressionScale:
+    """An expression scale from a JSON file (a run's annotations/expression_scale.json); one-line errors."""
+    try:
+        values = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise ReaDDSPError(f"cannot read the expression scale ({err})", path) from None
+    if not isinstance(values, dict) or not values:
+        raise ReaDDSPError("an expression scale is a JSON object with volume_db and attack_db ranges", path)
+    return ExpressionScale.from_dict(values)
 
 
 def export_bundle(dataset_dir: Path, run: RunLayout, out: Path, name: str) -> Path:

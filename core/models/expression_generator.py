@@ -45,6 +45,14 @@ class ExpressionGenerator(nn.Module):
         self.norm = nn.LayerNorm(c.hidden)
         self.out = FcStack(c.hidden, c.hidden, 2, N_CONTROLS)
 
+    def note_features(
+        self, pitch: torch.Tensor, length_s: torch.Tensor, velocity: torch.Tensor, instrument_id: torch.Tensor
+    ) -> torch.Tensor:
+        """The BiGRU's input per note [B, N, 3 * embed]: pitch embedding, length and velocity, instrument."""
+        inst = self.instrument(instrument_id)[:, None, :].expand(-1, pitch.shape[1], -1)
+        scalars = torch.stack([length_s, velocity / 127.0], dim=-1)
+        return torch.cat([self.pitch(pitch), self.length(scalars), inst], dim=-1)
+
     def context(
         self,
         pitch: torch.Tensor,
@@ -55,9 +63,7 @@ class ExpressionGenerator(nn.Module):
     ) -> torch.Tensor:
         """BiGRU context [B, N, 2 * hidden]; with `lengths`, rows are padded and each row's backward pass starts at
         its own last note (packed), so a row's context does not depend on the padding."""
-        inst = self.instrument(instrument_id)[:, None, :].expand(-1, pitch.shape[1], -1)
-        scalars = torch.stack([length_s, velocity / 127.0], dim=-1)
-        x = self.dropout(torch.cat([self.pitch(pitch), self.length(scalars), inst], dim=-1))
+        x = self.dropout(self.note_features(pitch, length_s, velocity, instrument_id))
         if lengths is None:
             return self.dropout(self.encoder(x)[0])
         packed = nn.utils.rnn.pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
@@ -74,9 +80,7 @@ class ExpressionGenerator(nn.Module):
         lengths: torch.Tensor | None = None,
     ) -> np.ndarray:
         """`context` in eval mode, its recurrence stepped in numpy (`note_gru`): [B, N, 2 * hidden]."""
-        inst = self.instrument(instrument_id)[:, None, :].expand(-1, pitch.shape[1], -1)
-        scalars = torch.stack([length_s, velocity / 127.0], dim=-1)
-        x = torch.cat([self.pitch(pitch), self.length(scalars), inst], dim=-1)
+        x = self.note_features(pitch, length_s, velocity, instrument_id)
         row_lengths = np.full(pitch.shape[0], pitch.shape[1]) if lengths is None else lengths.numpy()
         directions = []
         for suffix, reverse in (("", False), ("_reverse", True)):
