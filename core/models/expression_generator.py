@@ -122,7 +122,7 @@ class ExpressionGenerator(nn.Module):
         """
         ctx = torch.from_numpy(self.inference_context(pitch, length_s, velocity, instrument_id, lengths))
         n_context = ctx.shape[-1]
-        weight_ih, bias_ih = self.decoder.weight_ih_l0, self.decoder.bias_ih_l0
+        weight_ih, bias_ih = self.decoder.get_parameter("weight_ih_l0"), self.decoder.get_parameter("bias_ih_l0")
         context_gates = nn.functional.linear(ctx, weight_ih[:, :n_context], bias_ih)  # every step's at once
         decoder = NoteDecoder.from_modules(self.decoder, n_context, self.norm, self.out.net)
         return torch.from_numpy(decoder.run(context_gates.numpy(), (pitch > 0).numpy().astype(np.float32)))

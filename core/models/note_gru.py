@@ -75,9 +75,9 @@ class NoteDecoder:
             else:
                 raise TypeError(f"NoteDecoder has no numpy form of {type(layer).__name__}")
         return cls(
-            _array(gru.weight_ih_l0[:, n_context:].T),
-            _array(gru.weight_hh_l0.T),
-            _array(gru.bias_hh_l0),
+            _array(gru.get_parameter("weight_ih_l0")[:, n_context:].T),
+            _array(gru.get_parameter("weight_hh_l0").T),
+            _array(gru.get_parameter("bias_hh_l0")),
             (_array(norm.weight), _array(norm.bias), norm.eps),
             layers,
         )
