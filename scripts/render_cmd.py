@@ -105,7 +105,7 @@ def run_render(args: argparse.Namespace) -> int:
     )
     bar.close()
     elapsed = time.perf_counter() - started
-    # read with the render's clock: the plot below may compile librosa's own numba functions on first use
+    # read with the render's clock, before the writes and the plot
     compiling = compile_seconds() - compiled_before
     gain = np.float32(1.0 if args.normalize is None else normalize_gain(result.mix, result.sample_rate, args.normalize))
     mix = result.mix if gain == 1.0 else result.mix * gain

@@ -109,7 +109,10 @@ def _given_scale(path: Path) -> ExpressionScale:
         raise ReaDDSPError(f"cannot read the expression scale ({err})", path) from None
     if not isinstance(values, dict) or not values:
         raise ReaDDSPError("an expression scale is a JSON object with volume_db and attack_db ranges", path)
-    return ExpressionScale.from_dict(values)
+    try:
+        return ExpressionScale.from_dict(values)
+    except ReaDDSPError as err:
+        raise ReaDDSPError(str(err), path) from None
 
 
 def export_bundle(dataset_dir: Path, run: RunLayout, out: Path, name: str) -> Path:

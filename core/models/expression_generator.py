@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from readdsp.core.models.layers import FcStack
-from readdsp.core.models.note_gru import NoteDecoder, gru_sequence
+from readdsp.core.models.note_gru import NoteDecoder, bidirectional_gru
 from readdsp.core.performance import N_CONTROLS, Note
 
 
@@ -80,16 +80,9 @@ class ExpressionGenerator(nn.Module):
         lengths: torch.Tensor | None = None,
     ) -> np.ndarray:
         """`context` in eval mode, its recurrence stepped in numpy (`note_gru`): [B, N, 2 * hidden]."""
-        x = self.note_features(pitch, length_s, velocity, instrument_id)
+        x = self.note_features(pitch, length_s, velocity, instrument_id).numpy()
         row_lengths = np.full(pitch.shape[0], pitch.shape[1]) if lengths is None else lengths.numpy()
-        directions = []
-        for suffix, reverse in (("", False), ("_reverse", True)):
-            weights = {name: getattr(self.encoder, f"{name}_l0{suffix}") for name in ("weight_ih", "bias_ih")}
-            gates = nn.functional.linear(x, weights["weight_ih"], weights["bias_ih"]).numpy()
-            w_hh_t = getattr(self.encoder, f"weight_hh_l0{suffix}").T.contiguous().numpy()
-            b_hh = getattr(self.encoder, f"bias_hh_l0{suffix}").numpy()
-            directions.append(gru_sequence(gates, w_hh_t, b_hh, row_lengths, reverse))
-        return np.concatenate(directions, axis=-1)
+        return bidirectional_gru(self.encoder, x, row_lengths)
 
     def forward(
         self,
@@ -120,12 +113,9 @@ class ExpressionGenerator(nn.Module):
 
         Rows may be padded to a common length (`lengths`): each row's outputs are those it would get alone.
         """
-        ctx = torch.from_numpy(self.inference_context(pitch, length_s, velocity, instrument_id, lengths))
-        n_context = ctx.shape[-1]
-        weight_ih, bias_ih = self.decoder.get_parameter("weight_ih_l0"), self.decoder.get_parameter("bias_ih_l0")
-        context_gates = nn.functional.linear(ctx, weight_ih[:, :n_context], bias_ih)  # every step's at once
-        decoder = NoteDecoder.from_modules(self.decoder, n_context, self.norm, self.out.net)
-        return torch.from_numpy(decoder.run(context_gates.numpy(), (pitch > 0).numpy().astype(np.float32)))
+        ctx = self.inference_context(pitch, length_s, velocity, instrument_id, lengths)
+        decoder = NoteDecoder.from_modules(self.decoder, self.norm, self.out.net)
+        return torch.from_numpy(decoder.run(ctx, (pitch > 0).numpy().astype(np.float32)))
 
 
 def notes_with_rests(notes: list[Note]) -> dict[str, np.ndarray]:

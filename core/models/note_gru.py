@@ -33,7 +33,9 @@ def gru_step(gates_in: np.ndarray, h: np.ndarray, w_hh_t: np.ndarray, b_hh: np.n
     return candidate + update * (h - candidate)
 
 
-def gru_sequence(gates_in: np.ndarray, w_hh_t: np.ndarray, b_hh: np.ndarray, lengths: np.ndarray, reverse: bool):
+def gru_sequence(
+    gates_in: np.ndarray, w_hh_t: np.ndarray, b_hh: np.ndarray, lengths: np.ndarray, reverse: bool
+) -> np.ndarray:
     """A GRU direction over padded rows ([B, N, 3H] input gates, each row `lengths[b]` long) -> [B, N, H], zero
     past each row's end; `reverse` runs each row from its own last step, as torch's packed sequences do."""
     batch, n_steps, _ = gates_in.shape
@@ -51,19 +53,42 @@ def gru_sequence(gates_in: np.ndarray, w_hh_t: np.ndarray, b_hh: np.ndarray, len
     return out[rows, order] if reverse else out
 
 
+def gru_weights(gru: nn.GRU, suffix: str = "") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A one-layer GRU direction's weights as numpy (`suffix` "_reverse" for the backward one): W_ih^T [in, 3H],
+    b_ih, W_hh^T [H, 3H], b_hh."""
+    return (
+        _array(gru.get_parameter(f"weight_ih_l0{suffix}").T),
+        _array(gru.get_parameter(f"bias_ih_l0{suffix}")),
+        _array(gru.get_parameter(f"weight_hh_l0{suffix}").T),
+        _array(gru.get_parameter(f"bias_hh_l0{suffix}")),
+    )
+
+
+def bidirectional_gru(gru: nn.GRU, x: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """A one-layer bidirectional GRU over padded rows [B, N, in] (row b `lengths[b]` long) -> [B, N, 2H], as torch
+    computes it on packed sequences: zero past each row's end, the backward pass from each row's own last step."""
+    directions = []
+    for suffix, reverse in (("", False), ("_reverse", True)):
+        w_ih_t, b_ih, w_hh_t, b_hh = gru_weights(gru, suffix)
+        directions.append(gru_sequence(x @ w_ih_t + b_ih, w_hh_t, b_hh, lengths, reverse))
+    return np.concatenate(directions, axis=-1)
+
+
 @dataclass
 class NoteDecoder:
-    """A GRU layer's recurrent half, then LayerNorm and an FcStack head (Linear, LayerNorm, LeakyReLU, ...)."""
+    """A GRU layer whose input is [context, the previous step's controls], then LayerNorm and an FcStack head
+    (Linear, LayerNorm, LeakyReLU, ...)."""
 
-    w_prev_t: np.ndarray  # [controls, 3H]: the input weights of the previous step's controls
+    w_ih_t: np.ndarray  # [context + controls, 3H]
+    b_ih: np.ndarray
     w_hh_t: np.ndarray  # [H, 3H]
     b_hh: np.ndarray
     norm: tuple[np.ndarray, np.ndarray, float]
     head: list[tuple[str, tuple]]  # ("linear", (w_t, b)) | ("norm", (w, b, eps)) | ("leaky", (slope,))
 
     @classmethod
-    def from_modules(cls, gru: nn.GRU, n_context: int, norm: nn.LayerNorm, head: nn.Sequential) -> NoteDecoder:
-        """The decoder of `gru` (one layer, inputs [context (n_context), previous controls]) and its head."""
+    def from_modules(cls, gru: nn.GRU, norm: nn.LayerNorm, head: nn.Sequential) -> NoteDecoder:
+        """The decoder of `gru` (one layer) and its head."""
         layers: list[tuple[str, tuple]] = []
         for layer in head:
             if isinstance(layer, nn.Linear):
@@ -74,24 +99,19 @@ class NoteDecoder:
                 layers.append(("leaky", (layer.negative_slope,)))
             else:
                 raise TypeError(f"NoteDecoder has no numpy form of {type(layer).__name__}")
-        return cls(
-            _array(gru.get_parameter("weight_ih_l0")[:, n_context:].T),
-            _array(gru.get_parameter("weight_hh_l0").T),
-            _array(gru.get_parameter("bias_hh_l0")),
-            (_array(norm.weight), _array(norm.bias), norm.eps),
-            layers,
-        )
+        return cls(*gru_weights(gru), (_array(norm.weight), _array(norm.bias), norm.eps), layers)
 
-    def run(self, context_gates: np.ndarray, note_mask: np.ndarray) -> np.ndarray:
-        """[B, N, 3H] input gates of the context (bias included), [B, N] 1 on notes, 0 on rests -> [B, N, controls],
-        each step's controls clipped to [0, 1], zeroed on rests and fed to the next step."""
-        batch, n_steps, _ = context_gates.shape
-        hidden = self.w_hh_t.shape[0]
-        h = np.zeros((batch, hidden), np.float32)
-        previous = np.zeros((batch, self.w_prev_t.shape[0]), np.float32)
-        out = np.empty((batch, n_steps, self.w_prev_t.shape[0]), np.float32)
+    def run(self, context: np.ndarray, note_mask: np.ndarray) -> np.ndarray:
+        """[B, N, C] context, [B, N] 1 on notes, 0 on rests -> [B, N, controls], each step's controls clipped to
+        [0, 1], zeroed on rests and fed to the next step."""
+        batch, n_steps, n_context = context.shape
+        context_gates = context @ self.w_ih_t[:n_context] + self.b_ih  # every step's at once
+        w_previous_t = self.w_ih_t[n_context:]
+        h = np.zeros((batch, self.w_hh_t.shape[0]), np.float32)
+        previous = np.zeros((batch, w_previous_t.shape[0]), np.float32)
+        out = np.empty((batch, n_steps, w_previous_t.shape[0]), np.float32)
         for step in range(n_steps):
-            h = gru_step(context_gates[:, step] + previous @ self.w_prev_t, h, self.w_hh_t, self.b_hh)
+            h = gru_step(context_gates[:, step] + previous @ w_previous_t, h, self.w_hh_t, self.b_hh)
             x = _layer_norm(h, *self.norm)
             for kind, params in self.head:
                 if kind == "linear":
