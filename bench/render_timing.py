@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import readdsp  # noqa: F401 - first, so the thread policy is set before torch loads
@@ -18,6 +19,12 @@ def timed_render(renderer, performance) -> tuple[float, float]:
     wall, cpu = time.perf_counter(), time.process_time()
     renderer.render(performance, sample_rate=48000, stems=False)  # the mix only, as `readdsp render` without --stems
     return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def monophonic_lines(renderer, piece) -> list:
+    """The one part of `piece` split into the monophonic voices the renderer plays it as, each a part of its own."""
+    part_plan = renderer.prepare(piece).parts[0]
+    return [replace(part_plan.part, notes=[part_plan.part.notes[i] for i in indices]) for indices in part_plan.voices]
 
 
 def main() -> None:
@@ -42,11 +49,11 @@ def main() -> None:
         "voice_seconds": sum(job.n_frames for job in jobs) / 250,  # frames generated: what the render's cost follows
     }
     if args.per_part:
-        figures["parts_x_real_time"] = [
-            Performance([part]).duration / timed_render(renderer, Performance([part]))[0]
-            for part in performance.parts
-            if part.notes
-        ]
+        alone = [Performance([part]) for part in performance.parts if part.notes]
+        figures["parts_x_real_time"] = [piece.duration / timed_render(renderer, piece)[0] for piece in alone]
+        figures["parts_voices"] = [len(renderer.prepare(piece).parts[0].voices) for piece in alone]
+        lines = [Performance([line]) for piece in alone for line in monophonic_lines(renderer, piece)]
+        figures["lines_x_real_time"] = [line.duration / timed_render(renderer, line)[0] for line in lines]
     print(json.dumps(figures))
 
 

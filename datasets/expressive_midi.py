@@ -216,15 +216,18 @@ class VibratoHabit:
     depth_semitones: tuple[float, float]
 
 
-# By GM program, after common practice: strings and saxophones sing with a wide vibrato, flutes and double reeds a
-# moderate one, brass a light one on long notes, and the classical clarinet almost none.
+# By GM program, after common practice. Depths are the sine's amplitude (half the peak-to-peak width). String
+# players' published vibrato widths are 0.2-0.35 semitones (Meyer 1992; Seashore 1938: about half a semitone on
+# average), peak to peak, so +-0.10-0.25; a flute's vibrato is mostly in its level, with a small pitch excursion;
+# saxophones sing wider, brass lightly on long notes, and the classical clarinet hardly at all. Corpora v9 and before
+# took the strings' +-0.20-0.40 and the flutes' +-0.12-0.20 as the amplitude, twice the players' width.
 _HABITS = {
-    range(40, 48): VibratoHabit(0.95, (5.5, 6.5), (0.20, 0.40)),  # strings
+    range(40, 48): VibratoHabit(0.95, (5.5, 6.5), (0.10, 0.25)),  # strings
     range(56, 64): VibratoHabit(0.6, (5.0, 6.0), (0.08, 0.15)),  # brass
     range(64, 68): VibratoHabit(0.9, (5.0, 6.0), (0.18, 0.30)),  # saxophones
-    range(68, 71): VibratoHabit(0.85, (5.0, 6.0), (0.10, 0.18)),  # oboe, english horn, bassoon
+    range(68, 71): VibratoHabit(0.85, (5.0, 6.0), (0.06, 0.12)),  # oboe, english horn, bassoon
     range(71, 72): VibratoHabit(0.1, (5.0, 6.0), (0.04, 0.08)),  # clarinet
-    range(72, 80): VibratoHabit(0.9, (4.5, 5.5), (0.12, 0.20)),  # flutes and pipes
+    range(72, 80): VibratoHabit(0.9, (4.5, 5.5), (0.05, 0.12)),  # flutes and pipes
 }
 _DEFAULT_HABIT = VibratoHabit(0.7, (5.0, 6.0), (0.10, 0.25))
 

@@ -76,7 +76,10 @@ def test_gate_fit_recovers_threshold_and_generalises():
     truth = GateModel(SR, TRUTH)
     x = _decaying_notes(8.0, 2)
     fitted = fit_gate(x, truth.process(x, SR), SR, max_seconds=150)  # a cap: it converges well before
-    assert fitted.params.threshold_db == pytest.approx(TRUTH.threshold_db, abs=1.5)
+    # The notes start 1.9 dB apart (20 levels over 36 dB), so no data here tells thresholds within one step apart:
+    # on an AMD EPYC (another BLAS kernel, another LM path) the fit opened at -28.2 dB, closed at -35.4 (the
+    # truth: -30 and -36), and matched the truth's output to an ESR of 4e-7.
+    assert fitted.params.threshold_db == pytest.approx(TRUTH.threshold_db, abs=36 / 19)
     assert fitted.params.range_db == pytest.approx(TRUTH.range_db, abs=2.0)
     held_out = _decaying_notes(4.0, 3)
     truth.reset()

@@ -240,3 +240,19 @@ def test_annotate_refuses_a_model_whose_harmonics_are_silent(tmp_path: Path) -> 
     check_harmonics_alive(np.array([-40.0, -35.0, -60.0]), tmp_path)
     with pytest.raises(ReaDDSPError, match="harmonic branch is silent"):
         check_harmonics_alive(np.array([-80.0, -79.5, -40.0]), tmp_path)
+
+
+def test_expression_generator_batches_hold_short_lines_as_well_as_full_windows() -> None:
+    from readdsp.training.expression_generator import NoteSequence, sequence_batch, short_window
+
+    rng = np.random.default_rng(0)
+    assert all(1 <= short_window(64, rng) <= 64 for _ in range(500))
+    n = 200
+    line = NoteSequence(
+        np.full(n, 60), np.full(n, 0.5, np.float32), np.full(n, 0.7, np.float32), np.zeros((n, 6), np.float32), 0
+    )
+    full = sequence_batch([line], 64, 64, rng)["mask"].sum(1)
+    mixed = sequence_batch([line], 256, 64, rng, short_share=0.5)["mask"].sum(1)
+    assert (full == 64).all()
+    assert 0.3 < float((mixed < 64).float().mean()) < 0.7  # about half the rows are cut short
+    assert int(mixed.min()) <= 3  # and lines of one to a few notes occur

@@ -22,6 +22,13 @@ from readdsp.core.models.packed_lstm import float_bits
 from readdsp.core.models.precision import inference_dtype
 from readdsp.core.thread_policy import in_lanes
 
+#: The nucleus the f0 classes are drawn from. The reference draws from 0.95 of the probability; with it, a note
+#: asked for no vibrato wandered 8-10 cents (1.4826 x MAD) as the sampler's draws fed back into the loop, so the
+#: vibrato control could not go under what 0.3 asks for (8 cents). 0.5 is the widest nucleus that held every
+#: vibrato-0 note of 12 seeds on violin, flute, trumpet and cello at its pitch (0.6 and 0.55 let 1-3 of the 12
+#: wander 3-10 cents), and vibrato 0.3/0.6/0.9 still sing at 8/13-16/22-24 cents as at 0.95 (docs/training.md).
+F0_TOP_P = 0.5
+
 
 def _np(t: torch.Tensor) -> np.ndarray:
     return np.ascontiguousarray(t.detach().float().cpu().numpy())
@@ -45,7 +52,7 @@ def without_clamp_classes(bias: np.ndarray) -> np.ndarray:
 
 
 def sample_f0_packed(
-    model, context: torch.Tensor, lengths: Sequence[int], seeds: Sequence[int], top_p: float = 0.95
+    model, context: torch.Tensor, lengths: Sequence[int], seeds: Sequence[int], top_p: float = F0_TOP_P
 ) -> np.ndarray:
     """f0 classes [N] for rows packed end to end in `context` [N, D] (row i has lengths[i] frames)."""
     wait_for_kernels("f0_lane")

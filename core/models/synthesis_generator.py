@@ -14,7 +14,7 @@ from readdsp.core.models.f0_classes import (
     class_to_f0_residual,
     f0_residual_to_class,
 )
-from readdsp.core.models.f0_sampler import sample_f0_packed
+from readdsp.core.models.f0_sampler import F0_TOP_P, sample_f0_packed
 from readdsp.core.models.frame_stride import pool_padded_conditioning, spread_padded, strided_rows
 from readdsp.core.models.layers import DilatedConvStack, FcStack, cast_linear
 from readdsp.core.models.packed_lstm import lstm_packed
@@ -141,7 +141,7 @@ class SynthesisGenerator(nn.Module):
         instrument_id: torch.Tensor,
         base_pitch: torch.Tensor,
         seed: int | list[int] = 0,
-        top_p: float = 0.95,
+        top_p: float = F0_TOP_P,
         lengths: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
         """`generate_packed` for padded rows [B, T, ...]; outputs past a row's length (`lengths`) are zero."""
@@ -160,7 +160,7 @@ class SynthesisGenerator(nn.Module):
         base_pitch: torch.Tensor,
         lengths: torch.Tensor,
         seeds: list[int],
-        top_p: float = 0.95,
+        top_p: float = F0_TOP_P,
     ) -> dict[str, torch.Tensor]:
         """Inference over rows packed end to end: conditioning [N, 10] and base_pitch [N] hold every row's frames in
         turn (row i has lengths[i] frames, instrument_id[i] and seeds[i]).

@@ -1,0 +1,37 @@
+"""The bundled model's vibrato control: 0 holds the pitch straight, larger values sing wider (generated f0)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from readdsp.core.performance import Note
+from readdsp.core.renderer_factory import load_renderer
+
+NOTE_S = 2.0
+PITCHES = {"violin": 72, "cello": 50, "flute": 72, "clarinet": 58, "trumpet": 62, "saxophone": 60}
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_renderer().model
+
+
+def f0_spread_cents(model, instrument: str, vibrato: float, seed: int) -> float:
+    """1.4826 x MAD of the generated f0 (cents) over a held note's middle, with its vibrato control set."""
+    pitch = PITCHES[instrument]
+    expression = model.generate_expression([Note(pitch, 0.0, NOTE_S, 80)], instrument)[0].copy()
+    expression[2] = vibrato
+    frames = int((NOTE_S + 0.5) * 250)
+    controls = model.generate_controls([[Note(pitch, 0.0, NOTE_S, 80, expression)]], [frames], [instrument], [seed])
+    f0 = controls[0].f0_hz[0, 15 : int(NOTE_S * 250) - 8].numpy()
+    cents = 1200 * np.log2(f0 / (440 * 2 ** ((pitch - 69) / 12)))
+    return float(1.4826 * np.median(np.abs(cents - np.median(cents))))
+
+
+@pytest.mark.parametrize("instrument", sorted(PITCHES))
+def test_vibrato_zero_holds_the_pitch_and_vibrato_sings_when_asked(model, instrument: str) -> None:
+    straight = max(f0_spread_cents(model, instrument, 0.0, seed) for seed in range(6))
+    singing = np.mean([f0_spread_cents(model, instrument, 0.9, seed) for seed in range(6)])
+    assert straight < 2.5, f"{instrument}: a vibrato-0 note wanders {straight:.1f} cents"
+    assert singing > 15.0, f"{instrument}: vibrato 0.9 sings only {singing:.1f} cents"
