@@ -29,6 +29,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from readdsp.core.models.precision import bfloat16_instructions
+
 QUARTETS = {  # music21 corpus path -> label
     "beethoven/opus18no1/movement1.mxl": "Beethoven op. 18 no. 1/i",
     "haydn/opus74no1/movement1.mxl": "Haydn op. 74 no. 1/i",
@@ -186,7 +188,7 @@ def cpu_description() -> str:
     except OSError:
         return "CPU unknown"
     model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?")
-    bf16 = [flag for flag in ("avx512_bf16", "amx_bf16") if flag in info.split()]
+    bf16 = bfloat16_instructions(info)
     return f"{model}; bfloat16 instructions: {', '.join(bf16) if bf16 else 'none (bfloat16 is emulated)'}"
 
 

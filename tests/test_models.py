@@ -225,6 +225,27 @@ def test_precision_setting_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
         inference_dtype()
 
 
+def test_bfloat16_asked_for_without_its_instructions_is_named_emulated_once(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from readdsp.core.models import precision
+
+    assert precision.bfloat16_instructions("flags : fpu avx2 avx512f avx512_bf16 amx_bf16 amx_tile") == [
+        "avx512_bf16",
+        "amx_bf16",
+    ]
+    assert precision.bfloat16_instructions("flags : fpu avx2 fma") == []
+    monkeypatch.setattr(precision, "_cpuinfo", lambda: "processor : 0\nflags : fpu avx2 fma\n")
+    precision._warn_if_emulated.cache_clear()
+    monkeypatch.setenv("READDSP_PRECISION", "bfloat16")
+    with caplog.at_level("WARNING", logger="readdsp.core.models.precision"):
+        assert precision.inference_dtype() == torch.bfloat16  # still what was asked for
+        precision.inference_dtype()
+    warnings = [r.getMessage() for r in caplog.records if "emulated" in r.getMessage()]
+    assert len(warnings) == 1 and "no bfloat16 instructions" in warnings[0]
+    precision._warn_if_emulated.cache_clear()
+
+
 def test_compiled_tanh_is_accurate_everywhere() -> None:
     import numba
 
