@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from readdsp.core.models.precision import bfloat16_instructions
+from readdsp.core.models.precision import bfloat16_instructions, cpuinfo
 
 QUARTETS = {  # music21 corpus path -> label
     "beethoven/opus18no1/movement1.mxl": "Beethoven op. 18 no. 1/i",
@@ -183,9 +183,8 @@ def main() -> None:
 
 def cpu_description() -> str:
     """The CPU's model name and its bfloat16 instructions, which decide what READDSP_PRECISION=bfloat16 costs."""
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-    except OSError:
+    info = cpuinfo()
+    if not info:
         return "CPU unknown"
     model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?")
     bf16 = bfloat16_instructions(info)

@@ -21,9 +21,8 @@ def timed_render(renderer, performance) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def monophonic_lines(renderer, piece) -> list:
-    """The one part of `piece` split into the monophonic voices the renderer plays it as, each a part of its own."""
-    part_plan = renderer.prepare(piece).parts[0]
+def monophonic_lines(part_plan) -> list:
+    """A planned part split into the monophonic voices the renderer plays it as, each a part of its own."""
     return [replace(part_plan.part, notes=[part_plan.part.notes[i] for i in indices]) for indices in part_plan.voices]
 
 
@@ -51,8 +50,9 @@ def main() -> None:
     if args.per_part:
         alone = [Performance([part]) for part in performance.parts if part.notes]
         figures["parts_x_real_time"] = [piece.duration / timed_render(renderer, piece)[0] for piece in alone]
-        figures["parts_voices"] = [len(renderer.prepare(piece).parts[0].voices) for piece in alone]
-        lines = [Performance([line]) for piece in alone for line in monophonic_lines(renderer, piece)]
+        plans = [renderer.prepare(piece).parts[0] for piece in alone]
+        figures["parts_voices"] = [len(plan.voices) for plan in plans]
+        lines = [Performance([line]) for plan in plans for line in monophonic_lines(plan)]
         figures["lines_x_real_time"] = [line.duration / timed_render(renderer, line)[0] for line in lines]
     print(json.dumps(figures))
 

@@ -187,12 +187,12 @@ class Renderer:
         model's rate, starting at `job.start`) to `deliver`. Drawn `curves` (per plan part index) replace the
         generated f0 and loudness over their spans; `inspect` sees each segment's controls before synthesis.
 
-        Two batches are generated at once on their own threads, and a batch is synthesized, in two halves on two
-        more, while the next ones are generated: each stage alone leaves a core idle for part of its time (the
-        noise filter runs on one thread, the recurrent lanes end unevenly, small products do not split), and the
-        last batch's synthesis, which nothing overlaps, takes half as long. Rows are independent, so the audio does
-        not depend on this. `deliver`, `progress` and `inspect` run on the caller's thread, `deliver` one segment
-        at a time and in job order.
+        Two batches are generated at once on their own threads, and a batch is synthesized, in SYNTHESIZING (two)
+        runs of about equal frames on as many more, while the next ones are generated: each stage alone leaves a
+        core idle for part of its time (the noise filter runs on one thread, the recurrent lanes end unevenly, small
+        products do not split), and the last batch's synthesis, which nothing overlaps, takes half as long.
+        Rows are independent, so the audio does not depend on this. `deliver`, `progress` and `inspect` run on the
+        caller's thread, `deliver` one segment at a time and in job order.
         """
         sr = self.model.sample_rate
         reuse_freed_blocks()
@@ -212,13 +212,13 @@ class Renderer:
                 lanes=[j.lanes for j in batch] if self.model.uses_lanes else None,
             )
 
-        def finish(halves: list[tuple[list[tuple[SegmentJob, SynthControls]], Future[list[np.ndarray]]]]) -> None:
+        def finish(runs: list[tuple[list[tuple[SegmentJob, SynthControls]], Future[list[np.ndarray]]]]) -> None:
             """Deliver a batch's synthesized segments in job order (a synthesis error raises here)."""
-            for segments, audio in halves:
+            for segments, audio in runs:
                 for (job, _), segment_audio in zip(segments, audio.result(), strict=True):
                     deliver(job, segment_audio)
             if progress:
-                progress(sum(len(segments) for segments, _ in halves))
+                progress(sum(len(segments) for segments, _ in runs))
 
         batches = list(_batches(jobs, BATCH_FRAMES))
         with (
@@ -242,7 +242,7 @@ class Renderer:
                     ready.append((job, ctrl))
                 if pending is not None:
                     finish(pending)
-                pending = [(half, synth_threads.submit(synthesize, half)) for half in _halves(ready)]
+                pending = [(run, synth_threads.submit(synthesize, run)) for run in _runs(ready, SYNTHESIZING)]
             if pending is not None:
                 finish(pending)
 
@@ -457,15 +457,18 @@ def _batches(jobs: list[SegmentJob], max_frames: int) -> Iterator[list[SegmentJo
         yield batch
 
 
-def _halves(segments: list[tuple[SegmentJob, SynthControls]]) -> list[list[tuple[SegmentJob, SynthControls]]]:
-    """A batch's segments in two consecutive runs of about equal frames (one run if it holds one segment)."""
+def _runs(segments: list[tuple[SegmentJob, SynthControls]], count: int) -> list[list[tuple[SegmentJob, SynthControls]]]:
+    """A batch's segments in at most `count` consecutive runs of about equal frames, none empty: a run ends at
+    the first segment that takes the frames so far to its share of the total."""
     total = sum(job.n_frames for job, _ in segments)
+    runs: list[list[tuple[SegmentJob, SynthControls]]] = [[]]
     frames = 0
-    for cut, (job, _) in enumerate(segments[:-1], start=1):
+    for index, (job, ctrl) in enumerate(segments):
+        runs[-1].append((job, ctrl))
         frames += job.n_frames
-        if 2 * frames >= total:
-            return [segments[:cut], segments[cut:]]
-    return [segments]
+        if len(runs) < count and index < len(segments) - 1 and count * frames >= len(runs) * total:
+            runs.append([])
+    return runs
 
 
 def _gate_lead_in(audio: np.ndarray, first_onset_s: float, sample_rate: int) -> np.ndarray:

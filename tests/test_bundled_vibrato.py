@@ -7,6 +7,8 @@ import pytest
 
 from readdsp.core.performance import Note
 from readdsp.core.renderer_factory import load_renderer
+from readdsp.core.units import midi_to_hz
+from readdsp.training.audio_measures import robust_spread
 
 NOTE_S = 2.0
 PITCHES = {"violin": 72, "cello": 50, "flute": 72, "clarinet": 58, "trumpet": 62, "saxophone": 60}
@@ -25,8 +27,7 @@ def f0_spread_cents(model, instrument: str, vibrato: float, seed: int) -> float:
     frames = int((NOTE_S + 0.5) * 250)
     controls = model.generate_controls([[Note(pitch, 0.0, NOTE_S, 80, expression)]], [frames], [instrument], [seed])
     f0 = controls[0].f0_hz[0, 15 : int(NOTE_S * 250) - 8].numpy()
-    cents = 1200 * np.log2(f0 / (440 * 2 ** ((pitch - 69) / 12)))
-    return float(1.4826 * np.median(np.abs(cents - np.median(cents))))
+    return robust_spread(1200 * np.log2(f0 / midi_to_hz(pitch)))
 
 
 @pytest.mark.parametrize("instrument", sorted(PITCHES))

@@ -235,7 +235,7 @@ def test_bfloat16_asked_for_without_its_instructions_is_named_emulated_once(
         "amx_bf16",
     ]
     assert precision.bfloat16_instructions("flags : fpu avx2 fma") == []
-    monkeypatch.setattr(precision, "_cpuinfo", lambda: "processor : 0\nflags : fpu avx2 fma\n")
+    monkeypatch.setattr(precision, "cpuinfo", lambda: "processor : 0\nflags : fpu avx2 fma\n")
     precision._warn_if_emulated.cache_clear()
     monkeypatch.setenv("READDSP_PRECISION", "bfloat16")
     with caplog.at_level("WARNING", logger="readdsp.core.models.precision"):

@@ -27,7 +27,8 @@ def bfloat16_instructions(cpuinfo: str) -> list[str]:
     return [flag for flag in BFLOAT16_FLAGS if flag in flags]
 
 
-def _cpuinfo() -> str:
+def cpuinfo() -> str:
+    """The text of /proc/cpuinfo (empty where there is none)."""
     try:
         return Path("/proc/cpuinfo").read_text()
     except OSError:
@@ -42,13 +43,13 @@ def cpu_has_native_bfloat16() -> bool:
     float32's 128-138 (8192x256x256 and 4096x512x512, one thread), and the 6-minute quartet rendered in 10.9 s in
     bfloat16 against 8.8 s in float32 (`bench/bench_render_real.py --quick`). AMX was not measured here.
     """
-    return "amx_bf16" in bfloat16_instructions(_cpuinfo())
+    return "amx_bf16" in bfloat16_instructions(cpuinfo())
 
 
 @functools.cache
 def _warn_if_emulated() -> None:
     """Say once that a bfloat16 asked for on an x86 CPU without bfloat16 arithmetic is emulated (and slower)."""
-    info = _cpuinfo()
+    info = cpuinfo()
     if "flags" in info and not bfloat16_instructions(info):
         log.warning(
             "%s=bfloat16: this CPU has no bfloat16 instructions, so bfloat16 is emulated and runs slower than "
