@@ -9,7 +9,9 @@ from readdsp.core.units import db_to_gain  # noqa: F401  (re-exported for the re
 
 #: Loudness (LUFS, ITU-R BS.1770) of a sustained note at velocity 100 and volume 0.5, for every instrument.
 #: Each bundle's sidecar stores the gain per instrument that puts it there (`readdsp evaluate` measures it).
-REFERENCE_LUFS = -32.0
+#: At -32, the loudest of five real quartets and a fugue (Haydn op. 74 no. 1/i, fortissimo tutti) peaked at
+#: +0.4 dBFS; at -35 it peaks at -2.6 and the quartets' mixes sit near -23 LUFS (docs/training.md).
+REFERENCE_LUFS = -35.0
 #: The test note of the calibration: held this long, at this velocity and volume.
 CALIBRATION_NOTE_S = 2.0
 CALIBRATION_VELOCITY = 100

@@ -9,6 +9,7 @@ import torch
 from readdsp.core.models.expression_generator import (
     ExpressionGenerator,
     ExpressionGeneratorConfig,
+    gm_velocity_db,
     notes_with_rests,
 )
 from readdsp.core.models.f0_classes import class_to_f0_residual, f0_residual_to_class
@@ -108,6 +109,31 @@ def test_notes_with_rests_inserts_gaps_and_a_final_rest() -> None:
     assert seq["velocity"].tolist() == [0, 80, 90, 0, 100, 0]
 
 
+def test_velocity_enters_through_the_general_midi_curve() -> None:
+    db = gm_velocity_db(torch.tensor([127.0, 64.0, 20.0, 0.0]))
+    torch.testing.assert_close(db, 40.0 * torch.log10(torch.tensor([1.0, 64 / 127, 20 / 127, 1 / 127])))
+    # the curve is a third scalar beside length and v/127; without it the generator reads the two of old
+    for velocity_db, width in ((True, 3), (False, 2)):
+        model = ExpressionGenerator(ExpressionGeneratorConfig(velocity_db=velocity_db))
+        assert model.length.in_features == width
+
+
+def test_a_bundle_made_before_the_velocity_curve_loads_without_it() -> None:
+    from readdsp.core.models.midi_ddsp import MidiDDSP
+
+    old = ExpressionGeneratorConfig(velocity_db=False).to_dict()
+    del old["velocity_db"]
+    config = {
+        "instruments": ["violin"],
+        "sample_rate": 16000,
+        "expression_generator": old,
+        "synthesis_generator": SynthesisGeneratorConfig().to_dict(),
+    }
+    assert MidiDDSP(config).expression_generator.length.in_features == 2
+    config["expression_generator"] = ExpressionGeneratorConfig().to_dict()
+    assert MidiDDSP(config).expression_generator.length.in_features == 3
+
+
 def test_expression_generator_numpy_context_matches_the_torch_bigru_on_padded_rows() -> None:
     torch.manual_seed(1)
     model = ExpressionGenerator(ExpressionGeneratorConfig()).eval()
@@ -132,6 +158,7 @@ def test_expression_generator_inference_loop_matches_its_teacher_forced_pass() -
     last = model.out.net[-1]  # centred in [0, 1], so the clip keeps most outputs and every step feeds the next
     torch.nn.init.normal_(last.weight, std=0.02)
     torch.nn.init.constant_(last.bias, 0.5)
+    torch.nn.init.normal_(model.velocity_slope.weight, std=0.2)  # the velocity skip is in the loop too
     seq = notes_with_rests([Note(55 + 3 * i, i * 0.4, i * 0.4 + 0.4, 40 + 8 * i) for i in range(12)])
     inputs = [torch.from_numpy(seq[key])[None] for key in ("pitch", "length_s", "velocity")]
     generated = model.generate(*inputs, torch.tensor([2]))

@@ -39,9 +39,9 @@ class MidiDDSP(nn.Module):
         self.instruments: list[str] = list(config["instruments"])
         self.sample_rate = int(config["sample_rate"])
         self.expression_scale = ExpressionScale.from_dict(config.get("expression_scale"))
-        self.expression_generator = ExpressionGenerator(
-            _dataclass_from(ExpressionGeneratorConfig, config["expression_generator"])
-        )
+        # bundles made before the velocity curve was an input heard velocity as v/127 only
+        eg_config = {"velocity_db": False, "velocity_skip": False} | config["expression_generator"]
+        self.expression_generator = ExpressionGenerator(_dataclass_from(ExpressionGeneratorConfig, eg_config))
         # bundles made before the frame stride existed ran their networks on every frame
         sg_config = {"frame_stride": 1} | config["synthesis_generator"]
         self.synthesis_generator = SynthesisGenerator(_dataclass_from(SynthesisGeneratorConfig, sg_config))

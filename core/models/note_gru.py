@@ -101,9 +101,9 @@ class NoteDecoder:
                 raise TypeError(f"NoteDecoder has no numpy form of {type(layer).__name__}")
         return cls(*gru_weights(gru), (_array(norm.weight), _array(norm.bias), norm.eps), layers)
 
-    def run(self, context: np.ndarray, note_mask: np.ndarray) -> np.ndarray:
-        """[B, N, C] context, [B, N] 1 on notes, 0 on rests -> [B, N, controls], each step's controls clipped to
-        [0, 1], zeroed on rests and fed to the next step."""
+    def run(self, context: np.ndarray, note_mask: np.ndarray, offset: np.ndarray | None = None) -> np.ndarray:
+        """[B, N, C] context, [B, N] 1 on notes, 0 on rests -> [B, N, controls], each step's controls (plus
+        `offset` [B, N, controls] if given) clipped to [0, 1], zeroed on rests and fed to the next step."""
         batch, n_steps, n_context = context.shape
         context_gates = context @ self.w_ih_t[:n_context] + self.b_ih  # every step's at once
         w_previous_t = self.w_ih_t[n_context:]
@@ -120,6 +120,8 @@ class NoteDecoder:
                     x = _layer_norm(x, *params)
                 else:
                     x = np.where(x > 0, x, x * np.float32(params[0]))
+            if offset is not None:
+                x = x + offset[:, step]
             previous = np.clip(x, 0.0, 1.0) * note_mask[:, step : step + 1]
             out[:, step] = previous
         return out
