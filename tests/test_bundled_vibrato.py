@@ -32,7 +32,10 @@ def f0_spread_cents(model, instrument: str, vibrato: float, seed: int) -> float:
 
 @pytest.mark.parametrize("instrument", sorted(PITCHES))
 def test_vibrato_zero_holds_the_pitch_and_vibrato_sings_when_asked(model, instrument: str) -> None:
-    straight = max(f0_spread_cents(model, instrument, 0.0, seed) for seed in range(6))
+    straight = np.array([f0_spread_cents(model, instrument, 0.0, seed) for seed in range(6)])
     singing = np.mean([f0_spread_cents(model, instrument, 0.9, seed) for seed in range(6)])
-    assert straight < 2.5, f"{instrument}: a vibrato-0 note wanders {straight:.1f} cents"
+    # The nucleus sampler lets a rare seed sing anyway: 3 of 1,440 random vibrato-0 notes (0.2%) wandered, by
+    # 2.5-8 cents; a control that did nothing over its bottom third wandered 8-10 cents on every seed.
+    assert np.sum(straight > 2.5) <= 1, f"{instrument}: vibrato-0 notes wander {straight.round(1)} cents"
+    assert straight.max() < 10.0, f"{instrument}: a vibrato-0 note wanders {straight.max():.1f} cents"
     assert singing > 15.0, f"{instrument}: vibrato 0.9 sings only {singing:.1f} cents"

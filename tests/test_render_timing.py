@@ -39,7 +39,10 @@ def test_a_resampled_render_starts_within_the_lead_in_but_for_the_resamplers_rin
     sr = 48000  # the gate works at the model's rate; soxr's filter rings a few ms ahead of the gated start
     mix = renderer.render(two_notes(), sr, seed=0).mix
     peak = np.max(np.abs(mix))
-    assert np.max(np.abs(mix[: round((ONSETS[0] - LEAD_IN_S) * sr)])) < 1e-3 * peak  # under -60 dB
+    # Just before the gate, soxr rings with the untrained model's content near its Nyquist: -40 to -108 dB under
+    # the peak over 12 seeded random bundles. A start that ignored the gate would be near 0 dB.
+    assert np.max(np.abs(mix[: round((ONSETS[0] - LEAD_IN_S) * sr)])) < 10 ** (-30 / 20) * peak
+    # and the ringing has died within one more lead-in: under -130 dB on every one of those bundles
     assert np.max(np.abs(mix[: round((ONSETS[0] - 2 * LEAD_IN_S) * sr)])) < 1e-5 * peak  # under -100 dB
 
 
