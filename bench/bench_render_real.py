@@ -241,12 +241,20 @@ def measure(folder: Path, repeats: int, quick: bool, quartet_seconds: float) -> 
     if quick:
         return
 
-    print("\n4. cost per second of music (render only, float32, medians of the runs), 30 s to 10 minutes")
+    print("\n4. cost per second of music (render only, float32, medians of interleaved rounds), 30 s to 10 minutes")
     costs, cpu_costs = {}, {}
+    children = {
+        seconds: [
+            sys.executable,
+            str(Path(__file__).resolve().parent / "render_timing.py"),
+            str(cut_midi(source, seconds, folder / f"cut_{seconds}.mid")),
+        ]
+        for seconds in CURVE_SECONDS
+    }
+    # every cut once per round, so that a slow spell of a shared machine falls on several cuts, not on one cut's runs
+    rounds = [{s: run_process(child, environment("float32")) for s, child in children.items()} for _ in range(repeats)]
     for seconds in CURVE_SECONDS:
-        midi = cut_midi(source, seconds, folder / f"cut_{seconds}.mid")
-        child = [sys.executable, str(Path(__file__).resolve().parent / "render_timing.py"), str(midi)]
-        runs = [run_process(child, environment("float32")) for _ in range(repeats)]
+        runs = [each[seconds] for each in rounds]
         timings = [json.loads(run.output.strip().splitlines()[-1]) for run in runs]
         render_s = statistics.median(t["render_s"] for t in timings)
         render_cpu_s = statistics.median(t["render_cpu_s"] for t in timings)
