@@ -64,10 +64,8 @@ class ExpressionGenerator(nn.Module):
             nn.init.zeros_(self.velocity_slope.weight)
 
     def velocity_offset(self, velocity: torch.Tensor, instrument_id: torch.Tensor) -> torch.Tensor:
-        """[B, N, 6] added to the head's controls: the instrument's slope times the velocity curve (0 at v127),
-        or zeros without `velocity_skip`."""
-        if not self.config.velocity_skip:
-            return torch.zeros((*velocity.shape, N_CONTROLS), dtype=torch.float32)
+        """[B, N, 6] added to the head's controls with `velocity_skip`: the instrument's slope times the velocity
+        curve (0 at v127)."""
         curve = gm_velocity_db(velocity) / VELOCITY_DB_SCALE
         return curve.unsqueeze(-1) * self.velocity_slope(instrument_id)[:, None, :]
 
@@ -127,7 +125,9 @@ class ExpressionGenerator(nn.Module):
         if self.training:
             prev = prev * (torch.rand(prev.shape[:2], device=prev.device) > 0.5).unsqueeze(-1)
         h, _ = self.decoder(torch.cat([ctx, prev], dim=-1))
-        controls = self.out(self.norm(h)) + self.velocity_offset(velocity, instrument_id).to(h.device)
+        controls = self.out(self.norm(h))
+        if self.config.velocity_skip:
+            controls = controls + self.velocity_offset(velocity, instrument_id)
         return controls * (pitch > 0).unsqueeze(-1)
 
     @torch.no_grad()
