@@ -117,6 +117,12 @@ def chunk_bounds(
 PHRASE_GAP_SECONDS = 0.25  # a rest or breath at least this long ends a phrase
 FREE_CHOICE = 0.15  # share of notes shaped at random instead of by the rules: performers are not machines
 ACCENT_SHARE = 0.2  # share of notes given a single-note accent or drop (see `_velocities`)
+#: A phrase's last note holds its level, then tapers over its final 0.3-0.8 s (the whole note when shorter).
+TAPER_SECONDS = (0.3, 0.8)
+#: Share of long notes inside a phrase that are held steady instead of swelling: corpora v11 and before had no long
+#: steady note, and the Synthesis Generator learned from them could not hold one, whatever its controls
+#: (docs/training.md).
+STEADY_SHARE = 0.35
 
 
 @dataclass
@@ -167,14 +173,17 @@ def _velocities(context: LineContext, rng: np.random.Generator) -> np.ndarray:
 def _note_shape(duration: float, direction: float, phrase_end: bool, rng: np.random.Generator) -> tuple[str, float]:
     """A note's CC11 shape and swell peak position, from its length and where the melody goes next.
 
-    Phrase ends die away; a note leading up grows into the next, one leading down falls; long notes swell, peaking
-    towards the side the melody moves to; short level notes stay flat. FREE_CHOICE of the notes are shaped at random.
+    A phrase's last note holds, then tapers at its end; a note leading up grows into the next, one leading down falls;
+    long notes are held steady (STEADY_SHARE of them) or swell, peaking towards the side the melody moves to; short
+    level notes stay flat. FREE_CHOICE of the notes are shaped at random.
     """
     if rng.random() < FREE_CHOICE:
         return str(rng.choice(["flat", "crescendo", "decrescendo", "swell"])), rng.uniform(0.3, 0.7)
     if phrase_end:
-        return "decrescendo", 0.5
+        return "taper", 0.5
     if duration >= 1.2 or (direction == 0 and duration >= 0.6):
+        if rng.random() < STEADY_SHARE:
+            return "flat", 0.5
         return "swell", 0.5 + 0.2 * direction + rng.uniform(-0.05, 0.05)
     if direction > 0:
         return "crescendo", 0.5
@@ -184,9 +193,10 @@ def _note_shape(duration: float, direction: float, phrase_end: bool, rng: np.ran
 
 
 def _expression_curve(
-    duration: float, level: float, shape: str, peak: float, depth: float
+    duration: float, level: float, shape: str, peak: float, depth: float, taper: float = TAPER_SECONDS[1]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """CC11 points (times from note onset, values) for one note: flat, crescendo, decrescendo or swell.
+    """CC11 points (times from note onset, values) for one note: flat, crescendo, decrescendo, taper (level, then
+    falling over the last `taper` seconds) or swell.
 
     Short notes are shaped too, more shallowly: a quick note leans into the next one or falls away from it. Left
     flat, their loudest frame would fall wherever the sample's envelope put it, which no score can predict.
@@ -194,7 +204,8 @@ def _expression_curve(
     if duration < MIN_SHAPED_SECONDS:
         return np.zeros(1), np.array([level])
     times = np.arange(0.0, duration, min(CC_STEP_SECONDS, duration / 4))
-    drop = depth * min(1.0, 0.4 + duration / 1.5)  # longer notes carry deeper shapes
+    shaped = min(duration, taper) if shape == "taper" else duration
+    drop = depth * min(1.0, 0.4 + shaped / 1.5)  # longer shapes go deeper
     u = times / duration
     if shape == "flat":
         values = np.full_like(times, level)
@@ -202,6 +213,8 @@ def _expression_curve(
         values = level - drop * (1 - u)
     elif shape == "decrescendo":
         values = level - drop * u
+    elif shape == "taper":
+        values = level - drop * np.clip((times - (duration - shaped)) / shaped, 0.0, 1.0)
     else:
         values = level - drop * np.where(u < peak, 1 - u / peak, (u - peak) / (1 - peak))
     return times, values
@@ -278,7 +291,8 @@ def build_midi(
         start = on / TICKS_PER_SECOND
         events.append((int(on), _CONTROL, mido.Message("pitchwheel", pitch=0)))
         shape, peak = _note_shape(duration, context.direction[i], bool(context.phrase_end[i]), rng)
-        times, values = _expression_curve(duration, level + rng.normal(0, 3), shape, peak, depth)
+        taper = rng.uniform(*TAPER_SECONDS)
+        times, values = _expression_curve(duration, level + rng.normal(0, 3), shape, peak, depth, taper)
         last = -1
         for t, v in zip(times, np.clip(np.round(values), 0, 127).astype(int), strict=True):
             if v != last:

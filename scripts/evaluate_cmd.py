@@ -76,8 +76,10 @@ def run(args: argparse.Namespace) -> int:
 
         metrics["imitation"] = imitation_on_dataset(Renderer.load(args.bundle), args.dataset, args.split)
     write_json(args.output, metrics)
+    # merged, as `readdsp audio-check --embed` merges: embedding one never drops the other's figures
+    embedded = {**bundle.sidecar.get("metrics", {}), **metrics}
     if args.embed:
-        write_sidecar(args.bundle, {"metrics": metrics})
+        write_sidecar(args.bundle, {"metrics": embedded})
     if args.card:
         commands = {f"training {i + 1}": text for i, text in enumerate(args.how_trained)}
         commands |= {
@@ -87,6 +89,6 @@ def run(args: argparse.Namespace) -> int:
             + (" --audio-checks" if args.audio_checks else "")
             + command_line(args),
         }
-        write_model_card(args.card, bundle.config, metrics, commands)
+        write_model_card(args.card, bundle.config, embedded, commands)
     print(json.dumps(metrics["table1"] | {"table2": {k: v["pearson_r"] for k, v in metrics["table2"].items()}}))
     return 0

@@ -16,7 +16,12 @@ PITCHES = {"violin": 72, "cello": 50, "flute": 72, "clarinet": 58, "trumpet": 62
 
 @pytest.fixture(scope="module")
 def model():
-    return load_renderer().model
+    """The bundled model without the player's wander (core/synth/pitch_drift.py, tested in test_pitch_drift.py):
+    these tests measure what the Synthesis Generator's vibrato control does."""
+    model = load_renderer().model
+    drift, model.pitch_drift_cents = model.pitch_drift_cents, 0.0
+    yield model
+    model.pitch_drift_cents = drift
 
 
 def f0_spread_cents(model, instrument: str, vibrato: float, seed: int) -> float:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from readdsp.core.bundle import read_bundle_config
+from readdsp.core.bundle import read_bundle_config, write_sidecar
 from readdsp.core.features.expression import ExpressionScale
 from readdsp.core.performance import Note, Part, Performance
 from readdsp.core.render import Renderer
@@ -78,11 +78,15 @@ def test_pipeline_trains_resumes_and_exports_a_renderable_bundle(corpus: Path, t
     assert [row["step"] for row in history][-1] == 4
     assert json.loads((run_dir / "expression-generator" / "metrics.json").read_text())["steps"] == 4
 
-    # held-out evaluation: Table 1 and Table 2 analogues, and the model card written from them
+    # held-out evaluation: Table 1 and Table 2 analogues, and the model card written from them; embedded in the
+    # sidecar beside what `readdsp audio-check --embed` put there, which stays
     metrics_path, card = tmp_path / "metrics.json", tmp_path / "card.md"
+    write_sidecar(bundle, {"metrics": {"measured_elsewhere": {"by": "audio-check"}}})
     run(*CLI, "evaluate", str(bundle), str(corpus), "--run-dir", str(run_dir), "--max-windows", "2",
-        "-o", str(metrics_path), "--card", str(card))  # fmt: skip
+        "-o", str(metrics_path), "--card", str(card), "--embed")  # fmt: skip
     metrics = json.loads(metrics_path.read_text())
+    embedded = json.loads(bundle.with_suffix(".json").read_text())["metrics"]
+    assert embedded["measured_elsewhere"] == {"by": "audio-check"} and embedded["table1"] == metrics["table1"]
     eg = metrics["table1"]["expression_generator"]
     assert eg["notes"] > 0 and 0 < eg["rmse"] < 1 and 0 < eg["rmse_free_running"] < 1
     assert set(metrics["table2"]) == {"volume", "vol_fluc", "vibrato", "brightness", "attack", "vol_peak_pos"}

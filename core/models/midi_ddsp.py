@@ -18,6 +18,7 @@ from readdsp.core.models.synthesis_generator import SynthesisGenerator, Synthesi
 from readdsp.core.note_frames import FRAME_RATE, held_pitch, notes_to_frames
 from readdsp.core.performance import Note
 from readdsp.core.synth import DDSPSynth, SynthControls
+from readdsp.core.synth.pitch_drift import DRIFT_CENTS, pitch_drift_cents
 
 
 def _dataclass_from(cls, values: dict):
@@ -47,6 +48,7 @@ class MidiDDSP(nn.Module):
         self.synthesis_generator = SynthesisGenerator(_dataclass_from(SynthesisGeneratorConfig, sg_config))
         sg = self.synthesis_generator.config
         self.synth = DDSPSynth(self.sample_rate, FRAME_RATE, sg.n_harmonics, sg.n_noise_bands)
+        self.pitch_drift_cents = DRIFT_CENTS  # a player's slow wander, added to the sampled f0 (0 turns it off)
         self.eval()
 
     @classmethod
@@ -121,8 +123,15 @@ class MidiDDSP(nn.Module):
             torch.tensor(n_frames),
             list(seeds),
         )
+        drift = np.concatenate(
+            [
+                pitch_drift_cents(n, FRAME_RATE, seed, self.pitch_drift_cents)
+                for n, seed in zip(n_frames, seeds, strict=True)
+            ]
+        )
+        f0_hz = out["f0_hz"] * torch.from_numpy(2.0 ** (drift / 1200.0)).to(out["f0_hz"].dtype)
         controls = self.synth.get_controls(
-            out["amplitude"][None], out["harmonics"][None], out["noise"][None], out["f0_hz"][None]
+            out["amplitude"][None], out["harmonics"][None], out["noise"][None], f0_hz[None]
         )
         rows = {k: torch.split(getattr(controls, k), list(n_frames), dim=1) for k in SynthControls.__dataclass_fields__}
         return [SynthControls(**{k: rows[k][i] for k in rows}) for i in range(len(n_frames))]
