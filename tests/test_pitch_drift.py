@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from conftest import shared_data
 
 from readdsp.core.performance import Note
 from readdsp.core.renderer_factory import load_renderer
 from readdsp.core.synth.pitch_drift import DRIFT_CENTS, DRIFT_TIME_S, pitch_drift_cents
 from readdsp.core.units import midi_to_hz
 from readdsp.training.audio_measures import robust_spread
-
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def test_the_wander_has_its_spread_and_memory() -> None:
@@ -44,13 +41,15 @@ def test_a_vibrato_zero_clarinet_note_wanders_like_a_player() -> None:
     assert np.max(np.abs(offsets)) < 10.0, offsets
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "philharmonia").is_dir(), reason="needs ../shared/data/philharmonia")
 def test_the_wander_is_calibrated_on_real_held_notes() -> None:
     """The process, measured over the same windows as 257 real bass-clarinet notes the evaluation does not use,
     spreads as much and keeps its memory as long (within 0.3 cents and 0.15 of autocorrelation)."""
     from readdsp.training.pitch_wander import held_note_wander, wander_statistics
 
-    real = held_note_wander(SHARED_DATA)
+    root = shared_data()
+    if not (root / "philharmonia").is_dir():
+        pytest.skip(f"shared data not found at {root} (set READDSP_SHARED_DATA)")
+    real = held_note_wander(root)
     simulated = [pitch_drift_cents(len(s), 250, seed) for seed, s in enumerate(real)]
     real_stats, simulated_stats = wander_statistics(real), wander_statistics(simulated)
     assert real_stats["notes"] >= 200
