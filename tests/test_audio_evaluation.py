@@ -11,7 +11,7 @@ from conftest import random_bundle_config, shared_data
 from readdsp.core.bundle import calibration_gains_db, load_bundle
 from readdsp.core.levels import REFERENCE_LUFS
 from readdsp.core.render import Renderer
-from readdsp.training import audio_checks, calibration, real_recordings
+from readdsp.training import audio_checks, calibration, held_notes, real_recordings
 from readdsp.training.audio_measures import PitchTrack
 from readdsp.training.model_card import write_model_card
 
@@ -35,6 +35,33 @@ def test_a_dry_fluidsynth_render_passes_the_checks_it_is_the_anchor_for(renderer
     assert fluid["release"]["median_drop_db"] > 20.0
     assert fluid["mel_distance_to_source_db"] == 0.0  # FluidR3_GM is the source here
     assert set(row["ours"]) == set(fluid)
+
+
+def test_a_held_notes_level_course_reads_a_fade_and_a_hold() -> None:
+    """A tone fading by 10 dB over its length reads -3 dB at half and -7 dB at 90% (against 20%); a held tone 0."""
+    note = held_notes.held_note("clarinet")
+    t = np.arange(int((note.offset + 0.5) * held_notes.RATE)) / held_notes.RATE
+    inside = (t >= note.onset) & (t < note.offset)
+    fade_db = -10.0 * np.clip((t - note.onset) / note.duration, 0.0, 1.0)
+    tone = 0.1 * np.sin(2 * np.pi * 440.0 * t) * inside
+    faded = held_notes.level_course(tone * 10 ** (fade_db / 20), held_notes.RATE, note)
+    held = held_notes.level_course(tone, held_notes.RATE, note)
+    assert faded["at_50"] == pytest.approx(-3.0, abs=0.3) and faded["at_90"] == pytest.approx(-7.0, abs=0.3)
+    assert abs(held["at_50"]) < 0.1 and abs(held["at_90"]) < 0.1
+
+
+def test_the_source_soundfont_holds_its_notes(renderer: Renderer, tmp_path) -> None:
+    """The held-note check's anchor: FluidR3_GM's clarinet and violin hold a 4-s note within 3 dB; the card shows
+    the figures."""
+    result = held_notes.held_notes(renderer, "fluidr3")
+    assert result["source_soundfont"] == "FluidR3_GM" and set(result["instruments"]) == set(renderer.instruments)
+    for name in ("clarinet", "violin"):
+        row = result["instruments"][name]
+        assert all(np.isfinite(v) for v in row["ours"].values())
+        assert abs(row["source"]["at_50"]) < 3.0 and abs(row["source"]["at_90"]) < 3.0, (name, row)
+    card = write_model_card(tmp_path / "card.md", random_bundle_config() | {"name": "x"}, {"held_notes": result}, {})
+    row = result["instruments"]["clarinet"]
+    assert f"| clarinet | {row['ours']['at_50']:.1f} / {row['source']['at_50']:.1f} |" in card.read_text()
 
 
 def test_calibration_brings_every_instrument_to_the_reference(renderer: Renderer) -> None:

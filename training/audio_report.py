@@ -6,7 +6,7 @@ from pathlib import Path
 
 from readdsp.core.bundle import Bundle, calibration_gains_db, write_sidecar
 from readdsp.core.render import Renderer, model_for
-from readdsp.training import audio_checks, calibration, real_recordings
+from readdsp.training import audio_checks, calibration, held_notes, real_recordings
 from readdsp.training.reference_renders import soundfont_label, source_soundfont
 
 
@@ -19,7 +19,8 @@ def measure_audio(
 ) -> dict:
     """Measure a bundle on audio alone (no dataset needed). With `calibrate`, the per-instrument gains are measured
     first and written to the bundle's sidecar ("calibration"), and everything after renders with them; otherwise
-    the sidecar's gains apply. Returns {"calibration", "audio_checks", "real_recordings"} for those asked."""
+    the sidecar's gains apply. Returns {"calibration", "audio_checks", "held_notes", "real_recordings"} for those
+    asked."""
     model = model_for(bundle)
     source = source_soundfont(bundle.config)
     gains = calibration_gains_db(bundle)
@@ -37,6 +38,7 @@ def measure_audio(
     renderer = Renderer(model, bundle.path, gains)
     if checks:
         metrics["audio_checks"] = audio_checks.check_bundle(renderer, source, seed)
+        metrics["held_notes"] = held_notes.held_notes(renderer, source, seed)
     if real_recordings_dir is not None:
         metrics["real_recordings"] = real_recordings.compare_with_recordings(renderer, real_recordings_dir, seed)
     return metrics

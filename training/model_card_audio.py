@@ -166,11 +166,31 @@ def real_recording_lines(real: dict) -> list[str]:
     return lines
 
 
+def held_note_lines(held: dict) -> list[str]:
+    """Per instrument: a held note's level at half and at 90% of its length against its level at 20%."""
+    lines = [
+        f"## Held notes (a {held['note_s']:g}-s note at velocity {held['velocity']}, dry; ours / "
+        f"{held['source_soundfont']}, the source)",
+        "",
+        "Level (A-weighted, median over 0.2 s) at 50% and 90% of the note, in dB against its level at 20%: a player"
+        " and the soundfont hold a note; a negative figure is a fade.",
+        "",
+        "| instrument | at 50% (dB) | at 90% (dB) |",
+        "|---|---|---|",
+    ]
+    for name, row in held["instruments"].items():
+        o, s = row["ours"], row["source"]
+        lines.append(f"| {name} | {_pair(o['at_50'], s['at_50'], 1)} | {_pair(o['at_90'], s['at_90'], 1)} |")
+    return [*lines, ""]
+
+
 def audio_sections(metrics: dict) -> list[str]:
     """Every audio-domain section the metrics hold, in the card's order."""
     lines: list[str] = []
     if "audio_checks" in metrics:
         lines += audio_check_lines(metrics["audio_checks"])
+    if "held_notes" in metrics:
+        lines += held_note_lines(metrics["held_notes"])
     if "imitation" in metrics:
         lines += imitation_lines(metrics["imitation"])
     if "calibration" in metrics:
