@@ -6,15 +6,9 @@ import numpy as np
 
 from readdsp.core.performance import Note
 from readdsp.core.render import Renderer
+from readdsp.training import reference_renders as renders
 from readdsp.training.audio_measures import F0_FRAME_RATE, loudness_contour
 from readdsp.training.calibration import test_pitch
-from readdsp.training.reference_renders import (
-    one_part,
-    ours_render,
-    program_of,
-    soundfont_label,
-    soundfont_render,
-)
 
 RATE = 44100
 HELD_NOTE_S = 4.0
@@ -51,13 +45,13 @@ def held_notes(renderer: Renderer, source_soundfont: str, seed: int = 0) -> dict
     rows = {}
     for instrument in renderer.instruments:
         note = held_note(instrument)
-        perf = one_part([note], program_of(instrument), instrument)
+        perf = renders.one_part([note], renders.program_of(instrument), instrument)
         rows[instrument] = {
-            "ours": level_course(ours_render(renderer, perf, RATE, seed), RATE, note),
-            "source": level_course(soundfont_render(perf, source_soundfont, RATE), RATE, note),
+            "ours": level_course(renders.ours_render(renderer, perf, RATE, seed), RATE, note),
+            "source": level_course(renders.soundfont_render(perf, source_soundfont, RATE), RATE, note),
         }
     return {
-        "source_soundfont": soundfont_label(source_soundfont),
+        "source_soundfont": renders.soundfont_label(source_soundfont),
         "note_s": HELD_NOTE_S,
         "velocity": HELD_VELOCITY,
         "instruments": rows,
