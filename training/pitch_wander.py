@@ -22,17 +22,19 @@ def held_note_wander(root: Path, folder: str = "bass-clarinet") -> list[np.ndarr
     of `folder` that the real-recording evaluation does not use."""
     used = {recording.path for recording in real_recordings.philharmonia(root)}
     series = []
-    for path in sorted((root / "philharmonia" / folder).glob("*.mp3")):
-        parts = path.stem.split("_")
-        if path in used or len(parts) != 5 or parts[2] not in HELD_LENGTHS or parts[4] != "normal":
+    for path, name, dynamic in real_recordings.philharmonia_files(root, folder, HELD_LENGTHS):
+        if path in used:
             continue
         audio = real_recordings.load_mono(path)
-        note = real_recordings.timed_note(audio, real_recordings.pitch_from_name(parts[1]), 72)
+        velocity = real_recordings.VELOCITY.get(dynamic, 72)
+        note = real_recordings.timed_note(audio, real_recordings.pitch_from_name(name), velocity)
         if note is None or note.duration < MIN_HELD_S:
             continue
         pitch = PitchTrack.of(audio, real_recordings.RATE).sustained(note)
-        cents = 100.0 * (pitch - np.median(pitch)) if len(pitch) >= MIN_FRAMES else None
-        if cents is not None and np.abs(cents).max() <= MAX_CENTS:
+        if len(pitch) < MIN_FRAMES:
+            continue
+        cents = 100.0 * (pitch - np.median(pitch))
+        if np.abs(cents).max() <= MAX_CENTS:
             series.append(cents)
     return series
 

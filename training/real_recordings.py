@@ -101,6 +101,15 @@ def phenicx(root: Path) -> Iterator[Recording]:
             yield Recording(path, f"phenicx/{path.stem}", instrument, instrument, notes, audio)
 
 
+def philharmonia_files(root: Path, folder: str, lengths: tuple[str, ...]) -> Iterator[tuple[Path, str, str]]:
+    """The Philharmonia notes of `folder` with a normal articulation and one of `lengths` (the name's length code):
+    (path, pitch name, dynamic), from names like `oboe_A4_1_forte_normal.mp3`."""
+    for path in sorted((root / "philharmonia" / folder).glob("*.mp3")):
+        parts = path.stem.split("_")
+        if len(parts) == 5 and parts[2] in lengths and parts[4] == "normal":
+            yield path, parts[1], parts[3]
+
+
 def philharmonia(root: Path, per_instrument: int = PHILHARMONIA_PER_INSTRUMENT) -> Iterator[Recording]:
     """Philharmonia single notes (pitch and dynamic from the file name), sustained ones with a normal articulation,
     spread evenly over the pitches inside the range of the instrument that renders them."""
@@ -108,12 +117,9 @@ def philharmonia(root: Path, per_instrument: int = PHILHARMONIA_PER_INSTRUMENT) 
         program_instrument = INSTRUMENT_OF.get(folder, folder)
         spec = INSTRUMENTS[program_instrument]
         chosen = []
-        for path in sorted((root / "philharmonia" / folder).glob("*.mp3")):
-            parts = path.stem.split("_")
-            if len(parts) != 5 or parts[2] not in PHILHARMONIA_LENGTHS or parts[4] != "normal":
-                continue
-            if parts[3] in PHILHARMONIA_DYNAMICS and spec.covers(pitch := pitch_from_name(parts[1])):
-                chosen.append((pitch, parts[3], path))
+        for path, name, dynamic in philharmonia_files(root, folder, PHILHARMONIA_LENGTHS):
+            if dynamic in PHILHARMONIA_DYNAMICS and spec.covers(pitch := pitch_from_name(name)):
+                chosen.append((pitch, dynamic, path))
         chosen.sort()
         pick = np.unique(np.linspace(0, len(chosen) - 1, min(per_instrument, len(chosen))).round().astype(int))
         for i in pick if chosen else []:
