@@ -9,6 +9,13 @@ import numpy as np
 from readdsp.core.performance import N_CONTROLS, Note
 
 FRAME_RATE = 250
+#: A note longer than POSITION_SPAN_S (seconds) starts as a note of that length does, holds mid-note (0.5), and
+#: ends on the second half of a shorter note's course, down to POSITION_RELEASE_S. The corpus has few notes past
+#: 1.5 s, so a network that read a 4-s note's position as a stretched short note played it as one: fading 5-8 dB by
+#: 90% of its length where a player or a soundfont holds it; and ending every long note of a legato line on a 1-s
+#: note's half-second decay made the line swell and sag note by note (docs/training.md, "Long notes").
+POSITION_SPAN_S = 1.0
+POSITION_RELEASE_S = 0.25
 
 
 def time_to_frame(seconds: float | np.ndarray, frame_rate: int = FRAME_RATE) -> np.ndarray:
@@ -28,7 +35,7 @@ class NoteFrames:
     pitch: np.ndarray  # MIDI pitch of the sounding note, 0 in rests
     onset: np.ndarray  # 1.0 on a note's first frame
     offset: np.ndarray  # 1.0 on a note's last frame
-    position: np.ndarray  # relative position within the note, idx/len in [0, 1), 0 in rests
+    position: np.ndarray  # position within the note in [0, 1) (`note_position`), 0 in rests
     note_index: np.ndarray  # index into the note list, -1 in rests
     expression: np.ndarray  # [n_frames, 6] controls held over each note, 0 in rests
 
@@ -59,6 +66,22 @@ def note_spans(notes: list[Note], n_frames: int, frame_rate: int = FRAME_RATE) -
     return spans
 
 
+def note_position(length: int, frame_rate: int = FRAME_RATE) -> np.ndarray:
+    """[length] position through a note of `length` frames: idx/length up to POSITION_SPAN_S; a longer note rises
+    at that note's pace to 0.5, holds, and rises to 1 over its last frames (from half the span, shrinking with the
+    note's length, down to POSITION_RELEASE_S), so that the course is continuous in the note's length."""
+    span = int(round(POSITION_SPAN_S * frame_rate))
+    index = np.arange(length, dtype=np.float32)
+    if length <= span:
+        return index / length
+    attack = span // 2
+    release = max(int(round(POSITION_RELEASE_S * frame_rate)), span - length // 2)
+    position = np.full(length, 0.5, np.float32)
+    position[:attack] = index[:attack] / span
+    position[length - release :] = 0.5 + 0.5 * index[:release] / release
+    return position
+
+
 def notes_to_frames(
     notes: list[Note], n_frames: int, frame_rate: int = FRAME_RATE, expression: np.ndarray | None = None
 ) -> NoteFrames:
@@ -79,7 +102,7 @@ def notes_to_frames(
         pitch[start:end] = notes[i].pitch
         onset[start] = 1.0
         offset[end - 1] = 1.0
-        position[start:end] = np.arange(length, dtype=np.float32) / length
+        position[start:end] = note_position(length, frame_rate)
         index[start:end] = i
         row = expression[i] if expression is not None else notes[i].expression
         if row is not None:

@@ -11,7 +11,8 @@ def _v(value, digits: int = 2) -> str:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+    # + 0.0 turns a -0.0 (a figure rounding to zero from below) into 0.0
+    return f"{round(value, digits) + 0.0:.{digits}f}" if isinstance(value, float) else str(value)
 
 
 def _pair(ours, theirs, digits: int = 2) -> str:

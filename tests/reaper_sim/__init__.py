@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -61,9 +62,21 @@ HERE = Path(__file__).resolve().parent
 
 
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free loopback port below the kernel's ephemeral range, as reapy's own 2306 is.
+
+    The reapy server binds its port seconds after it is chosen; a port from the ephemeral range could meanwhile be
+    handed to one of the suite's outgoing connections, and the server would then fail to bind.
+    """
+    ranges = Path("/proc/sys/net/ipv4/ip_local_port_range")
+    low = int(ranges.read_text().split()[0]) if ranges.exists() else 32768
+    for port in random.Random().sample(range(max(low - 12000, 1024), low), 200):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free loopback port below the ephemeral range")
 
 
 class ReaperSimulator:
