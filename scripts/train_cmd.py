@@ -45,6 +45,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="annotate: take the expression scale from this JSON (a run's annotations/expression_scale.json) instead"
         " of fitting it, so the controls keep the meaning a trained Synthesis Generator learned",
     )
+    parser.add_argument(
+        "--seed", type=int, help="the stage's random seed (weights' initialisation, batches; default 0)"
+    )
     parser.add_argument("-o", "--output", type=Path, help="bundle path (pipeline and export)")
     parser.add_argument("--name", default="midi_ddsp", help="bundle name (pipeline and export)")
     parser.set_defaults(func=run)
@@ -75,7 +78,9 @@ def run(args: argparse.Namespace) -> int:
                 checkpoint_every=args.checkpoint_every,
                 time_budget_s=budget,
             )
-            summary[stage] = run_stage(stage, args.dataset, run, loop, ctx, args.batch_size, args.expression_scale)
+            summary[stage] = run_stage(
+                stage, args.dataset, run, loop, ctx, args.batch_size, args.expression_scale, args.seed
+            )
         if args.stage in ("pipeline", "export") and ctx.is_main:
             if args.output is None:
                 raise ReaDDSPError(f"`readdsp train {args.stage}` needs -o BUNDLE.safetensors")
@@ -97,7 +102,8 @@ def _run_style_ddsp(args: argparse.Namespace) -> int:
     ctx = setup_distributed()
     budget = args.time_budget * 60 if args.time_budget else None
     loop = LoopConfig(steps=args.steps or 3000, checkpoint_every=args.checkpoint_every, time_budget_s=budget)
-    train = StyleTrainConfig(batch_size=args.batch_size or StyleTrainConfig.batch_size)
+    overrides = {k: v for k, v in {"batch_size": args.batch_size, "seed": args.seed}.items() if v is not None}
+    train = StyleTrainConfig(**overrides)
     try:
         metrics = train_style_ddsp(args.dataset, args.run_dir, loop, train, ctx)
         if args.output is not None and ctx.is_main:

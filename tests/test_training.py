@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from readdsp.core.bundle import read_bundle_config, write_sidecar
 from readdsp.core.features.expression import ExpressionScale
@@ -113,6 +114,21 @@ def test_pipeline_trains_resumes_and_exports_a_renderable_bundle(corpus: Path, t
     run(*CLI, "train", "annotate", str(corpus), "--run-dir", str(run_dir), "--threads", "1",
         "--expression-scale", str(given))  # fmt: skip
     assert json.loads((run_dir / "annotations" / "expression_scale.json").read_text()) == json.loads(given.read_text())
+
+    # --seed: the same seed trains the same weights, another seed others
+    def weights_after_two_steps(name: str, *seed: str) -> dict:
+        seeded = tmp_path / name
+        seeded.mkdir()
+        (seeded / "annotations").symlink_to(run_dir / "annotations")
+        run(*CLI, "train", "expression-generator", str(corpus), "--run-dir", str(seeded), "--batch-size", "2",
+            "--steps", "2", "--checkpoint-every", "2", "--threads", "1", *seed)  # fmt: skip
+        return load_file(str(seeded / "expression-generator" / "ckpt-2.safetensors"))
+
+    first, again, default = (
+        weights_after_two_steps(*args) for args in (("a", "--seed", "1"), ("b", "--seed", "1"), ("c",))
+    )
+    assert all(torch.equal(first[k], again[k]) for k in first)
+    assert not all(torch.equal(first[k], default[k]) for k in first)
 
 
 def test_training_runs_unchanged_under_torchrun_ddp(corpus: Path, tmp_path: Path) -> None:

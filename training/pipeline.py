@@ -76,11 +76,14 @@ def run_stage(
     ctx: DistContext,
     batch_size: int | None = None,
     expression_scale: Path | None = None,
+    seed: int | None = None,
 ) -> dict:
     """Run (or resume) one stage and return its metrics; `annotate` takes its expression scale from the
-    `expression_scale` JSON if given (`ExpressionScale.to_dict`, as a run's annotations/expression_scale.json)."""
+    `expression_scale` JSON if given (`ExpressionScale.to_dict`, as a run's annotations/expression_scale.json).
+    `batch_size` and `seed` override the stage's training config."""
+    overrides = {k: v for k, v in {"batch_size": batch_size, "seed": seed}.items() if v is not None}
     if name == "ddsp-inference":
-        train = DDSPInferenceTrainConfig(**({"batch_size": batch_size} if batch_size else {}))
+        train = DDSPInferenceTrainConfig(**overrides)
         _, result = train_ddsp_inference(dataset_dir, run.stage(name), loop, train, ctx)
         return _finish(run.stage(name), result) if ctx.is_main else {}
     if name == "annotate":
@@ -91,11 +94,11 @@ def run_stage(
         barrier(ctx)
         return {"annotations": str(run.annotations)}
     if name == "expression-generator":
-        train = ExpressionGeneratorTrainConfig(**({"batch_size": batch_size} if batch_size else {}))
+        train = ExpressionGeneratorTrainConfig(**overrides)
         _, result = train_expression_generator(dataset_dir, run.annotations, run.stage(name), loop, train, ctx)
         return _finish(run.stage(name), result) if ctx.is_main else {}
     if name == "synthesis-generator":
-        train = SynthesisGeneratorTrainConfig(**({"batch_size": batch_size} if batch_size else {}))
+        train = SynthesisGeneratorTrainConfig(**overrides)
         _, result = train_synthesis_generator(dataset_dir, run.annotations, run.stage(name), loop, train, ctx)
         return _finish(run.stage(name), result) if ctx.is_main else {}
     raise ValueError(f"unknown stage {name!r}; expected one of {', '.join(STAGES)}")
