@@ -122,6 +122,9 @@ def test_pipeline_trains_resumes_and_exports_a_renderable_bundle(corpus: Path, t
         (seeded / "annotations").symlink_to(run_dir / "annotations")
         run(*CLI, "train", "expression-generator", str(corpus), "--run-dir", str(seeded), "--batch-size", "2",
             "--steps", "2", "--checkpoint-every", "2", "--threads", "1", *seed)  # fmt: skip
+        assert json.loads((seeded / "expression-generator" / "metrics.json").read_text())["seed"] == int(
+            seed[1] if seed else 0
+        )
         return load_file(str(seeded / "expression-generator" / "ckpt-2.safetensors"))
 
     first, again, default = (

@@ -85,7 +85,7 @@ def run_stage(
     if name == "ddsp-inference":
         train = DDSPInferenceTrainConfig(**overrides)
         _, result = train_ddsp_inference(dataset_dir, run.stage(name), loop, train, ctx)
-        return _finish(run.stage(name), result) if ctx.is_main else {}
+        return _finish(run.stage(name), result, {"seed": train.seed}) if ctx.is_main else {}
     if name == "annotate":
         if ctx.is_main:
             dataset = open_dataset(dataset_dir)
@@ -96,11 +96,11 @@ def run_stage(
     if name == "expression-generator":
         train = ExpressionGeneratorTrainConfig(**overrides)
         _, result = train_expression_generator(dataset_dir, run.annotations, run.stage(name), loop, train, ctx)
-        return _finish(run.stage(name), result) if ctx.is_main else {}
+        return _finish(run.stage(name), result, {"seed": train.seed}) if ctx.is_main else {}
     if name == "synthesis-generator":
         train = SynthesisGeneratorTrainConfig(**overrides)
         _, result = train_synthesis_generator(dataset_dir, run.annotations, run.stage(name), loop, train, ctx)
-        return _finish(run.stage(name), result) if ctx.is_main else {}
+        return _finish(run.stage(name), result, {"seed": train.seed}) if ctx.is_main else {}
     raise ValueError(f"unknown stage {name!r}; expected one of {', '.join(STAGES)}")
 
 
