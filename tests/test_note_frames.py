@@ -14,7 +14,7 @@ from readdsp.core.note_frames import (
 )
 from readdsp.core.performance import Note
 from readdsp.core.renderer_factory import load_renderer
-from readdsp.training import held_notes, reference_renders
+from readdsp.training import held_notes
 
 SPAN = int(round(POSITION_SPAN_S * FRAME_RATE))
 RELEASE = int(round(POSITION_RELEASE_S * FRAME_RATE))
@@ -58,10 +58,7 @@ def test_laid_notes_carry_their_positions_and_rests_carry_zero() -> None:
 def test_the_bundled_instruments_hold_a_long_note() -> None:
     """A 4-s note at velocity 80 stays within 2 dB of its level at 20% up to 90% of its length (it faded 5-8 dB
     when the position ran on through it, as no note in the corpus does that long)."""
-    renderer = load_renderer()
-    for instrument in renderer.instruments:
-        note = held_notes.held_note(instrument)
-        performance = reference_renders.one_part([note], reference_renders.program_of(instrument), instrument)
-        audio = reference_renders.ours_render(renderer, performance, held_notes.RATE)
-        course = held_notes.level_course(audio, held_notes.RATE, note)
+    result = held_notes.held_notes(load_renderer(), "fluidr3")
+    for instrument, row in result["instruments"].items():
+        course = row["ours"]
         assert abs(course["at_50"]) < 2.0 and abs(course["at_90"]) < 2.0, (instrument, course)
