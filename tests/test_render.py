@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -46,6 +48,42 @@ def test_bad_bundles_get_one_line_errors(tmp_path) -> None:
     junk.write_bytes(b"\x00" * 64)
     with pytest.raises(ReaDDSPError, match="not a valid safetensors bundle"):
         load_bundle(junk)
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "problem"),
+    [
+        ("expression_generator", "previous_dropout", 0.8, "does not know: previous_dropout"),
+        ("expression_generator", "hidden", 10**9, "hidden must be a whole number from 1 to 4096"),
+        ("expression_generator", "dropout", float("nan"), "dropout must be a finite number"),
+        ("expression_generator", "velocity_skip", "yes", "velocity_skip must be true or false"),
+        ("synthesis_generator", "conv_dilations", [], "conv_dilations must be a non-empty list"),
+        (None, "sample_rate", "48k", "sample rate must be a whole number of Hz"),
+        (None, "instruments", ["violin"] * 20, "names 20 instruments but its networks hold 16"),
+        (None, "expression_scale", {"volume_db": [0, -10]}, "expression scale range"),
+        (None, "synthesis_generator", "big", "'synthesis_generator' is not a table"),
+    ],
+)
+def test_a_bundle_whose_config_does_not_fit_gets_a_one_line_error(
+    random_bundle, tmp_path, section: str | None, key: str, value: object, problem: str
+) -> None:
+    """Settings are read from the file, so each is checked before a network is built from it."""
+    bundle = load_bundle(random_bundle)
+    config = json.loads(json.dumps(bundle.config))
+    (config[section] if section else config)[key] = value
+    bad = save_bundle(tmp_path / "bad.safetensors", config, bundle.states)
+    with pytest.raises(ReaDDSPError, match=problem) as caught:
+        Renderer.load(bad)
+    assert str(caught.value).startswith(str(bad)) and "\n" not in str(caught.value)
+
+
+def test_a_bundle_whose_weights_do_not_fit_its_config_gets_a_one_line_error(random_bundle, tmp_path) -> None:
+    bundle = load_bundle(random_bundle)
+    config = json.loads(json.dumps(bundle.config))
+    config["expression_generator"]["hidden"] = 64  # the weights were made for 128
+    bad = save_bundle(tmp_path / "bad.safetensors", config, bundle.states)
+    with pytest.raises(ReaDDSPError, match="bundle weights do not fit its config"):
+        Renderer.load(bad)
 
 
 def test_segments_split_at_rests_and_at_length() -> None:

@@ -52,7 +52,7 @@ class ExpressionScale:
             return cls()
         try:
             scale = cls(**{k: (float(v[0]), float(v[1])) for k, v in values.items()})
-        except (TypeError, ValueError, IndexError) as err:
+        except (AttributeError, TypeError, ValueError, IndexError) as err:
             raise ReaDDSPError(f"malformed expression scale {values!r} ({err})") from None
         for lo, hi in (scale.volume_db, scale.attack_db):
             if not (np.isfinite(lo) and np.isfinite(hi) and -200.0 <= lo < hi <= 40.0):

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 from torch import nn
 
 from readdsp.core.bundle import Bundle
 from readdsp.core.control_lanes import ControlLanes
+from readdsp.core.errors import ReaDDSPError
 from readdsp.core.features.expression import ExpressionScale
+from readdsp.core.models.bundle_config import config_from, instruments_and_rate
 from readdsp.core.models.expression_generator import (
     ExpressionGenerator,
     ExpressionGeneratorConfig,
@@ -21,11 +25,6 @@ from readdsp.core.synth import DDSPSynth, SynthControls
 from readdsp.core.synth.pitch_drift import DRIFT_CENTS, pitch_drift_cents
 
 
-def _dataclass_from(cls, values: dict):
-    """Build a config dataclass from JSON, turning lists back into tuples."""
-    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
-
-
 class MidiDDSP(nn.Module):
     """Expression Generator + Synthesis Generator + dry DDSP synth.
 
@@ -34,18 +33,34 @@ class MidiDDSP(nn.Module):
 
     uses_lanes = False  # MIDI-DDSP hears notes only; CC and bend lanes are not model inputs
 
-    def __init__(self, config: dict):
+    def __init__(self, config: dict, where: str | Path | None = None):
         super().__init__()
         self.config = config
-        self.instruments: list[str] = list(config["instruments"])
-        self.sample_rate = int(config["sample_rate"])
-        self.expression_scale = ExpressionScale.from_dict(config.get("expression_scale"))
         # bundles made before the velocity curve was an input heard velocity as v/127 only
-        eg_config = {"velocity_db": False, "velocity_skip": False} | config["expression_generator"]
-        self.expression_generator = ExpressionGenerator(_dataclass_from(ExpressionGeneratorConfig, eg_config))
+        eg_config = config_from(
+            ExpressionGeneratorConfig,
+            config.get("expression_generator"),
+            "expression_generator",
+            where,
+            defaults={"velocity_db": False, "velocity_skip": False},
+        )
         # bundles made before the frame stride existed ran their networks on every frame
-        sg_config = {"frame_stride": 1} | config["synthesis_generator"]
-        self.synthesis_generator = SynthesisGenerator(_dataclass_from(SynthesisGeneratorConfig, sg_config))
+        sg_config = config_from(
+            SynthesisGeneratorConfig,
+            config.get("synthesis_generator"),
+            "synthesis_generator",
+            where,
+            defaults={"frame_stride": 1},
+        )
+        self.instruments, self.sample_rate = instruments_and_rate(
+            config, min(eg_config.n_instruments, sg_config.n_instruments), where
+        )
+        try:
+            self.expression_scale = ExpressionScale.from_dict(config.get("expression_scale"))
+        except ReaDDSPError as err:
+            raise ReaDDSPError(err.problem, err.path or where) from None
+        self.expression_generator = ExpressionGenerator(eg_config)
+        self.synthesis_generator = SynthesisGenerator(sg_config)
         sg = self.synthesis_generator.config
         self.synth = DDSPSynth(self.sample_rate, FRAME_RATE, sg.n_harmonics, sg.n_noise_bands)
         self.pitch_drift_cents = DRIFT_CENTS  # a player's slow wander, added to the sampled f0 (0 turns it off)
@@ -53,9 +68,12 @@ class MidiDDSP(nn.Module):
 
     @classmethod
     def from_bundle(cls, bundle: Bundle) -> MidiDDSP:
-        model = cls(bundle.config)
-        model.expression_generator.load_state_dict(bundle.states["expression_generator"])
-        model.synthesis_generator.load_state_dict(bundle.states["synthesis_generator"])
+        model = cls(bundle.config, bundle.path)
+        try:
+            for name, module in model.bundle_modules().items():
+                module.load_state_dict(bundle.states[name])
+        except (KeyError, RuntimeError) as err:
+            raise ReaDDSPError(f"bundle weights do not fit its config ({type(err).__name__})", bundle.path) from None
         return model.eval()
 
     def bundle_modules(self) -> dict[str, nn.Module]:

@@ -18,6 +18,7 @@ from torch import nn
 from readdsp.core.bundle import Bundle
 from readdsp.core.control_lanes import ControlLanes
 from readdsp.core.errors import ReaDDSPError
+from readdsp.core.models.bundle_config import MAX_SIZE, config_from, instruments_and_rate
 from readdsp.core.note_frames import FRAME_RATE
 from readdsp.core.performance import N_CONTROLS, Note
 from readdsp.core.style_frames import StyleCC, input_channels, voice_frames
@@ -99,12 +100,9 @@ class StyleDDSP(nn.Module):
     def __init__(self, config: dict, where: str | Path | None = None):
         super().__init__()
         self.config = config
-        self.instruments: list[str] = list(config["instruments"])
-        self.sample_rate = int(config["sample_rate"])
+        self.instruments, self.sample_rate = instruments_and_rate(config, MAX_SIZE, where)
         self.style_ccs = style_ccs_of(config, where)
-        decoder = dict(config["decoder"])
-        decoder["dilations"] = tuple(decoder.get("dilations", StyleDecoderConfig.dilations))
-        self.decoder = StyleDecoder(StyleDecoderConfig(**decoder))
+        self.decoder = StyleDecoder(config_from(StyleDecoderConfig, config.get("decoder"), "decoder", where))
         expected = len(input_channels(self.style_ccs))
         if self.decoder.config.n_inputs != expected:
             raise ReaDDSPError(f"decoder takes {self.decoder.config.n_inputs} inputs, its CCs make {expected}", where)
