@@ -30,6 +30,7 @@ from torch import nn
 
 from readdsp.core.bundle import bundled_dir, load_bundle
 from readdsp.core.errors import ReaDDSPError
+from readdsp.core.models.bundle_config import MAX_SIZE, setting_in
 from readdsp.core.score_features import N_FEATURES, ScoreNotes, score_features
 
 FAMILY = "performance"
@@ -189,13 +190,19 @@ class PerformanceModel:
         bundle = load_bundle(path)
         if bundle.family != FAMILY:
             raise ReaDDSPError(f"not a performance model bundle (model family {bundle.family!r})", path)
-        networks = build_networks(int(bundle.config.get("hidden", 64)))
+        config = bundle.config | {
+            "hidden": setting_in(bundle.config, "hidden", 64, (1, MAX_SIZE), path, whole=True),
+            "temperature": setting_in(bundle.config, "temperature", 1.0, (0.05, 10.0), path),
+            "copula_rho": setting_in(bundle.config, "copula_rho", 0.6, (-0.99, 0.99), path),
+            "velocity_mean": setting_in(bundle.config, "velocity_mean", 64.0, (1.0, 127.0), path),
+        }
+        networks = build_networks(int(config["hidden"]))
         for name, net in networks.items():
             try:
                 net.load_state_dict(bundle.states[name])
             except (KeyError, RuntimeError) as err:
                 raise ReaDDSPError(f"performance bundle does not fit its networks ({err})", path) from None
-        return cls(bundle.config, networks)
+        return cls(config, networks)
 
     def score_logits(self, notes: ScoreNotes, velocity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Articulation and timing logits given the score and each note's velocity (1..127)."""

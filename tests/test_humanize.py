@@ -161,6 +161,24 @@ def _bad_inputs(tmp_path: Path) -> dict[str, Path]:
     return {"no notes": tmp_path / "empty.mid", "drum": tmp_path / "drums.mid", "valid MIDI": tmp_path / "corrupt.mid"}
 
 
+@pytest.mark.parametrize(
+    ("setting", "problem"),
+    [
+        ({"hidden": 10**9}, "hidden must be a whole number from 1 to 4096"),
+        ({"hidden": "64"}, "hidden must be a whole number"),
+        ({"temperature": float("nan")}, "temperature must be a number from 0.05 to 10.0"),
+        ({"copula_rho": 1.0}, "copula_rho must be a number from -0.99 to 0.99"),
+        ({"velocity_mean": 300}, "velocity_mean must be a number from 1.0 to 127.0"),
+    ],
+)
+def test_a_performance_bundle_with_settings_out_of_range_gets_a_one_line_error(tmp_path, setting, problem):
+    path = tmp_path / "bad_performance.safetensors"
+    save_bundle(path, {"model": FAMILY, "name": "bad", "hidden": 16} | setting, build_networks(16))
+    with pytest.raises(ReaDDSPError, match=problem) as caught:
+        PerformanceModel.load(path)
+    assert str(caught.value).startswith(str(path))
+
+
 def test_bad_input_exits_2_with_one_line_and_no_output(tmp_path, capsys):
     for needle, path in _bad_inputs(tmp_path).items():
         out = tmp_path / f"out_{path.stem}.mid"

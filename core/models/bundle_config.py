@@ -55,6 +55,20 @@ def instruments_and_rate(config: dict, n_instruments: int, where: str | Path | N
     return names, rate
 
 
+def setting_in(
+    config: dict, key: str, default: float, bounds: tuple[float, float], where: str | Path | None, whole: bool = False
+) -> float:
+    """A number from a bundle's config (`default` when absent): finite, within `bounds` and, with `whole`, a whole
+    number; otherwise a one-line ReaDDSPError naming the bundle."""
+    value = config.get(key, default)
+    low, high = bounds
+    kind = int if whole else int | float
+    if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value) or not low <= value <= high:
+        what = "a whole number" if whole else "a number"
+        raise ReaDDSPError(f"bundle setting {key} must be {what} from {low} to {high}, not {value!r}", where)
+    return value
+
+
 def _kind(annotation: object) -> str:
     """A field's type as written ("int", "tuple[int, ...]"), whether or not its module postpones annotations."""
     if isinstance(annotation, str):
