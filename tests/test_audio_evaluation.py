@@ -10,10 +10,12 @@ from conftest import random_bundle_config, shared_data
 
 from readdsp.core.bundle import calibration_gains_db, load_bundle
 from readdsp.core.levels import REFERENCE_LUFS
+from readdsp.core.performance import Note
 from readdsp.core.render import Renderer
 from readdsp.training import audio_checks, calibration, held_notes, real_recordings
 from readdsp.training.audio_measures import PitchTrack
 from readdsp.training.model_card import write_model_card
+from readdsp.training.reference_renders import one_part, soundfont_render
 
 
 @pytest.fixture(scope="module")
@@ -191,3 +193,26 @@ def test_imitation_is_measured_against_the_dataset_audio(renderer: Renderer, tmp
     assert table["flute"]["examples"] == 1
     assert table["flute"]["fluidsynth"] == pytest.approx(0.0, abs=0.05)
     assert table["flute"]["ours"] > 1.0
+
+
+def test_a_clip_cut_from_the_middle_of_a_note_is_rendered_across_its_cut() -> None:
+    """A recording sounding at its first and last frame is re-rendered from before its start and on past its end,
+    so that the soundfont render's first frame is a held note, as the recording's is; a clip that starts from
+    silence keeps its note as transcribed."""
+    rate = real_recordings.RATE
+    t = np.arange(rate) / rate
+    held = 0.3 * np.sin(2 * np.pi * 293.66 * t).astype(np.float32)  # 1 s from inside a held D4
+    assert real_recordings.sounding_edges(held) == (True, True)
+    notes, lead = real_recordings.notes_across_edges([Note(62, 0.01, 0.97, 90)], held)
+    assert lead == real_recordings.EDGE_LEAD_S
+    assert notes[0].onset == 0.0 and notes[0].offset >= lead + 1.0 + real_recordings.EDGE_LEAD_S - 1e-9
+
+    render = soundfont_render(one_part(notes, 71), "musescore", rate)[int(lead * rate) :][:rate]
+    level = 20 * np.log10(np.sqrt(np.mean(render[: len(render) // 882 * 882].reshape(-1, 882) ** 2, axis=1)) + 1e-9)
+    assert level[0] > level.max() - real_recordings.EDGE_WITHIN_DB  # no attack from silence at the cut
+
+    attack = held * np.clip(t / 0.2, 0.0, 1.0) ** 3  # a note that starts inside the clip
+    attack[: int(0.1 * rate)] = 0.0
+    assert real_recordings.sounding_edges(attack) == (False, True)
+    notes, lead = real_recordings.notes_across_edges([Note(62, 0.1, 0.97, 90)], attack)
+    assert lead == 0.0 and notes[0].onset == 0.1

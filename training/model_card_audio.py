@@ -145,7 +145,9 @@ def real_recording_lines(real: dict) -> list[str]:
         "Lower is closer, except the loudness-contour r (higher). Pitch deviation off: |within-note pitch spread of"
         " the render - the recording's|. Target E: ours below MuseScore_General in log-mel and spectral envelope, and"
         " at "
-        "least as close in pitch deviation and loudness contour, for every instrument the bundle plays natively.",
+        "least as close in pitch deviation and loudness contour, for every instrument the bundle plays natively."
+        " Each recording's notes are re-rendered by all three; a clip cut from inside a note (PHENICX's winds) is"
+        " rendered from before its cut and on past its end, then cut alike.",
         "",
         f"| instrument (rendered as) | recordings | {header} | target E |",
         "|---|---|" + "---|" * len(METRICS) + "---|",

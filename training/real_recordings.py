@@ -52,6 +52,12 @@ PHILHARMONIA_LENGTHS = ("1", "15")
 PHILHARMONIA_PER_INSTRUMENT = 12
 ONSET_WITHIN_DB = 30.0
 OFFSET_WITHIN_DB = 20.0
+#: A recording whose first (last) 20 ms stand within this of its loudest 20 ms was cut from playing that had begun
+#: before it (goes on after it): PHENICX's wind clips, 1 s from the middle of a performance.
+EDGE_WITHIN_DB = 6.0
+#: Such a note is re-rendered from this long before the cut (and on past it), then cut as the recording was: every
+#: system is then past its attack at the first frame, as the player was. Longer than any attack of the three.
+EDGE_LEAD_S = 0.5
 
 
 @dataclass
@@ -164,13 +170,40 @@ def distances(real: np.ndarray, render: np.ndarray, notes: list[Note], real_devi
     }
 
 
+def sounding_edges(audio: np.ndarray) -> tuple[bool, bool]:
+    """Whether the recording is already sounding at its start, and still sounding at its end (EDGE_WITHIN_DB)."""
+    hop = RATE // 50
+    frames = audio[: len(audio) // hop * hop].reshape(-1, hop)
+    level = amplitude_to_db(np.sqrt(np.mean(frames**2, axis=1)), floor_db=-120.0)
+    top = float(level.max())
+    return bool(level[0] >= top - EDGE_WITHIN_DB), bool(level[-1] >= top - EDGE_WITHIN_DB)
+
+
+def notes_across_edges(notes: list[Note], audio: np.ndarray) -> tuple[list[Note], float]:
+    """The notes to render and where the recording starts in that render (s): a first note sounding at the cut
+    begins EDGE_LEAD_S earlier, a last note sounding at the end goes on EDGE_LEAD_S past it."""
+    begun, goes_on = sounding_edges(audio)
+    lead = EDGE_LEAD_S if begun else 0.0
+    moved = [Note(n.pitch, n.onset + lead, n.offset + lead, n.velocity) for n in notes]
+    if begun:
+        moved[0] = Note(moved[0].pitch, 0.0, moved[0].offset, moved[0].velocity)
+    if goes_on:
+        last = moved[-1]
+        moved[-1] = Note(last.pitch, last.onset, lead + len(audio) / RATE + EDGE_LEAD_S, last.velocity)
+    return moved, lead
+
+
 def compare_recording(renderer: Renderer, recording: Recording, seed: int = 0) -> dict:
-    """One recording re-rendered by every system and measured against it."""
-    perf = one_part(recording.notes, INSTRUMENTS[recording.program_instrument].program)
+    """One recording re-rendered by every system (across its cut edges, `notes_across_edges`) and measured
+    against it."""
+    notes, lead = notes_across_edges(recording.notes, recording.audio)
+    perf = one_part(notes, INSTRUMENTS[recording.program_instrument].program)
     plan = renderer.prepare(perf)
     rendered_as = plan.parts[0].instrument if plan.parts else None
     renders = {"ours": ours_render(renderer, perf, RATE, seed)}
     renders |= {label: soundfont_render(perf, name, RATE) for name, label in SOUNDFONTS.items()}
+    start = int(round(lead * RATE))
+    renders = {system: audio[start:] for system, audio in renders.items()}
     real_deviation = within_note_pitch_deviation(recording.audio, RATE, recording.notes)
     return {
         "instrument": recording.instrument,
