@@ -55,8 +55,9 @@ OFFSET_WITHIN_DB = 20.0
 #: A recording whose first (last) 20 ms stand within this of its loudest 20 ms was cut from playing that had begun
 #: before it (goes on after it): PHENICX's wind clips, 1 s from the middle of a performance.
 EDGE_WITHIN_DB = 6.0
-#: Such a note is re-rendered from this long before the cut (and on past it), then cut as the recording was: every
-#: system is then past its attack at the first frame, as the player was. Longer than any attack of the three.
+#: Such a note is re-rendered from this long before the cut (and on past it), then cut as the recording was, so that
+#: each system is past its attack at the first frame, as the player was (their wind notes come within 3 dB of the
+#: held level in 0.27 s at most: FluidR3_GM's oboe).
 EDGE_LEAD_S = 0.5
 
 
