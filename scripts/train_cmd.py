@@ -97,13 +97,13 @@ def _run_style_ddsp(args: argparse.Namespace) -> int:
     """The style-DDSP family: one stage, then the bundle (-o) from its newest checkpoint."""
     from readdsp.training.distributed import setup_distributed, teardown
     from readdsp.training.loop import LoopConfig
+    from readdsp.training.pipeline import train_overrides
     from readdsp.training.style_ddsp import StyleTrainConfig, export_style_bundle, train_style_ddsp
 
     ctx = setup_distributed()
     budget = args.time_budget * 60 if args.time_budget else None
     loop = LoopConfig(steps=args.steps or 3000, checkpoint_every=args.checkpoint_every, time_budget_s=budget)
-    overrides = {k: v for k, v in {"batch_size": args.batch_size, "seed": args.seed}.items() if v is not None}
-    train = StyleTrainConfig(**overrides)
+    train = StyleTrainConfig(**train_overrides(args.batch_size, args.seed))
     try:
         metrics = train_style_ddsp(args.dataset, args.run_dir, loop, train, ctx)
         if args.output is not None and ctx.is_main:

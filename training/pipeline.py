@@ -68,6 +68,11 @@ def load_ddsp_inference(run: RunLayout, sample_rate: int) -> DDSPInference:
     return model
 
 
+def train_overrides(batch_size: int | None, seed: int | None) -> dict:
+    """The command line's overrides of a stage's training config: only those given."""
+    return {k: v for k, v in {"batch_size": batch_size, "seed": seed}.items() if v is not None}
+
+
 def run_stage(
     name: str,
     dataset_dir: Path,
@@ -81,7 +86,7 @@ def run_stage(
     """Run (or resume) one stage and return its metrics; `annotate` takes its expression scale from the
     `expression_scale` JSON if given (`ExpressionScale.to_dict`, as a run's annotations/expression_scale.json).
     `batch_size` and `seed` override the stage's training config."""
-    overrides = {k: v for k, v in {"batch_size": batch_size, "seed": seed}.items() if v is not None}
+    overrides = train_overrides(batch_size, seed)
     if name == "ddsp-inference":
         train = DDSPInferenceTrainConfig(**overrides)
         _, result = train_ddsp_inference(dataset_dir, run.stage(name), loop, train, ctx)
