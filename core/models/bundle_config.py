@@ -60,13 +60,7 @@ def setting_in(
 ) -> float:
     """A number from a bundle's config (`default` when absent): finite, within `bounds` and, with `whole`, a whole
     number; otherwise a one-line ReaDDSPError naming the bundle."""
-    value = config.get(key, default)
-    low, high = bounds
-    kind = int if whole else int | float
-    if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value) or not low <= value <= high:
-        what = "a whole number" if whole else "a number"
-        raise ReaDDSPError(f"bundle setting {key} must be {what} from {low} to {high}, not {value!r}", where)
-    return value
+    return _number_in(config.get(key, default), key, bounds, where, whole)
 
 
 def _kind(annotation: object) -> str:
@@ -82,19 +76,28 @@ def _checked(value: object, kind: str, name: str, where: str | Path | None) -> o
             raise ReaDDSPError(f"bundle setting {name} must be true or false, not {value!r}", where)
         return value
     if kind == "int":
-        return _size(value, name, where)
+        return int(_number_in(value, name, (1, MAX_SIZE), where, whole=True))
     if kind.startswith("tuple[int"):
         if not isinstance(value, list | tuple) or not value:
             raise ReaDDSPError(f"bundle setting {name} must be a non-empty list of sizes, not {value!r}", where)
-        return tuple(_size(item, name, where) for item in value)
+        return tuple(int(_number_in(item, name, (1, MAX_SIZE), where, whole=True)) for item in value)
     if kind == "float":
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-            raise ReaDDSPError(f"bundle setting {name} must be a finite number >= 0, not {value!r}", where)
-        return float(value)
+        return float(_number_in(value, name, (0.0, math.inf), where))
     raise ReaDDSPError(f"bundle setting {name} has a type this readdsp cannot check ({kind})", where)
 
 
-def _size(value: object, name: str, where: str | Path | None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SIZE:
-        raise ReaDDSPError(f"bundle setting {name} must be a whole number from 1 to {MAX_SIZE}, not {value!r}", where)
+def _number_in(
+    value: object, name: str, bounds: tuple[float, float], where: str | Path | None, whole: bool = False
+) -> float:
+    """`value` if it is a finite number within `bounds` (whole with `whole`); else a one-line ReaDDSPError."""
+    low, high = bounds
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or (whole and not isinstance(value, int))
+        or not (math.isfinite(value) and low <= value <= high)
+    ):
+        what = "a whole number" if whole else "a number" if math.isfinite(high) else "a finite number"
+        where_in = f"from {low} to {high}" if math.isfinite(high) else f">= {low}"
+        raise ReaDDSPError(f"bundle setting {name} must be {what} {where_in}, not {value!r}", where)
     return value
