@@ -45,6 +45,19 @@ def register(subparsers) -> None:
     pairs.add_argument("--overwrite", action="store_true", help="replace an existing dataset folder")
     pairs.set_defaults(func=_from_pairs)
 
+    notes = sub.add_parser(
+        "from-notes",
+        help="cache single-note samples named by pitch, one folder per instrument (cello/A2.wav, flute/Cs5.mp3)",
+        description="Turn folders of single-note recordings, each file named by its note (A4, Cs5 or C#5, Bb3), "
+        "into a dataset; each sub-folder's name is the instrument.",
+    )
+    notes.add_argument("folder", help="folder holding one sub-folder of notes per instrument")
+    notes.add_argument("-o", "--output", required=True, help="dataset folder to create")
+    notes.add_argument("--sample-rate", type=int, default=48000)
+    notes.add_argument("--velocity", type=int, default=80, help="the velocity the notes were played at (default 80)")
+    notes.add_argument("--overwrite", action="store_true", help="replace an existing dataset folder")
+    notes.set_defaults(func=_from_notes)
+
     project = sub.add_parser(
         "from-project",
         help="cache a REAPER project's audio items annotated by the MIDI items on another track",
@@ -88,6 +101,16 @@ def _from_pairs(args: argparse.Namespace) -> int:
 
     summary = build_from_pairs(args.folder, args.output, args.sample_rate, args.instrument, args.overwrite)
     print(f"wrote {summary['examples']} examples ({summary['seconds'] / 60:.1f} min) to {args.output}")
+    return 0
+
+
+def _from_notes(args: argparse.Namespace) -> int:
+    from readdsp.datasets.note_samples import build_from_note_samples
+
+    summary = build_from_note_samples(args.folder, args.output, args.sample_rate, args.velocity, args.overwrite)
+    minutes = ", ".join(f"{name} {s / 60:.1f} min" for name, s in summary["seconds_per_instrument"].items())
+    left_out = f"; {len(summary['left_out'])} left out (see the warnings)" if summary["left_out"] else ""
+    print(f"wrote {summary['examples']} examples to {args.output} ({minutes}){left_out}")
     return 0
 
 

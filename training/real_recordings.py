@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import librosa
 import numpy as np
 import soundfile as sf
 
@@ -17,6 +16,8 @@ from readdsp.core.programs import INSTRUMENTS
 from readdsp.core.render import Renderer
 from readdsp.core.resample import resample
 from readdsp.core.units import amplitude_to_db
+from readdsp.datasets import note_samples
+from readdsp.datasets.note_samples import pitch_from_name
 from readdsp.training.audio_measures import (
     contour_correlation,
     loudness_contour,
@@ -50,8 +51,6 @@ PHILHARMONIA_DYNAMICS = ("piano", "mezzo-forte", "forte")
 PHILHARMONIA_LENGTHS = ("1", "15")
 #: Philharmonia notes used per instrument (spread over its pitches) and the level window that times each note.
 PHILHARMONIA_PER_INSTRUMENT = 12
-ONSET_WITHIN_DB = 30.0
-OFFSET_WITHIN_DB = 20.0
 #: A recording whose first (last) 20 ms stand within this of its loudest 20 ms was cut from playing that had begun
 #: before it (goes on after it): PHENICX's wind clips, 1 s from the middle of a performance.
 EDGE_WITHIN_DB = 6.0
@@ -79,22 +78,9 @@ def load_mono(path: Path) -> np.ndarray:
     return resample(audio.mean(axis=1), sr, RATE)
 
 
-def pitch_from_name(name: str) -> int:
-    """'A4' / 'As4' (s = sharp) / 'C#4' -> MIDI number (A4 = 69)."""
-    return int(librosa.note_to_midi(name.replace("s", "#")))
-
-
 def timed_note(audio: np.ndarray, pitch: int, velocity: int) -> Note | None:
-    """A single note's onset and offset from its level: the first frame within ONSET_WITHIN_DB of the loudest and
-    the last within OFFSET_WITHIN_DB (10 ms frames)."""
-    hop = RATE // 100
-    level = amplitude_to_db(librosa.feature.rms(y=audio, frame_length=4 * hop, hop_length=hop)[0], floor_db=-120.0)
-    top = float(level.max())
-    on = np.flatnonzero(level >= top - ONSET_WITHIN_DB)
-    off = np.flatnonzero(level >= top - OFFSET_WITHIN_DB)
-    if not len(on) or off[-1] * hop / RATE - on[0] * hop / RATE < 0.2:
-        return None
-    return Note(pitch, float(on[0] * hop / RATE), float(off[-1] * hop / RATE), velocity)
+    """A single note at RATE timed by its level (`note_samples.timed_note`)."""
+    return note_samples.timed_note(audio, RATE, pitch, velocity)
 
 
 def phenicx(root: Path) -> Iterator[Recording]:
@@ -266,8 +252,13 @@ def per_instrument_table(rows: dict[str, dict]) -> dict:
     return {"instruments": table, "overall": overall}
 
 
-def compare_with_recordings(renderer: Renderer, root: Path, seed: int = 0) -> dict:
-    """Every recording under shared/data `root` compared with ours and both soundfonts: per-recording rows and the
-    per-instrument table (`per_instrument_table`)."""
-    rows = {rec.label: compare_recording(renderer, rec, seed) for rec in recordings(root)}
+def compare_recordings(renderer: Renderer, chosen: list[Recording], seed: int = 0) -> dict:
+    """Each recording compared with ours and both soundfonts: per-recording rows and the per-instrument table
+    (`per_instrument_table`)."""
+    rows = {rec.label: compare_recording(renderer, rec, seed) for rec in chosen}
     return {"recordings": rows, **per_instrument_table(rows)}
+
+
+def compare_with_recordings(renderer: Renderer, root: Path, seed: int = 0) -> dict:
+    """Every recording under shared/data `root` compared (`compare_recordings`)."""
+    return compare_recordings(renderer, recordings(root), seed)
