@@ -23,8 +23,10 @@ def register(sub: argparse._SubParsersAction) -> None:
             "pipeline",
             "export",
             "style-ddsp",
+            "adapt",
         ],
-        help="one module, 'annotate' (DDSP Inference -> expression targets), the whole 'pipeline', or 'export'",
+        help="one module, 'annotate' (DDSP Inference -> expression targets), the whole 'pipeline', 'export', or "
+        "'adapt' (a bundle's instruments fitted to recordings of real players, after 'annotate')",
     )
     parser.add_argument("dataset", type=Path, help="a dataset folder made by `readdsp dataset ...`")
     parser.add_argument("--run-dir", type=Path, required=True, help="checkpoints, metrics and annotations go here")
@@ -48,7 +50,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--seed", type=int, help="the stage's random seed (weights' initialisation, batches; default 0)"
     )
-    parser.add_argument("-o", "--output", type=Path, help="bundle path (pipeline and export)")
+    parser.add_argument("--bundle", help="adapt: the bundle (name or path) whose instruments are adapted")
+    parser.add_argument("-o", "--output", type=Path, help="bundle path (pipeline, export and adapt)")
     parser.add_argument("--name", default="midi_ddsp", help="bundle name (pipeline and export)")
     parser.set_defaults(func=run)
 
@@ -66,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     if args.stage == "style-ddsp":
         return _run_style_ddsp(args)
+    if args.stage == "adapt":
+        return _run_adapt(args)
     ctx = setup_distributed()
     run = RunLayout(args.run_dir)
     budget = args.time_budget * 60 if args.time_budget else None
@@ -112,4 +117,44 @@ def _run_style_ddsp(args: argparse.Namespace) -> int:
             print(json.dumps({k: v for k, v in metrics.items() if k != "config"}, indent=1))
     finally:
         teardown(ctx)
+    return 0
+
+
+def _run_adapt(args: argparse.Namespace) -> int:
+    """Adapt a bundle's instruments to the dataset's recordings, write the adapted bundle (-o), and measure both
+    bundles on the dataset's held-out recordings."""
+    from readdsp.core.bundle import load_bundle, resolve_bundle
+    from readdsp.core.render import Renderer
+    from readdsp.training.adapt import (
+        STAGE,
+        AdaptTrainConfig,
+        adapt_bundle,
+        annotations_on_bundle_scale,
+        export_adapted,
+        held_out_recordings,
+    )
+    from readdsp.training.distributed import DistContext
+    from readdsp.training.loop import LoopConfig
+    from readdsp.training.pipeline import RunLayout, finish_stage, train_overrides
+    from readdsp.training.real_recordings import compare_recordings
+
+    if args.bundle is None or args.output is None:
+        raise ReaDDSPError("`readdsp train adapt` needs --bundle SOURCE.safetensors and -o ADAPTED.safetensors")
+    run = RunLayout(args.run_dir)
+    source_path = resolve_bundle(args.bundle)
+    source = load_bundle(source_path)
+    annotations = annotations_on_bundle_scale(source, args.dataset, run.root)
+    budget = args.time_budget * 60 if args.time_budget else None
+    loop = LoopConfig(steps=args.steps or 400, checkpoint_every=args.checkpoint_every, time_budget_s=budget)
+    train = AdaptTrainConfig(**train_overrides(args.batch_size, args.seed))
+    model, result = adapt_bundle(source, args.dataset, annotations, run.stage(STAGE), loop, train, DistContext())
+    adapted = {"source": source.config.get("name"), "dataset": str(args.dataset.resolve()), "steps": result.end_step}
+    path = export_adapted(model, args.output, adapted)
+    recordings = held_out_recordings(args.dataset)
+    held_out = {}
+    if recordings:  # the dataset's test split: the players' own notes that training never saw
+        for label, bundle_path in (("source", source_path), ("adapted", path)):
+            held_out[label] = compare_recordings(Renderer.load(bundle_path), recordings)
+    metrics = finish_stage(run.stage(STAGE), result, {"seed": train.seed, "held_out_test": held_out})
+    print(json.dumps({"bundle": str(path), **metrics}, indent=1))
     return 0

@@ -279,3 +279,82 @@ def test_expression_generator_batches_hold_short_lines_as_well_as_full_windows()
     assert (full == 64).all()
     assert 0.3 < float((mixed < 64).float().mean()) < 0.7  # about half the rows are cut short
     assert int(mixed.min()) <= 3  # and lines of one to a few notes occur
+
+
+def test_adapt_fits_only_the_recorded_instruments_and_measures_both_bundles(corpus: Path, tmp_path: Path) -> None:
+    from readdsp.core.bundle import load_bundle, save_bundle
+    from readdsp.core.models.midi_ddsp import MidiDDSP
+    from tests.conftest import random_bundle_config
+
+    torch.manual_seed(0)
+    source = save_bundle(tmp_path / "source.safetensors", *_modules_of(MidiDDSP(random_bundle_config())))
+    run_dir, adapted = tmp_path / "run", tmp_path / "adapted.safetensors"
+    common = ["--batch-size", "2", "--threads", "1", "--steps", "2", "--checkpoint-every", "2"]
+    run(*CLI, "train", "ddsp-inference", str(corpus), "--run-dir", str(run_dir), *common)
+    done = run(*CLI, "train", "adapt", str(corpus), "--run-dir", str(run_dir), "--bundle", str(source),
+               "-o", str(adapted), *common)  # fmt: skip
+
+    # the corpus holds violin and flute: their embedding rows moved, and not one other weight did
+    before, after = load_bundle(source), load_bundle(adapted)
+    old, new = before.states["synthesis_generator"], after.states["synthesis_generator"]
+    names = before.instruments
+    moved = [
+        name
+        for i, name in enumerate(names)
+        if not torch.equal(old["instrument.weight"][i], new["instrument.weight"][i])
+    ]
+    assert moved == ["violin", "flute"]
+    assert all(torch.equal(value, new[name]) for name, value in old.items() if name != "instrument.weight")
+    assert all(
+        torch.equal(value, after.states["expression_generator"][name])
+        for name, value in before.states["expression_generator"].items()
+    )
+    assert after.config["adapted"]["steps"] == 2 and after.config["instruments"] == names
+    # adapt annotated the recordings itself, on the bundle's expression scale (the one its generator knows)
+    scale = json.loads((run_dir / "annotations" / "expression_scale.json").read_text())
+    assert scale == ExpressionScale.from_dict(before.config.get("expression_scale")).to_dict()
+    assert set(after.sidecar["calibration"]) == set(names)  # levels measured afresh for the adapted bundle
+
+    # both bundles measured on the held-out recordings, each beside the soundfonts
+    metrics = json.loads((run_dir / "adapt" / "metrics.json").read_text())
+    assert json.loads(done.stdout)["bundle"] == str(adapted)
+    test_ids = [e["id"] for e in json.loads((corpus / "manifest.json").read_text())["examples"] if e["split"] == "test"]
+    for table in metrics["held_out_test"].values():
+        assert len(table["recordings"]) == len(test_ids)
+        assert all(np.isfinite(row["ours"]["log_mel_db"]) for row in table["recordings"].values())
+    assert (
+        Renderer.load(adapted)
+        .render(Performance([Part("p", 73, instrument="flute", notes=[Note(72, 0.0, 0.5, 90)])]), 16000)
+        .mix.any()
+    )
+
+    # an instrument the bundle does not play: one line naming the dataset, exit 2
+    config = random_bundle_config() | {"instruments": ["cello", "clarinet"]}
+    other = save_bundle(tmp_path / "other.safetensors", *_modules_of(MidiDDSP(config)))
+    args = ["--run-dir", str(run_dir), "--bundle", str(other), "-o", str(tmp_path / "no.safetensors"), *common]
+    refused = subprocess.run([*CLI, "train", "adapt", str(corpus), *args], capture_output=True, text=True)
+    assert refused.returncode == 2 and not (tmp_path / "no.safetensors").exists()
+    assert "instruments violin, flute are not in the bundle" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+
+    # a bundle at another rate than the dataset's: the rate to rebuild the dataset at
+    other = save_bundle(tmp_path / "other.safetensors", *_modules_of(MidiDDSP(random_bundle_config(24000))))
+    refused = subprocess.run([*CLI, "train", "adapt", str(corpus), *args], capture_output=True, text=True)
+    assert refused.returncode == 2 and "rebuild it with --sample-rate 24000" in refused.stderr
+
+    def refusal(run_name: str) -> str:
+        out = ["--run-dir", str(tmp_path / run_name), "--bundle", str(source), "-o", str(tmp_path / "no.safetensors")]
+        done = subprocess.run([*CLI, "train", "adapt", str(corpus), *out, *common], capture_output=True, text=True)
+        assert done.returncode == 2 and not (tmp_path / "no.safetensors").exists()
+        return done.stderr
+
+    # no DDSP Inference to annotate with, or annotations on a scale the bundle's generator never learned
+    assert "checkpoints/midi_ddsp_48k/ddsp-inference" in refusal("empty")
+    (tmp_path / "fitted").mkdir()
+    (tmp_path / "fitted" / "ddsp-inference").symlink_to(run_dir / "ddsp-inference")
+    run(*CLI, "train", "annotate", str(corpus), "--run-dir", str(tmp_path / "fitted"), "--threads", "1")
+    assert "another expression scale than the bundle's" in refusal("fitted")
+
+
+def _modules_of(model) -> tuple[dict, dict]:
+    return model.config, model.bundle_modules()

@@ -44,7 +44,7 @@ class RunLayout:
         return self.root / "annotations"
 
 
-def _finish(stage_dir: Path, result: LoopResult, extra: dict | None = None) -> dict:
+def finish_stage(stage_dir: Path, result: LoopResult, extra: dict | None = None) -> dict:
     """Record wall time over all resumed runs and write the stage's metrics JSON."""
     history = json.loads((stage_dir / "history.json").read_text()) if (stage_dir / "history.json").is_file() else []
     losses = [entry for entry in history if "validation" not in entry]
@@ -90,7 +90,7 @@ def run_stage(
     if name == "ddsp-inference":
         train = DDSPInferenceTrainConfig(**overrides)
         _, result = train_ddsp_inference(dataset_dir, run.stage(name), loop, train, ctx)
-        return _finish(run.stage(name), result, {"seed": train.seed}) if ctx.is_main else {}
+        return finish_stage(run.stage(name), result, {"seed": train.seed}) if ctx.is_main else {}
     if name == "annotate":
         if ctx.is_main:
             dataset = open_dataset(dataset_dir)
@@ -101,11 +101,11 @@ def run_stage(
     if name == "expression-generator":
         train = ExpressionGeneratorTrainConfig(**overrides)
         _, result = train_expression_generator(dataset_dir, run.annotations, run.stage(name), loop, train, ctx)
-        return _finish(run.stage(name), result, {"seed": train.seed}) if ctx.is_main else {}
+        return finish_stage(run.stage(name), result, {"seed": train.seed}) if ctx.is_main else {}
     if name == "synthesis-generator":
         train = SynthesisGeneratorTrainConfig(**overrides)
         _, result = train_synthesis_generator(dataset_dir, run.annotations, run.stage(name), loop, train, ctx)
-        return _finish(run.stage(name), result, {"seed": train.seed}) if ctx.is_main else {}
+        return finish_stage(run.stage(name), result, {"seed": train.seed}) if ctx.is_main else {}
     raise ValueError(f"unknown stage {name!r}; expected one of {', '.join(STAGES)}")
 
 

@@ -72,6 +72,18 @@ def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (x * mask).sum() / mask.sum().clamp(min=1.0)
 
 
+def parameter_l1(
+    controls: SynthControls, batch: dict[str, torch.Tensor]
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """L1 of generated amplitude (dB / 40), harmonic distribution and noise (dB / 40) against the batch's annotated
+    parameters, over its real frames."""
+    mask = batch["mask"]
+    amp = masked_mean((amplitude_to_db(controls.amplitude) - amplitude_to_db(batch["amplitude"])).abs() / 40.0, mask)
+    hd = masked_mean((controls.harmonic_distribution - batch["harmonic_distribution"]).abs().sum(-1), mask)
+    noise_db = amplitude_to_db(controls.noise_magnitudes) - amplitude_to_db(batch["noise_magnitudes"])
+    return amp, hd, masked_mean(noise_db.abs() / 40.0, mask)
+
+
 def with_redrawn_rows(
     batch: dict[str, torch.Tensor], n_extra: int, generator: torch.Generator
 ) -> tuple[dict, list[str]]:
@@ -144,14 +156,7 @@ def train_synthesis_generator(
         sung = torch.tensor([False] * n_real + [name == "vibrato" for name in redrawn])
         f0_ce = masked_mean(ce[~sung], voiced[~sung])
         f0_ce_sung = masked_mean(ce[sung], voiced[sung]) if sung.any() else ce.sum() * 0.0
-        amp_l1 = masked_mean(
-            (amplitude_to_db(controls.amplitude) - amplitude_to_db(b["amplitude"])).abs() / 40.0, b["mask"]
-        )
-        hd_l1 = masked_mean((controls.harmonic_distribution - b["harmonic_distribution"]).abs().sum(-1), b["mask"])
-        noise_l1 = masked_mean(
-            (amplitude_to_db(controls.noise_magnitudes) - amplitude_to_db(b["noise_magnitudes"])).abs() / 40.0,
-            b["mask"],
-        )
+        amp_l1, hd_l1, noise_l1 = parameter_l1(controls, b)
         loss = f0_ce + f0_ce_sung + train.param_weight * (amp_l1 + hd_l1 + noise_l1)
         loss = loss + train.consistency_weight * consistency
         losses = {"f0_ce": f0_ce.item(), "amp": amp_l1.item(), "hd": hd_l1.item(), "noise": noise_l1.item()}
