@@ -178,6 +178,27 @@ def calibration_gains_db(bundle: Bundle) -> dict[str, float]:
     return gains
 
 
+#: The largest per-instrument factor on the Expression Generator's vibrato a sidecar may hold.
+MAX_VIBRATO_SCALE = 2.0
+
+
+def vibrato_scales(bundle: Bundle) -> dict[str, float]:
+    """Each instrument's factor on its generated vibrato from the sidecar ("vibrato_scale", fitted to real players'
+    notes by `readdsp audio-check --vibrato-from`), checked: a finite number in 0..MAX_VIBRATO_SCALE; 1 if unfitted."""
+    raw = bundle.sidecar.get("vibrato_scale", {})
+    if not isinstance(raw, dict):
+        raise ReaDDSPError("vibrato_scale must be an object of instrument -> factor", sidecar_path(bundle.path))
+    scales = {}
+    for name in bundle.instruments:
+        value = raw.get(name, 1.0)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= MAX_VIBRATO_SCALE:
+            raise ReaDDSPError(
+                f"vibrato_scale for {name!r} must be a number in 0..{MAX_VIBRATO_SCALE:g}", sidecar_path(bundle.path)
+            )
+        scales[name] = float(value)
+    return scales
+
+
 #: Bundle families that are not instruments (listed and resolved by their own loaders).
 NON_INSTRUMENT_FAMILIES = frozenset({"performance"})
 

@@ -33,6 +33,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("bundle", type=Path, help="the bundle (.safetensors)")
     add_audio_arguments(parser, checks_flag=False)
     parser.add_argument("--no-phrases", action="store_true", help="skip the test-phrase checks")
+    parser.add_argument(
+        "--vibrato-from",
+        type=Path,
+        metavar="DATASET",
+        help="a dataset of real players' notes (dataset from-notes): fit each of its instruments' factor on the "
+        "generated vibrato to their within-note pitch movement, and write it to the sidecar (NAME.json)",
+    )
     parser.add_argument("-o", "--output", type=Path, required=True, help="metrics JSON")
     parser.add_argument(
         "--card", type=Path, help="also write the model card, with the metrics already in the bundle's sidecar"
@@ -47,6 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def command_line(args: argparse.Namespace) -> str:
     """The audio options as they were given, for the card's Reproduce section."""
     text = f" --real-recordings {args.real_recordings}" if args.real_recordings else ""
+    text += f" --vibrato-from {args.vibrato_from}" if getattr(args, "vibrato_from", None) else ""
     return text + (" --calibrate" if args.calibrate else "")
 
 
@@ -60,7 +68,9 @@ def run(args: argparse.Namespace) -> int:
 
     torch.manual_seed(0)
     bundle = load_bundle(args.bundle)
-    audio = measure_audio(bundle, not args.no_phrases, args.calibrate, args.real_recordings)
+    audio = measure_audio(
+        bundle, not args.no_phrases, args.calibrate, args.real_recordings, vibrato_from=args.vibrato_from
+    )
     write_json(args.output, audio)
     metrics = {**bundle.sidecar.get("metrics", {}), **audio}
     if args.embed:

@@ -131,12 +131,11 @@ def _run_adapt(args: argparse.Namespace) -> int:
         adapt_bundle,
         annotations_on_bundle_scale,
         export_adapted,
-        held_out_recordings,
     )
     from readdsp.training.distributed import DistContext
     from readdsp.training.loop import LoopConfig
     from readdsp.training.pipeline import RunLayout, finish_stage, train_overrides
-    from readdsp.training.real_recordings import compare_recordings
+    from readdsp.training.real_recordings import compare_recordings, dataset_recordings
 
     if args.bundle is None or args.output is None:
         raise ReaDDSPError("`readdsp train adapt` needs --bundle SOURCE.safetensors and -o ADAPTED.safetensors")
@@ -150,7 +149,7 @@ def _run_adapt(args: argparse.Namespace) -> int:
     model, result = adapt_bundle(source, args.dataset, annotations, run.stage(STAGE), loop, train, DistContext())
     adapted = {"source": source.config.get("name"), "dataset": str(args.dataset.resolve()), "steps": result.end_step}
     path = export_adapted(model, args.output, adapted)
-    recordings = held_out_recordings(args.dataset)
+    recordings = dataset_recordings(args.dataset)
     held_out = {}
     if recordings:  # the dataset's test split: the players' own notes that training never saw
         for label, bundle_path in (("source", source_path), ("adapted", path)):

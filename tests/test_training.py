@@ -314,6 +314,7 @@ def test_adapt_fits_only_the_recorded_instruments_and_measures_both_bundles(corp
     scale = json.loads((run_dir / "annotations" / "expression_scale.json").read_text())
     assert scale == ExpressionScale.from_dict(before.config.get("expression_scale")).to_dict()
     assert set(after.sidecar["calibration"]) == set(names)  # levels measured afresh for the adapted bundle
+    assert after.sidecar["vibrato_scale"] == dict.fromkeys(names, 1.0)  # the source's (unfitted) factors
 
     # both bundles measured on the held-out recordings, each beside the soundfonts
     metrics = json.loads((run_dir / "adapt" / "metrics.json").read_text())

@@ -16,7 +16,6 @@ from readdsp.core.losses import MultiScaleSpectralLoss
 from readdsp.core.models.f0_classes import N_F0_CLASSES
 from readdsp.core.models.midi_ddsp import MidiDDSP
 from readdsp.core.note_frames import FRAME_RATE
-from readdsp.core.resample import resample
 from readdsp.core.synth.controls import SynthControls
 from readdsp.datasets.cache import open_dataset
 from readdsp.training.checkpoint import load_best
@@ -184,25 +183,13 @@ def adapt_bundle(
 
 def export_adapted(model: MidiDDSP, out: Path, adapted: dict) -> Path:
     """The adapted model as a bundle: its config records what was adapted, and its sidecar holds the levels measured
-    afresh (an adapted instrument's level moves with its timbre; the source's figures describe the source)."""
+    afresh (an adapted instrument's level moves with its timbre; the source's figures describe the source) and the
+    source's vibrato factors (its Expression Generator is unchanged)."""
     from readdsp.core.render import Renderer
     from readdsp.training.calibration import calibrate
 
     config = {**model.config, "adapted": adapted}
     path = save_bundle(out, config, model.bundle_modules())
     gains = calibrate(Renderer(model, path))["gains_db"]
-    write_sidecar(path, {"calibration": gains})
+    write_sidecar(path, {"calibration": gains, "vibrato_scale": model.vibrato_scale})  # the same Expression Generator
     return path
-
-
-def held_out_recordings(dataset_dir: Path, split: str = "test") -> list:
-    """The dataset's held-out examples as `real_recordings.Recording`s, to be measured as the shared recordings are."""
-    from readdsp.training.real_recordings import RATE, Recording
-
-    dataset = open_dataset(dataset_dir)
-    recordings = []
-    for example in dataset.iter_examples(split):
-        audio = resample(example.audio, dataset.sample_rate, RATE)
-        name = example.instrument
-        recordings.append(Recording(Path(example.id), f"{split}/{example.id}", name, name, example.note_list(), audio))
-    return recordings

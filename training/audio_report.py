@@ -6,7 +6,7 @@ from pathlib import Path
 
 from readdsp.core.bundle import Bundle, calibration_gains_db, write_sidecar
 from readdsp.core.render import Renderer, model_for
-from readdsp.training import audio_checks, calibration, held_notes, real_recordings
+from readdsp.training import audio_checks, calibration, held_notes, real_recordings, vibrato_fit
 from readdsp.training.reference_renders import soundfont_label, source_soundfont
 
 
@@ -16,15 +16,23 @@ def measure_audio(
     calibrate: bool = False,
     real_recordings_dir: Path | None = None,
     seed: int = 0,
+    vibrato_from: Path | None = None,
 ) -> dict:
-    """Measure a bundle on audio alone (no dataset needed). With `calibrate`, the per-instrument gains are measured
-    first and written to the bundle's sidecar ("calibration"), and everything after renders with them; otherwise
-    the sidecar's gains apply. Returns {"calibration", "audio_checks", "held_notes", "real_recordings"} for those
-    asked."""
+    """Measure a bundle on audio alone (no dataset needed). With `vibrato_from` (a dataset of real players' notes),
+    each of its instruments' factor on the generated vibrato is fitted first and written to the sidecar
+    ("vibrato_scale"). With `calibrate`, the per-instrument gains are measured next and written to the sidecar
+    ("calibration"), and everything after renders with them; otherwise the sidecar's factors and gains apply.
+    Returns {"vibrato_fit", "calibration", "audio_checks", "held_notes", "real_recordings"} for those asked."""
     model = model_for(bundle)
     source = source_soundfont(bundle.config)
     gains = calibration_gains_db(bundle)
     metrics: dict = {}
+    if vibrato_from is not None:
+        model.vibrato_scale = {}
+        fitted = vibrato_fit.fit_vibrato_scales(Renderer(model, bundle.path, gains), vibrato_from, seed)
+        model.vibrato_scale = {name: row["scale"] for name, row in fitted.items()}
+        write_sidecar(bundle.path, {"vibrato_scale": model.vibrato_scale})
+        metrics["vibrato_fit"] = {"dataset": str(Path(vibrato_from).resolve()), "instruments": fitted}
     if calibrate:
         result = calibration.calibrate(Renderer(model, bundle.path), seed)
         gains = result["gains_db"]

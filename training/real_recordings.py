@@ -17,6 +17,7 @@ from readdsp.core.render import Renderer
 from readdsp.core.resample import resample
 from readdsp.core.units import amplitude_to_db
 from readdsp.datasets import note_samples
+from readdsp.datasets.cache import open_dataset
 from readdsp.datasets.note_samples import pitch_from_name
 from readdsp.training.audio_measures import (
     contour_correlation,
@@ -132,6 +133,18 @@ def tinysol(root: Path) -> Iterator[Recording]:
         instrument = INSTRUMENT_OF.get(code, code)
         if note and instrument in INSTRUMENTS:
             yield Recording(path, f"tinysol/{path.stem}", instrument, instrument, [note], audio)
+
+
+def dataset_recordings(dataset_dir: Path, split: str = "test") -> list[Recording]:
+    """A cached dataset's examples of one split as Recordings, measured as the shared recordings are (e.g. a
+    dataset's held-out notes of real players)."""
+    dataset = open_dataset(dataset_dir)
+    found = []
+    for example in dataset.iter_examples(split):
+        audio = resample(example.audio, dataset.sample_rate, RATE)
+        name = example.instrument
+        found.append(Recording(Path(example.id), f"{split}/{example.id}", name, name, example.note_list(), audio))
+    return found
 
 
 def recordings(root: Path) -> list[Recording]:

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from readdsp.core.bundle import Bundle
+from readdsp.core.bundle import Bundle, vibrato_scales
 from readdsp.core.control_lanes import ControlLanes
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.features.expression import ExpressionScale
@@ -20,9 +20,11 @@ from readdsp.core.models.expression_generator import (
 )
 from readdsp.core.models.synthesis_generator import SynthesisGenerator, SynthesisGeneratorConfig
 from readdsp.core.note_frames import FRAME_RATE, held_pitch, notes_to_frames
-from readdsp.core.performance import Note
+from readdsp.core.performance import CONTROL_NAMES, Note
 from readdsp.core.synth import DDSPSynth, SynthControls
 from readdsp.core.synth.pitch_drift import DRIFT_CENTS, pitch_drift_cents
+
+VIBRATO = CONTROL_NAMES.index("vibrato")
 
 
 class MidiDDSP(nn.Module):
@@ -64,6 +66,7 @@ class MidiDDSP(nn.Module):
         sg = self.synthesis_generator.config
         self.synth = DDSPSynth(self.sample_rate, FRAME_RATE, sg.n_harmonics, sg.n_noise_bands)
         self.pitch_drift_cents = DRIFT_CENTS  # a player's slow wander, added to the sampled f0 (0 turns it off)
+        self.vibrato_scale: dict[str, float] = {}  # instrument -> factor on its generated vibrato (1 when absent)
         self.eval()
 
     @classmethod
@@ -74,6 +77,7 @@ class MidiDDSP(nn.Module):
                 module.load_state_dict(bundle.states[name])
         except (KeyError, RuntimeError) as err:
             raise ReaDDSPError(f"bundle weights do not fit its config ({type(err).__name__})", bundle.path) from None
+        model.vibrato_scale = vibrato_scales(bundle)
         return model.eval()
 
     def bundle_modules(self) -> dict[str, nn.Module]:
@@ -113,6 +117,8 @@ class MidiDDSP(nn.Module):
         for row, (i, seq) in enumerate(zip(rows, seqs, strict=True)):
             index = seq["index"]
             out[i] = generated[row, : len(index)][index >= 0]
+            vibrato = out[i][:, VIBRATO] * self.vibrato_scale.get(instruments[i], 1.0)
+            out[i][:, VIBRATO] = np.clip(vibrato, 0.0, 1.0)
         return out
 
     @torch.no_grad()
