@@ -69,7 +69,12 @@ def test_audio_check_fits_the_factor_to_a_dataset_of_notes(random_bundle, tmp_pa
     copy = tmp_path / random_bundle.name
     copy.write_bytes(random_bundle.read_bytes())
     out = tmp_path / "fit.json"
-    assert main(["audio-check", str(copy), "--no-phrases", "--vibrato-from", str(tmp_path / "ds"), "-o", str(out)]) == 0
+
+    def fit_from(dataset: str) -> int:
+        args = ["--no-phrases", "--vibrato-from", str(tmp_path / dataset), "-o", str(out)]
+        return main(["audio-check", str(copy), *args])
+
+    assert fit_from("ds") == 0
     fit = json.loads(out.read_text())["vibrato_fit"]["instruments"]
     assert list(fit) == ["violin"] and fit["violin"]["notes"] == 2
     assert fit["violin"]["real_cents"] > 1.0  # FluidR3_GM's violin sample sings a vibrato of its own
@@ -77,3 +82,14 @@ def test_audio_check_fits_the_factor_to_a_dataset_of_notes(random_bundle, tmp_pa
     scale = vibrato_scales(load_bundle(copy))
     assert scale["violin"] == fit["violin"]["scale"] and 0.0 <= scale["violin"] <= 2.0
     assert scale["cello"] == 1.0  # no cello notes: its vibrato stays the network's
+
+    # fitting the violin again leaves the factor another dataset gave the cello; a dataset of none of the bundle's
+    # instruments is refused before the sidecar changes
+    write_sidecar(copy, {"vibrato_scale": scale | {"cello": 0.7}})
+    assert fit_from("ds") == 0
+    assert vibrato_scales(load_bundle(copy))["cello"] == 0.7
+    shutil.move(tmp_path / "notes" / "violin", tmp_path / "notes" / "oboe")
+    assert main(["dataset", "from-notes", str(tmp_path / "notes"), "-o", str(tmp_path / "oboe")]) == 0
+    before = sidecar_path(copy).read_text()
+    assert fit_from("oboe") == 2
+    assert sidecar_path(copy).read_text() == before

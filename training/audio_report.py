@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from readdsp.core.bundle import Bundle, calibration_gains_db, write_sidecar
+from readdsp.core.bundle import Bundle, calibration_gains_db, vibrato_scales, write_sidecar
+from readdsp.core.errors import ReaDDSPError
 from readdsp.core.render import Renderer, model_for
 from readdsp.training import audio_checks, calibration, held_notes, real_recordings, vibrato_fit
 from readdsp.training.reference_renders import soundfont_label, source_soundfont
@@ -28,9 +29,12 @@ def measure_audio(
     gains = calibration_gains_db(bundle)
     metrics: dict = {}
     if vibrato_from is not None:
+        kept = vibrato_scales(bundle)  # instruments the dataset lacks keep theirs
         model.vibrato_scale = {}
         fitted = vibrato_fit.fit_vibrato_scales(Renderer(model, bundle.path, gains), vibrato_from, seed)
-        model.vibrato_scale = {name: row["scale"] for name, row in fitted.items()}
+        if not fitted:
+            raise ReaDDSPError("holds notes of none of the bundle's instruments", Path(vibrato_from))
+        model.vibrato_scale = kept | {name: row["scale"] for name, row in fitted.items()}
         write_sidecar(bundle.path, {"vibrato_scale": model.vibrato_scale})
         metrics["vibrato_fit"] = {"dataset": str(Path(vibrato_from).resolve()), "instruments": fitted}
     if calibrate:
