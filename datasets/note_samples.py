@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.features.f0 import TRACKER_FMIN
+from readdsp.core.note_frames import FRAME_RATE
 from readdsp.core.output_path import safe_file_stem
 from readdsp.core.performance import Note
 from readdsp.core.units import amplitude_to_db
@@ -33,6 +34,8 @@ ONSET_WITHIN_DB = 30.0
 OFFSET_WITHIN_DB = 20.0
 #: A timed note shorter than this is not a note (a click, or silence with noise).
 MIN_NOTE_SECONDS = 0.2
+#: A file whose level never reaches this (dBFS, RMS) holds no note.
+SILENCE_DB = -90.0
 #: How far the heard pitch (median over the note) may sit from the named one.
 PITCH_TOLERANCE_CENTS = 50.0
 #: The f0 range `compute_features` tracks (core.features.f0.track_f0's defaults, clamped to SwiftF0's range): a note
@@ -53,11 +56,14 @@ def pitch_from_name(name: str) -> int | None:
 
 
 def timed_note(audio: np.ndarray, sample_rate: int, pitch: int, velocity: int) -> Note | None:
-    """A single note's onset and offset from its level (10-ms frames); None if it lasts under MIN_NOTE_SECONDS."""
+    """A single note's onset and offset from its level (10-ms frames); None if it lasts under MIN_NOTE_SECONDS or
+    the file is silent (under SILENCE_DB throughout)."""
     hop = sample_rate // 100
     rms = librosa.feature.rms(y=audio, frame_length=4 * hop, hop_length=hop)[0]
     level = amplitude_to_db(rms, floor_db=-120.0)
     top = float(level.max())
+    if top < SILENCE_DB:
+        return None
     on = np.flatnonzero(level >= top - ONSET_WITHIN_DB)
     off = np.flatnonzero(level >= top - OFFSET_WITHIN_DB)
     onset, offset = on[0] * hop / sample_rate, off[-1] * hop / sample_rate
@@ -109,9 +115,9 @@ def build_from_note_samples(
         audio = load_audio(path, sample_rate)
         note = timed_note(audio, sample_rate, pitch, velocity)
         if note is None:
-            raise ReaDDSPError(f"holds no note of {MIN_NOTE_SECONDS} s or more", path)
+            raise ReaDDSPError(f"holds no note of {MIN_NOTE_SECONDS} s or more (silent, or a click)", path)
         features = compute_features(audio, sample_rate)
-        cents = heard_cents(features.f0_hz, features.f0_confidence, note, 250)
+        cents = heard_cents(features.f0_hz, features.f0_confidence, note, FRAME_RATE)
         if cents is None or abs(cents) > PITCH_TOLERANCE_CENTS:
             # a wrong name or the tracker's octave error: either way the note's f0 would train wrong
             heard = "no steady pitch" if cents is None else f"a pitch {cents:+.0f} cents from it"

@@ -71,9 +71,10 @@ def test_refusals_are_one_line_and_write_nothing(tmp_path: Path, capsys) -> None
     assert run(str(library), "-o", str(tmp_path / "ds")) == 2
     error = capsys.readouterr().err.strip()
     assert "loud.wav: the file name does not start with a note name" in error and len(error.splitlines()) == 1
-    (library / "violin" / "loud.wav").rename(library / "violin" / "C5.wav")  # named, but silent
+    (library / "violin" / "loud.wav").unlink()
+    sf.write(library / "violin" / "C5.wav", np.zeros(44100 * 2, np.float32), 44100)  # named, but 2 s of silence
     assert run(str(library), "-o", str(tmp_path / "ds")) == 2
-    assert "C5.wav: holds no note of 0.2 s or more" in capsys.readouterr().err
+    assert "C5.wav: holds no note of 0.2 s or more (silent, or a click)" in capsys.readouterr().err
     assert run(str(tmp_path / "missing"), "-o", str(tmp_path / "ds")) == 2
     assert run(str(library / "violin"), "-o", str(tmp_path / "ds")) == 2  # notes, but no instrument folders
     assert "no note samples found" in capsys.readouterr().err

@@ -69,8 +69,10 @@ def fit_vibrato_scales(renderer: Renderer, dataset_dir: Path, seed: int = 0, per
     fitted = {}
     for instrument in sorted({r.instrument for r in everything} & set(renderer.instruments)):
         mine = evenly_spread([r for r in everything if r.instrument == instrument], per_instrument)
-        real = [within_note_pitch_deviation(r.audio, RATE, r.notes) for r in mine]
-        target = float(np.median([s for s in real if s is not None]))
+        real = [s for s in (within_note_pitch_deviation(r.audio, RATE, r.notes) for r in mine) if s is not None]
+        if not real:  # no note held a steady enough pitch to measure: nothing to fit to
+            continue
+        target = float(np.median(real))
         scale = fit_monotone(lambda s, mine=mine: median_spread(renderer, mine, s, seed), target)
         fitted[instrument] = {
             "notes": len(mine),
