@@ -167,15 +167,10 @@ def _read_sidecar(bundle_path: Path) -> dict:
 def calibration_gains_db(bundle: Bundle) -> dict[str, float]:
     """Each instrument's level gain (dB) from the sidecar, checked: finite and within +-60 dB; 0 dB if unmeasured."""
     raw = bundle.sidecar.get("calibration", {})
-    gains = {}
-    for name in bundle.instruments:
-        value = raw.get(name, 0.0) if isinstance(raw, dict) else 0.0
-        if isinstance(value, bool) or not isinstance(value, int | float) or not -60.0 <= float(value) <= 60.0:
-            raise ReaDDSPError(
-                f"calibration gain for {name!r} must be a number of dB in -60..60", sidecar_path(bundle.path)
-            )
-        gains[name] = float(value)
-    return gains
+    gains = raw if isinstance(raw, dict) else {}
+    return _per_instrument(
+        bundle, gains, 0.0, (-60.0, 60.0), "calibration gain for {name} must be a number of dB in -60..60"
+    )
 
 
 #: The largest per-instrument factor on the Expression Generator's vibrato a sidecar may hold.
@@ -188,15 +183,24 @@ def vibrato_scales(bundle: Bundle) -> dict[str, float]:
     raw = bundle.sidecar.get("vibrato_scale", {})
     if not isinstance(raw, dict):
         raise ReaDDSPError("vibrato_scale must be an object of instrument -> factor", sidecar_path(bundle.path))
-    scales = {}
+    problem = f"vibrato_scale for {{name}} must be a number in 0..{MAX_VIBRATO_SCALE:g}"
+    return _per_instrument(bundle, raw, 1.0, (0.0, MAX_VIBRATO_SCALE), problem)
+
+
+def _per_instrument(
+    bundle: Bundle, values: dict, default: float, bounds: tuple[float, float], problem: str
+) -> dict[str, float]:
+    """Each of the bundle's instruments' number in the sidecar's `values` (`default` when absent), checked: a number
+    (not a bool) within `bounds`, so never NaN or infinite; otherwise `problem`, naming the instrument, as a one-line
+    error naming the sidecar."""
+    low, high = bounds
+    checked = {}
     for name in bundle.instruments:
-        value = raw.get(name, 1.0)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= MAX_VIBRATO_SCALE:
-            raise ReaDDSPError(
-                f"vibrato_scale for {name!r} must be a number in 0..{MAX_VIBRATO_SCALE:g}", sidecar_path(bundle.path)
-            )
-        scales[name] = float(value)
-    return scales
+        value = values.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+            raise ReaDDSPError(problem.format(name=repr(name)), sidecar_path(bundle.path))
+        checked[name] = float(value)
+    return checked
 
 
 #: Bundle families that are not instruments (listed and resolved by their own loaders).
