@@ -59,7 +59,7 @@ def test_fit_finds_where_a_rising_spread_meets_its_target() -> None:
 
 
 @pytest.mark.skipif(shutil.which("fluidsynth") is None, reason="needs the fluidsynth program")
-def test_audio_check_fits_the_factor_to_a_dataset_of_notes(random_bundle, tmp_path: Path) -> None:
+def test_audio_check_fits_the_factor_to_a_dataset_of_notes(random_bundle, tmp_path: Path, capsys) -> None:
     from readdsp.scripts.cli import main
     from tests.test_dataset_notes import write_note
 
@@ -93,3 +93,11 @@ def test_audio_check_fits_the_factor_to_a_dataset_of_notes(random_bundle, tmp_pa
     before = sidecar_path(copy).read_text()
     assert fit_from("oboe") == 2
     assert sidecar_path(copy).read_text() == before
+
+    # the guitar (style-DDSP) has no Expression Generator vibrato to scale: refused, its sidecar untouched
+    guitar = tmp_path / "guitar.safetensors"
+    shutil.copy(Path(__file__).resolve().parents[1] / "core/bundles/guitar.safetensors", guitar)
+    args = ["--no-phrases", "--vibrato-from", str(tmp_path / "ds"), "-o", str(out)]
+    capsys.readouterr()
+    assert main(["audio-check", str(guitar), *args]) == 2 and not sidecar_path(guitar).exists()
+    assert "vibrato factors are for MIDI-DDSP bundles" in capsys.readouterr().err
