@@ -203,6 +203,12 @@ def _per_instrument(
     return checked
 
 
+def require_family(bundle: Bundle, family: str, purpose: str) -> None:
+    """A one-line error naming the bundle unless it is of model `family` (`purpose`: what needs that family)."""
+    if bundle.family != family:
+        raise ReaDDSPError(f"{purpose} needs a {family} bundle; this is a {bundle.family} bundle", bundle.path)
+
+
 #: Bundle families that are not instruments (listed and resolved by their own loaders).
 NON_INSTRUMENT_FAMILIES = frozenset({"performance"})
 

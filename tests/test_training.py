@@ -343,14 +343,17 @@ def test_adapt_fits_only_the_recorded_instruments_and_measures_both_bundles(corp
     refused = subprocess.run([*CLI, "train", "adapt", str(corpus), *args], capture_output=True, text=True)
     assert refused.returncode == 2 and "rebuild it with --sample-rate 24000" in refused.stderr
 
-    def refusal(run_name: str) -> str:
-        out = ["--run-dir", str(tmp_path / run_name), "--bundle", str(source), "-o", str(tmp_path / "no.safetensors")]
+    def refusal(run_name: str, bundle: Path = source) -> str:
+        out = ["--run-dir", str(tmp_path / run_name), "--bundle", str(bundle), "-o", str(tmp_path / "no.safetensors")]
         done = subprocess.run([*CLI, "train", "adapt", str(corpus), *out, *common], capture_output=True, text=True)
         assert done.returncode == 2 and not (tmp_path / "no.safetensors").exists()
         return done.stderr
 
-    # no DDSP Inference to annotate with, or annotations on a scale the bundle's generator never learned
+    # no DDSP Inference to annotate with, a bundle with no Synthesis Generator, or annotations on a scale the
+    # bundle's generator never learned
     assert "checkpoints/midi_ddsp_48k/ddsp-inference" in refusal("empty")
+    guitar = Path(__file__).resolve().parents[1] / "core/bundles/guitar.safetensors"
+    assert "adapting instruments (a Synthesis Generator's embedding) needs a midi-ddsp" in refusal("run", guitar)
     (tmp_path / "fitted").mkdir()
     (tmp_path / "fitted" / "ddsp-inference").symlink_to(run_dir / "ddsp-inference")
     run(*CLI, "train", "annotate", str(corpus), "--run-dir", str(tmp_path / "fitted"), "--threads", "1")

@@ -100,4 +100,7 @@ def test_audio_check_fits_the_factor_to_a_dataset_of_notes(random_bundle, tmp_pa
     args = ["--no-phrases", "--vibrato-from", str(tmp_path / "ds"), "-o", str(out)]
     capsys.readouterr()
     assert main(["audio-check", str(guitar), *args]) == 2 and not sidecar_path(guitar).exists()
-    assert "vibrato factors are for MIDI-DDSP bundles" in capsys.readouterr().err
+    assert (
+        "fitting vibrato factors (an Expression Generator's vibrato) needs a midi-ddsp bundle; this is a style-ddsp"
+        in capsys.readouterr().err
+    )

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from readdsp.core.bundle import Bundle, save_bundle, write_sidecar
+from readdsp.core.bundle import Bundle, require_family, save_bundle, write_sidecar
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.features.expression import ExpressionScale
 from readdsp.core.losses import MultiScaleSpectralLoss
@@ -61,6 +61,7 @@ def bundle_rows(bundle_instruments: list[str], dataset_instruments: list[str], w
 def annotations_on_bundle_scale(source: Bundle, dataset_dir: Path, run_dir: Path) -> Path:
     """The run's annotations of the dataset, made now (by the run's DDSP Inference) if absent, on the bundle's
     expression scale: the controls must mean to the Synthesis Generator what they meant when it was trained."""
+    require_family(source, "midi-ddsp", "adapting instruments (a Synthesis Generator's embedding)")
     run = RunLayout(run_dir)
     wanted = ExpressionScale.from_dict(source.config.get("expression_scale"))
     if not run.annotations.is_dir():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from readdsp.core.bundle import Bundle, calibration_gains_db, write_sidecar
+from readdsp.core.bundle import Bundle, calibration_gains_db, require_family, write_sidecar
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.render import Renderer, model_for
 from readdsp.training import audio_checks, calibration, held_notes, real_recordings, vibrato_fit
@@ -29,12 +29,7 @@ def measure_audio(
     gains = calibration_gains_db(bundle)
     metrics: dict = {}
     if vibrato_from is not None:
-        if bundle.family != "midi-ddsp":
-            raise ReaDDSPError(
-                f"vibrato factors are for MIDI-DDSP bundles (their Expression Generator's vibrato); this is a "
-                f"{bundle.family} bundle",
-                bundle.path,
-            )
+        require_family(bundle, "midi-ddsp", "fitting vibrato factors (an Expression Generator's vibrato)")
         kept = model.vibrato_scale  # the sidecar's, as loaded: instruments the dataset lacks keep theirs
         model.vibrato_scale = {}
         fitted = vibrato_fit.fit_vibrato_scales(Renderer(model, bundle.path, gains), vibrato_from, seed)
