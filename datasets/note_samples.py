@@ -1,11 +1,14 @@
 """Turn folders of single-note samples named by pitch (`cello/A2.wav`, `flute/Cs5.mp3`) into a training dataset.
 
 Each sub-folder of the source is an instrument, named as the bundle to be adapted names it. Each audio file in it is
-one note, its pitch the file name's leading note name (`A4`, `As4` or `A#4` for A sharp, `Bb3`; anything after a
-space, `_` or `-` is ignored, so `F2 v2.mp3` is another F2). The note starts at the first 10-ms frame within
-ONSET_WITHIN_DB of the loudest and ends at the last within OFFSET_WITHIN_DB. A note whose tracked f0 is not its
-name's, or whose pitch lies outside the tracker's range, is left out with a warning: its f0 would train wrong. Every
-file is read, timed and its pitch heard before anything is written, and the dataset folder appears only when complete.
+one note. Its pitch is the first word of the file name (words are split at a space, `_` or `-`) that is a note name:
+`A4`, `As4` or `A#4` for A sharp, `Bb3`; so `F2 v2.mp3` is another F2, and sample libraries' names such as
+Philharmonia's `cello_A2_1_forte_arco-normal.mp3` or TinySOL's `Fl-ord-C4-mf-N-T14d.wav` read as they are. A dynamic
+marking among the words (`pp` to `ff`, `pianissimo` to `fortissimo`) sets the note's velocity. The note starts at
+the first 10-ms frame within ONSET_WITHIN_DB of the loudest and ends at the last within OFFSET_WITHIN_DB. A note whose
+tracked f0 is not its name's, or whose pitch lies outside the tracker's range, is left out with a warning: its f0
+would train wrong. Every file is read, timed and its pitch heard before anything is written, and the dataset folder
+appears only when complete.
 """
 
 from __future__ import annotations
@@ -41,18 +44,52 @@ PITCH_TOLERANCE_CENTS = 50.0
 #: The f0 range `compute_features` tracks (core.features.f0.track_f0's defaults, clamped to SwiftF0's range): a note
 #: outside it would train on a wrong f0, and is left out.
 TRACKED_HZ = (max(30.0, TRACKER_FMIN), 2000.0)
-_NOTE_NAME = re.compile(r"^([A-Ga-g])(s|#|b)?(-?\d)(?:[ _-].*)?$")
+_NOTE_NAME = re.compile(r"^([A-Ga-g])(s|#|b)?(\d)$")
+_WORD_BREAK = re.compile(r"[ _]+")
+#: Dynamic markings (as sample libraries such as Philharmonia and TinySOL name them) -> MIDI velocity.
+DYNAMIC_VELOCITY = {
+    "pianissimo": 24,
+    "pp": 24,
+    "piano": 40,
+    "p": 40,
+    "mezzo-piano": 56,
+    "mp": 56,
+    "mezzo-forte": 72,
+    "mf": 72,
+    "forte": 96,
+    "f": 96,
+    "fortissimo": 120,
+    "ff": 120,
+}
 _INSTRUMENT = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
+def _words(name: str) -> list[str]:
+    """A sample name's words, split at spaces and `_`, each also split at `-` after it is tried whole
+    ("mezzo-forte" is one marking, "Fl-ord-C4-mf" four words)."""
+    words = []
+    for word in _WORD_BREAK.split(name):
+        words += [word, *word.split("-")] if "-" in word else [word]
+    return words
+
+
 def pitch_from_name(name: str) -> int | None:
-    """MIDI pitch of a sample's name: 'A4' -> 69, 'As4'/'A#4' -> 70, 'Bb3' -> 58 (A4 = 69); None if it names none."""
-    match = _NOTE_NAME.match(name)
-    if match is None:
-        return None
-    letter, accidental, octave = match.groups()
-    accidental = {"s": "#", None: ""}.get(accidental, accidental)
-    return int(librosa.note_to_midi(f"{letter.upper()}{accidental}{octave}"))
+    """MIDI pitch of a sample's name, its first word that is a note name: 'A4' -> 69, 'As4'/'A#4' -> 70,
+    'Bb3' -> 58 (A4 = 69), 'cello_A2_1_forte' -> 45; None if it names none."""
+    for word in _words(name):
+        if match := _NOTE_NAME.match(word):
+            letter, accidental, octave = match.groups()
+            accidental = {"s": "#", None: ""}.get(accidental, accidental)
+            return int(librosa.note_to_midi(f"{letter.upper()}{accidental}{octave}"))
+    return None
+
+
+def velocity_from_name(name: str, default: int) -> int:
+    """The velocity of the first dynamic marking among a sample name's words (DYNAMIC_VELOCITY), else `default`."""
+    for word in _words(name):
+        if word in DYNAMIC_VELOCITY:  # lower case only, as libraries write them: a lone "F" is a note letter
+            return DYNAMIC_VELOCITY[word]
+    return default
 
 
 def timed_note(audio: np.ndarray, sample_rate: int, pitch: int, velocity: int) -> Note | None:
@@ -93,7 +130,7 @@ def find_note_samples(folder: str | Path) -> list[tuple[Path, str, int]]:
         for path in sorted(p for p in sub.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES):
             pitch = pitch_from_name(path.stem)
             if pitch is None or not 0 <= pitch <= 127:
-                raise ReaDDSPError("the file name does not start with a note name such as A4, Cs5 or Bb3", path)
+                raise ReaDDSPError("the file name holds no note name such as A4, Cs5 or Bb3", path)
             found.append((path, sub.name, pitch))
     if not found:
         raise ReaDDSPError("no note samples found (expected e.g. cello/A2.wav: one folder per instrument)", folder)
@@ -113,7 +150,7 @@ def build_from_note_samples(
             left_out.append(f"{path}: {name} lies outside the f0 tracker's {TRACKED_HZ[0]:.0f}-{TRACKED_HZ[1]:.0f} Hz")
             continue
         audio = load_audio(path, sample_rate)
-        note = timed_note(audio, sample_rate, pitch, velocity)
+        note = timed_note(audio, sample_rate, pitch, velocity_from_name(path.stem, velocity))
         if note is None:
             raise ReaDDSPError(f"holds no note of {MIN_NOTE_SECONDS} s or more (silent, or a click)", path)
         features = compute_features(audio, sample_rate)

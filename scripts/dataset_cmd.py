@@ -49,12 +49,18 @@ def register(subparsers) -> None:
         "from-notes",
         help="cache single-note samples named by pitch, one folder per instrument (cello/A2.wav, flute/Cs5.mp3)",
         description="Turn folders of single-note recordings, each file named by its note (A4, Cs5 or C#5, Bb3), "
-        "into a dataset; each sub-folder's name is the instrument.",
+        "into a dataset; each sub-folder's name is the instrument. A dynamic marking in the name (mf, forte) "
+        "sets the note's velocity.",
     )
     notes.add_argument("folder", help="folder holding one sub-folder of notes per instrument")
     notes.add_argument("-o", "--output", required=True, help="dataset folder to create")
     notes.add_argument("--sample-rate", type=int, default=48000)
-    notes.add_argument("--velocity", type=int, default=80, help="the velocity the notes were played at (default 80)")
+    notes.add_argument(
+        "--velocity",
+        type=int,
+        default=80,
+        help="the velocity of notes whose file names carry no dynamic marking such as mf or forte (default 80)",
+    )
     notes.add_argument("--overwrite", action="store_true", help="replace an existing dataset folder")
     notes.set_defaults(func=_from_notes)
 

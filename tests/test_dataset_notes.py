@@ -15,7 +15,7 @@ from readdsp.core.midi_io import write_midi
 from readdsp.core.performance import Note, Part, Performance
 from readdsp.datasets.cache import open_dataset
 from readdsp.datasets.fluidsynth import render_midi, resolve_soundfont
-from readdsp.datasets.note_samples import pitch_from_name
+from readdsp.datasets.note_samples import pitch_from_name, velocity_from_name
 from readdsp.scripts.cli import main
 from tests.conftest import shared_data
 
@@ -41,12 +41,18 @@ def test_pitch_names_read_as_sample_libraries_write_them() -> None:
         69, 70, 70, 58, 36, 41, 79,
     ]  # fmt: skip
     assert pitch_from_name("loud") is None and pitch_from_name("A") is None
+    # Philharmonia's and TinySOL's names: the pitch is a later word, and the dynamic marking gives the velocity
+    assert pitch_from_name("cello_A2_1_forte_arco-normal") == 45 and pitch_from_name("Fl-ord-C4-mf-N-T14d") == 60
+    assert [velocity_from_name(n, 80) for n in ("cello_A2_1_forte", "flute_C5_05_mezzo-forte", "Fl-ord-C4-pp-N")] == [
+        96, 72, 24,
+    ]  # fmt: skip
+    assert velocity_from_name("F2 take", 80) == 80  # a lone capital F is a note letter, not forte
 
 
 def test_note_samples_become_a_dataset_and_a_misnamed_note_is_left_out(tmp_path: Path, caplog) -> None:
     library = tmp_path / "library"
     write_note(library / "violin" / "A4.wav", 69, 40)
-    write_note(library / "violin" / "Cs5.flac", 73, 40, onset=0.5, offset=2.0)
+    write_note(library / "violin" / "violin_Cs5_1_forte_arco-normal.flac", 73, 40, onset=0.5, offset=2.0)
     write_note(library / "cello" / "Bb2 take2.wav", 46, 42)
     write_note(library / "cello" / "E3.wav", 40, 42)  # plays E2: named an octave above what it sounds
     (library / "cello" / "notes.txt").write_text("not audio: ignored")
@@ -55,11 +61,14 @@ def test_note_samples_become_a_dataset_and_a_misnamed_note_is_left_out(tmp_path:
     dataset = open_dataset(tmp_path / "ds")
     assert dataset.sample_rate == 24000 and dataset.instruments == ["cello", "violin"]
     assert sorted(dataset.ids("train") + dataset.ids("validation") + dataset.ids("test")) == [
-        "cello_Bb2_take2", "violin_A4", "violin_Cs5",
+        "cello_Bb2_take2", "violin_A4", "violin_violin_Cs5_1_forte_arco-normal",
     ]  # fmt: skip
-    for example_id, pitch, onset, offset in (("violin_A4", 69, 0.3, 1.5), ("violin_Cs5", 73, 0.5, 2.0)):
+    for example_id, pitch, velocity, onset, offset in (
+        ("violin_A4", 69, 70, 0.3, 1.5),
+        ("violin_violin_Cs5_1_forte_arco-normal", 73, 96, 0.5, 2.0),  # "forte" in the name: velocity 96
+    ):
         (row,) = dataset.load_example(example_id).notes
-        assert row[0] == pitch and row[3] == 70
+        assert row[0] == pitch and row[3] == velocity
         assert row[1] == pytest.approx(onset, abs=0.05) and offset - 0.05 < row[2] < offset + 1.0  # its release
     assert re.search(r"cello/E3.wav: named E3, but the f0 tracker hears a pitch -1[12]\d\d cents", caplog.text)
 
@@ -70,7 +79,7 @@ def test_refusals_are_one_line_and_write_nothing(tmp_path: Path, capsys) -> None
     sf.write(library / "violin" / "loud.wav", np.zeros(4410, np.float32), 44100)
     assert run(str(library), "-o", str(tmp_path / "ds")) == 2
     error = capsys.readouterr().err.strip()
-    assert "loud.wav: the file name does not start with a note name" in error and len(error.splitlines()) == 1
+    assert "loud.wav: the file name holds no note name" in error and len(error.splitlines()) == 1
     (library / "violin" / "loud.wav").unlink()
     sf.write(library / "violin" / "C5.wav", np.zeros(44100 * 2, np.float32), 44100)  # named, but 2 s of silence
     assert run(str(library), "-o", str(tmp_path / "ds")) == 2

@@ -32,20 +32,7 @@ RATE = 44100
 SOUNDFONTS = {"fluidr3": "FluidR3_GM", "musescore": "MuseScore_General"}
 SYSTEMS = ("ours", *SOUNDFONTS.values())
 #: Dynamic markings (Philharmonia and TinySOL names) -> MIDI velocity.
-VELOCITY = {
-    "pianissimo": 24,
-    "pp": 24,
-    "piano": 40,
-    "p": 40,
-    "mezzo-piano": 56,
-    "mp": 56,
-    "mezzo-forte": 72,
-    "mf": 72,
-    "forte": 96,
-    "f": 96,
-    "fortissimo": 120,
-    "ff": 120,
-}
+VELOCITY = note_samples.DYNAMIC_VELOCITY
 #: Recording instrument -> (ReaDDSP instrument name in INSTRUMENTS, whose GM program both synths play).
 INSTRUMENT_OF = {"doublebass": "double_bass", "bass-clarinet": "clarinet", "Fl": "flute", "Cb": "double_bass"}
 PHILHARMONIA_DYNAMICS = ("piano", "mezzo-forte", "forte")
