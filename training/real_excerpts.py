@@ -9,14 +9,12 @@ import librosa
 import numpy as np
 import soundfile as sf
 
-from readdsp.core.features import track_f0
 from readdsp.core.midi_io import write_midi
-from readdsp.core.note_frames import FRAME_RATE
-from readdsp.core.performance import Note, Part, Performance
+from readdsp.core.performance import Part, Performance
 from readdsp.core.programs import INSTRUMENTS
 from readdsp.core.render import Renderer
 from readdsp.core.resample import resample
-from readdsp.core.units import hz_to_midi
+from readdsp.training.transcription import transcribe
 
 RATE = 24000
 #: real clip (relative to shared/data/real-excerpts) -> our instrument
@@ -29,23 +27,6 @@ CLIPS = {
     "phenicx_anechoic/audio/beethoven/trumpet1.wav": "trumpet",
     "tinysol/audio/Winds/Flute/ordinario/Fl-ord-C4-mf-N-T14d.wav": "flute",
 }
-
-
-def transcribe(audio: np.ndarray, sample_rate: int, min_frames: int = 10) -> list[Note]:
-    """Notes from voiced runs of the f0 track, split where the rounded pitch changes."""
-    f0, confidence = track_f0(audio, sample_rate, FRAME_RATE)
-    voiced = (confidence > 0.5) & (f0 > 0)
-    pitch = np.where(voiced, np.round(hz_to_midi(f0)), 0).astype(int)
-    notes, start = [], None
-    for i in range(len(pitch) + 1):
-        current = pitch[i] if i < len(pitch) else 0
-        if start is not None and current != pitch[start]:
-            if i - start >= min_frames:
-                notes.append(Note(int(pitch[start]), start / FRAME_RATE, i / FRAME_RATE, 90))
-            start = None
-        if start is None and current > 0:
-            start = i
-    return notes
 
 
 def log_mel(audio: np.ndarray, sample_rate: int = RATE) -> np.ndarray:

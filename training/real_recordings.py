@@ -25,8 +25,9 @@ from readdsp.training.audio_measures import (
     spectral_envelope_distance,
     within_note_pitch_deviation,
 )
-from readdsp.training.real_excerpts import mel_distance, transcribe
+from readdsp.training.real_excerpts import mel_distance
 from readdsp.training.reference_renders import one_part, ours_render, soundfont_render
+from readdsp.training.transcription import transcribe
 
 RATE = 44100
 SOUNDFONTS = {"fluidr3": "FluidR3_GM", "musescore": "MuseScore_General"}
