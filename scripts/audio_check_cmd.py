@@ -21,6 +21,13 @@ def add_audio_arguments(parser: argparse.ArgumentParser, checks_flag: bool) -> N
         "Philharmonia, TinySOL) for ours, FluidR3_GM and MuseScore_General",
     )
     parser.add_argument(
+        "--real-phrases",
+        type=Path,
+        metavar="DIR",
+        help="real monophonic phrase recordings, one sub-folder per instrument (flute/*.wav): each transcribed and "
+        "re-rendered by ours, FluidR3_GM and MuseScore_General, and compared with the recording",
+    )
+    parser.add_argument(
         "--calibrate",
         action="store_true",
         help="measure each instrument's level gain and write it to the bundle's "
@@ -54,6 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def command_line(args: argparse.Namespace) -> str:
     """The audio options as they were given, for the card's Reproduce section."""
     text = f" --real-recordings {args.real_recordings}" if args.real_recordings else ""
+    text += f" --real-phrases {args.real_phrases}" if args.real_phrases else ""
     text += f" --vibrato-from {args.vibrato_from}" if getattr(args, "vibrato_from", None) else ""
     return text + (" --calibrate" if args.calibrate else "")
 
@@ -69,7 +77,12 @@ def run(args: argparse.Namespace) -> int:
     torch.manual_seed(0)
     bundle = load_bundle(args.bundle)
     audio = measure_audio(
-        bundle, not args.no_phrases, args.calibrate, args.real_recordings, vibrato_from=args.vibrato_from
+        bundle,
+        not args.no_phrases,
+        args.calibrate,
+        args.real_recordings,
+        vibrato_from=args.vibrato_from,
+        real_phrases_dir=args.real_phrases,
     )
     write_json(args.output, audio)
     metrics = {**bundle.sidecar.get("metrics", {}), **audio}

@@ -67,10 +67,12 @@ def run(args: argparse.Namespace) -> int:
         from readdsp.training.real_excerpts import compare_with_fluidsynth
 
         metrics["real_excerpts"] = compare_with_fluidsynth(Renderer(model, args.bundle), args.real_excerpts)
-    if args.audio_checks or args.calibrate or args.real_recordings:
+    if args.audio_checks or args.calibrate or args.real_recordings or args.real_phrases:
         from readdsp.training.audio_report import measure_audio
 
-        metrics |= measure_audio(bundle, args.audio_checks, args.calibrate, args.real_recordings)
+        metrics |= measure_audio(
+            bundle, args.audio_checks, args.calibrate, args.real_recordings, real_phrases_dir=args.real_phrases
+        )
     if args.audio_checks:
         from readdsp.training.audio_checks import imitation_on_dataset
 

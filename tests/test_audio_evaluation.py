@@ -161,6 +161,31 @@ def test_audio_check_command_writes_json_and_card(random_bundle, tmp_path) -> No
     )
 
 
+def test_real_phrases_are_transcribed_and_compared_by_every_system(random_bundle, tmp_path) -> None:
+    import soundfile as sf
+
+    from readdsp.scripts.cli import main
+    from readdsp.training.reference_renders import program_of
+
+    notes = [Note(69, 0.2, 0.7, 90), Note(72, 0.7, 1.2, 90), Note(76, 1.4, 2.2, 90)]
+    phrases = tmp_path / "phrases"
+    (phrases / "violin").mkdir(parents=True)
+    phrase = soundfont_render(one_part(notes, program_of("violin")), "musescore", 44100)
+    sf.write(phrases / "violin" / "line.wav", phrase, 44100)
+    (phrases / "violin" / "notes.txt").write_text("not audio: ignored")
+    out, card = tmp_path / "audio.json", tmp_path / "card.md"
+    args = ["audio-check", str(random_bundle), "--no-phrases", "--real-phrases", str(phrases), "-o", str(out)]
+    assert main([*args, "--card", str(card)]) == 0
+    real = json.loads(out.read_text())["real_phrases"]
+    row = real["recordings"]["violin/line"]
+    assert row["notes"] == 3 and real["instruments"]["violin"]["recordings"] == 1  # heard, not told
+    # the phrase is MuseScore_General's own: its re-render of the transcribed notes comes closest
+    assert row["MuseScore_General"]["log_mel_db"] < min(row["FluidR3_GM"]["log_mel_db"], row["ours"]["log_mel_db"])
+    assert "## Real phrases (`phrases/`, transcribed), dry" in card.read_text()
+    missing = ["audio-check", str(random_bundle), "--no-phrases", "--real-phrases", str(tmp_path / "none")]
+    assert main([*missing, "-o", str(tmp_path / "x.json")]) == 2 and not (tmp_path / "x.json").exists()
+
+
 def test_philharmonia_and_tinysol_notes_sound_at_the_pitch_their_names_give() -> None:
     root = shared_data()
     if not (root / "philharmonia").is_dir():

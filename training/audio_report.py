@@ -18,12 +18,15 @@ def measure_audio(
     real_recordings_dir: Path | None = None,
     seed: int = 0,
     vibrato_from: Path | None = None,
+    real_phrases_dir: Path | None = None,
 ) -> dict:
     """Measure a bundle on audio alone (no dataset needed). With `vibrato_from` (a dataset of real players' notes),
     each of its instruments' factor on the generated vibrato is fitted first and written to the sidecar
     ("vibrato_scale"). With `calibrate`, the per-instrument gains are measured next and written to the sidecar
     ("calibration"), and everything after renders with them; otherwise the sidecar's factors and gains apply.
-    Returns {"vibrato_fit", "calibration", "audio_checks", "held_notes", "real_recordings"} for those asked."""
+    With `real_phrases_dir`, real phrase recordings of the user's (`real_recordings.phrase_recordings`) are compared.
+    Returns {"vibrato_fit", "calibration", "audio_checks", "held_notes", "real_recordings", "real_phrases"} for those
+    asked."""
     model = model_for(bundle)
     source = source_soundfont(bundle.config)
     gains = calibration_gains_db(bundle)
@@ -54,4 +57,9 @@ def measure_audio(
         metrics["held_notes"] = held_notes.held_notes(renderer, source, seed)
     if real_recordings_dir is not None:
         metrics["real_recordings"] = real_recordings.compare_with_recordings(renderer, real_recordings_dir, seed)
+    if real_phrases_dir is not None:
+        phrases = real_recordings.phrase_recordings(real_phrases_dir)
+        metrics["real_phrases"] = real_recordings.compare_recordings(renderer, phrases, seed) | {
+            "folder": str(Path(real_phrases_dir).resolve())
+        }
     return metrics

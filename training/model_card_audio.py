@@ -138,11 +138,13 @@ METRIC_LABELS = {
 }
 
 
-def real_recording_lines(real: dict) -> list[str]:
+def real_recording_lines(
+    real: dict, heading: str = "Real recordings (PHENICX clips, Philharmonia notes, TinySOL)"
+) -> list[str]:
     """Target E: per recording instrument, each distance for ours / FluidR3_GM / MuseScore_General."""
     header = " | ".join(f"{METRIC_LABELS[m]}" for m in METRICS)
     lines = [
-        "## Real recordings (PHENICX clips, Philharmonia notes, TinySOL), dry; ours / FluidR3_GM / MuseScore_General",
+        f"## {heading}, dry; ours / FluidR3_GM / MuseScore_General",
         "",
         "Lower is closer, except the loudness-contour r (higher). Pitch deviation off: |within-note pitch spread of"
         " the render - the recording's|. Target E: ours below MuseScore_General in log-mel and spectral envelope, and"
@@ -225,4 +227,7 @@ def audio_sections(metrics: dict) -> list[str]:
         lines += calibration_lines(metrics["calibration"], metrics.get("audio_checks"))
     if "real_recordings" in metrics:
         lines += real_recording_lines(metrics["real_recordings"])
+    if "real_phrases" in metrics:
+        folder = Path(metrics["real_phrases"]["folder"]).name
+        lines += real_recording_lines(metrics["real_phrases"], f"Real phrases (`{folder}/`, transcribed)")
     return lines

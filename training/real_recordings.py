@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from readdsp.core.errors import ReaDDSPError
 from readdsp.core.performance import Note
 from readdsp.core.programs import INSTRUMENTS
 from readdsp.core.render import Renderer
@@ -19,6 +20,7 @@ from readdsp.core.units import amplitude_to_db
 from readdsp.datasets import note_samples
 from readdsp.datasets.cache import open_dataset
 from readdsp.datasets.note_samples import pitch_from_name
+from readdsp.datasets.pairs import AUDIO_SUFFIXES
 from readdsp.training.audio_measures import (
     contour_correlation,
     loudness_contour,
@@ -47,6 +49,8 @@ EDGE_WITHIN_DB = 6.0
 #: each system is past its attack at the first frame, as the player was (their wind notes come within 3 dB of the
 #: held level in 0.27 s at most: FluidR3_GM's oboe).
 EDGE_LEAD_S = 0.5
+#: Real phrases compared per instrument (`phrase_recordings`).
+PHRASES_PER_INSTRUMENT = 16
 
 
 @dataclass
@@ -133,6 +137,28 @@ def dataset_recordings(dataset_dir: Path, split: str = "test") -> list[Recording
         name = example.instrument
         found.append(Recording(Path(example.id), f"{split}/{example.id}", name, name, example.note_list(), audio))
     return found
+
+
+def phrase_recordings(folder: Path, per_instrument: int = PHRASES_PER_INSTRUMENT) -> list[Recording]:
+    """Real monophonic phrases in `folder`'s sub-folders, one per instrument named as the bundle names it (e.g.
+    Philharmonia's `flute/flute_C5_phrase_mezzo-forte_legato.mp3`), each transcribed (`transcribe`); up to
+    `per_instrument` of each, spread over its files in name order. A phrase with no note heard is skipped."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ReaDDSPError("folder of phrase recordings not found", folder)
+    chosen = []
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+        files = sorted(p for p in sub.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+        pick = np.unique(np.linspace(0, len(files) - 1, min(per_instrument, len(files))).round().astype(int))
+        for path in [files[i] for i in pick] if files else []:
+            audio = load_mono(path)
+            if notes := transcribe(audio, RATE):
+                chosen.append(Recording(path, f"{sub.name}/{path.stem}", sub.name, sub.name, notes, audio))
+    if not chosen:
+        raise ReaDDSPError(
+            "no phrase with a note in any instrument sub-folder (expected e.g. flute/phrase1.wav)", folder
+        )
+    return chosen
 
 
 def recordings(root: Path) -> list[Recording]:

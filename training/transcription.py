@@ -1,4 +1,4 @@
-"""Notes of a real monophonic recording, from its f0 track with the tracker's octave-low errors corrected."""
+"""Notes of a real monophonic recording, from its f0 track with the tracker's harmonic errors corrected."""
 
 from __future__ import annotations
 
@@ -10,49 +10,62 @@ from readdsp.core.note_frames import FRAME_RATE
 from readdsp.core.performance import Note
 from readdsp.core.units import hz_to_midi
 
-#: A tracked f0 whose fundamental and third harmonic both stand this far under its second harmonic is an octave low,
-#: and the frame's pitch is the second harmonic's. PHENICX's flute1 holds a B5 that SwiftF0 tracks as B4 for 0.45 s
-#: (confidence 0.86), where the spectrum's B4 lies 40 dB under its B5 and its F#6 (the third harmonic) as far.
-OCTAVE_ERROR_DB = 20.0
+#: How far (dB) the levels that betray a tracker's harmonic error stand (`correct_tracking_errors`).
+HARMONIC_ERROR_DB = 20.0
 #: How far from an exact multiple of f0 a harmonic's peak is looked for (a fraction of its frequency).
 HARMONIC_WIDTH = 0.03
 N_FFT_SECONDS = 0.09
 
 
-def harmonic_levels(audio: np.ndarray, sample_rate: int, f0_hz: np.ndarray, frame_rate: int) -> np.ndarray:
-    """Level (dB) of the first three harmonics of `f0_hz` at each frame (-inf where f0 is 0 or a harmonic lies
-    past Nyquist): the peak magnitude within HARMONIC_WIDTH of each multiple, in a ~90-ms window at the frame."""
+def harmonic_levels(
+    audio: np.ndarray, sample_rate: int, f0_hz: np.ndarray, frame_rate: int, multiples: tuple[float, ...]
+) -> np.ndarray:
+    """Level (dB) at each of `multiples` of `f0_hz`, per frame: the peak magnitude within HARMONIC_WIDTH of it, in a
+    ~90-ms window centred on the frame; -inf where f0 is 0, the multiple lies past Nyquist or the window runs past
+    either end of the audio."""
     n_fft = int(2 ** np.ceil(np.log2(N_FFT_SECONDS * sample_rate)))
     hop = max(int(round(sample_rate / frame_rate)), 1)
     spectrum = librosa.amplitude_to_db(np.abs(librosa.stft(audio, n_fft=n_fft, hop_length=hop)), ref=1.0, amin=1e-9)
     bin_hz = sample_rate / n_fft
-    levels = np.full((len(f0_hz), 3), -np.inf)
-    for frame in np.flatnonzero(f0_hz > 0):
-        column = min(int(round(frame * sample_rate / frame_rate / hop)), spectrum.shape[1] - 1)
-        for k in range(3):
-            centre = (k + 1) * f0_hz[frame]
+    levels = np.full((len(f0_hz), len(multiples)), -np.inf)
+    centres = np.arange(len(f0_hz)) * sample_rate / frame_rate
+    inside = (centres >= n_fft // 2) & (centres + n_fft // 2 <= len(audio))  # a window past an edge hears the cut
+    for frame in np.flatnonzero((f0_hz > 0) & inside):
+        column = min(int(round(centres[frame] / hop)), spectrum.shape[1] - 1)
+        for k, multiple in enumerate(multiples):
+            centre = multiple * f0_hz[frame]
             if centre * (1 + HARMONIC_WIDTH) >= sample_rate / 2:
-                break
+                continue
             low = int(np.floor(centre * (1 - HARMONIC_WIDTH) / bin_hz))
             high = max(int(np.ceil(centre * (1 + HARMONIC_WIDTH) / bin_hz)), low + 1)
             levels[frame, k] = spectrum[low : high + 1, column].max()
     return levels
 
 
-def correct_octave_errors(audio: np.ndarray, sample_rate: int, f0_hz: np.ndarray, frame_rate: int) -> np.ndarray:
-    """`f0_hz` with every frame the tracker heard an octave low (OCTAVE_ERROR_DB) raised an octave."""
-    levels = harmonic_levels(audio, sample_rate, f0_hz, frame_rate)
-    heard = np.isfinite(levels).all(axis=1)
-    fundamental, second, third = np.where(heard[:, None], levels, 0.0).T
-    low = heard & (second - np.maximum(fundamental, third) > OCTAVE_ERROR_DB)
-    return np.where(low, 2.0 * f0_hz, f0_hz)
+def correct_tracking_errors(audio: np.ndarray, sample_rate: int, f0_hz: np.ndarray, frame_rate: int) -> np.ndarray:
+    """`f0_hz` with the tracker's harmonic errors undone, frame by frame (HARMONIC_ERROR_DB):
+    - heard an octave low, where the f0 and its third harmonic both stand that far under its second: raised an
+      octave (PHENICX's flute1 holds a B5 that SwiftF0 tracks as B4, its B4 40 dB under its B5);
+    - heard on a note's second or third harmonic, where two harmonics of the note under it that the f0's own series
+      lacks stand within that of the f0 (an octave under it and a fifth over it; a twelfth under it and a sixth
+      over it): lowered to that note. Under a true fundamental there is nothing (FluidR3_GM's violin C5 is tracked
+      as C6 for 50 ms, its clarinet C5 as G6, the clarinet's strong third harmonic)."""
+    at = harmonic_levels(audio, sample_rate, f0_hz, frame_rate, (1.0, 2.0, 3.0))
+    beside = harmonic_levels(audio, sample_rate, f0_hz, frame_rate, (1 / 2, 3 / 2, 1 / 3, 5 / 3))
+    with np.errstate(invalid="ignore"):
+        fundamental, second, third = at.T
+        low = second - np.maximum(fundamental, third) > HARMONIC_ERROR_DB
+        floor = np.where(np.isfinite(fundamental), fundamental - HARMONIC_ERROR_DB, np.inf)  # unheard: kept
+        on_second = ~low & (beside[:, 0] >= floor) & (beside[:, 1] >= floor)
+        on_third = ~low & ~on_second & (beside[:, 2] >= floor) & (beside[:, 3] >= floor)
+    return np.select([low, on_second, on_third], [2.0 * f0_hz, f0_hz / 2.0, f0_hz / 3.0], f0_hz)
 
 
 def transcribe(audio: np.ndarray, sample_rate: int, min_frames: int = 10) -> list[Note]:
-    """Notes from voiced runs of the f0 track (octave errors corrected), split where the rounded pitch changes; runs
+    """Notes from voiced runs of the f0 track (harmonic errors corrected), split where the rounded pitch changes; runs
     shorter than `min_frames` are dropped, and notes of one pitch that such a run or gap split are joined again."""
     f0, confidence = track_f0(audio, sample_rate, FRAME_RATE)
-    f0 = correct_octave_errors(audio, sample_rate, f0, FRAME_RATE)
+    f0 = correct_tracking_errors(audio, sample_rate, f0, FRAME_RATE)
     voiced = (confidence > 0.5) & (f0 > 0)
     pitch = np.where(voiced, np.round(hz_to_midi(f0)), 0).astype(int)
     notes, start = [], None
