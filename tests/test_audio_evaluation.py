@@ -184,6 +184,8 @@ def test_real_phrases_are_transcribed_and_compared_by_every_system(random_bundle
     assert "## Real phrases (`phrases/`, transcribed), dry" in card.read_text()
     missing = ["audio-check", str(random_bundle), "--no-phrases", "--real-phrases", str(tmp_path / "none")]
     assert main([*missing, "-o", str(tmp_path / "x.json")]) == 2 and not (tmp_path / "x.json").exists()
+    (phrases / "my flute").mkdir()  # a folder that names no instrument: one line, nothing written
+    assert main([*args[:-1], str(tmp_path / "y.json")]) == 2 and not (tmp_path / "y.json").exists()
 
 
 def test_philharmonia_and_tinysol_notes_sound_at_the_pitch_their_names_give() -> None:

@@ -148,6 +148,8 @@ def phrase_recordings(folder: Path, per_instrument: int = PHRASES_PER_INSTRUMENT
         raise ReaDDSPError("folder of phrase recordings not found", folder)
     chosen = []
     for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+        if sub.name not in INSTRUMENTS:
+            raise ReaDDSPError(f"names no instrument (known: {', '.join(sorted(INSTRUMENTS))})", sub)
         files = sorted(p for p in sub.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
         pick = np.unique(np.linspace(0, len(files) - 1, min(per_instrument, len(files))).round().astype(int))
         for path in [files[i] for i in pick] if files else []:
