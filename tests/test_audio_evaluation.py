@@ -76,6 +76,31 @@ def test_calibration_brings_every_instrument_to_the_reference(renderer: Renderer
         assert gain == pytest.approx(REFERENCE_LUFS - result["uncalibrated_lufs"][name], abs=0.01)
 
 
+def test_balance_trims_take_back_only_an_excess_over_the_source_balance_and_at_most_the_limit() -> None:
+    from readdsp.core.levels import BALANCE_LIMIT_DB
+
+    # "hot" plays 6 dB over ours' median where the source's plays level with its own: lowered by the limit;
+    # "warm" is 1 dB over both medians alike: kept; "quiet" under the median is never raised
+    ours = {"hot": -20.0, "warm": -25.0, "mid": -26.0, "quiet": -30.0}
+    source = {"hot": -24.0, "warm": -23.0, "mid": -24.0, "quiet": -24.0}
+    assert calibration.balance_trims(ours, source) == {"hot": -BALANCE_LIMIT_DB, "warm": 0.0, "mid": 0.0, "quiet": 0.0}
+    assert calibration.balance_trims({"a": -20.0, "b": -23.0}, {"a": -22.0, "b": -22.0}) == {"a": -1.5, "b": 0.0}
+
+
+def test_calibration_with_the_source_balance_only_lowers_and_within_the_limit(renderer: Renderer) -> None:
+    from readdsp.core.levels import BALANCE_LIMIT_DB
+
+    result = calibration.calibrate(renderer, source_soundfont="fluidr3")
+    trims = result["balance"]["trims_db"]
+    assert set(trims) == set(renderer.instruments)
+    for name, trim in trims.items():
+        assert -BALANCE_LIMIT_DB <= trim <= 0.0
+        assert result["gains_db"][name] == pytest.approx(
+            REFERENCE_LUFS - result["uncalibrated_lufs"][name] + trim, abs=0.02
+        )
+        assert result["calibrated_lufs"][name] == pytest.approx(REFERENCE_LUFS + trim, abs=0.05)
+
+
 def test_the_calibration_note_holds_volume_half_and_generated_controls(renderer: Renderer) -> None:
     note = calibration.calibration_note(renderer, "violin").parts[0].notes[0]
     assert note.duration == pytest.approx(2.0) and note.velocity == 100

@@ -188,9 +188,10 @@ def export_adapted(model: MidiDDSP, out: Path, adapted: dict) -> Path:
     source's vibrato factors (its Expression Generator is unchanged)."""
     from readdsp.core.render import Renderer
     from readdsp.training.calibration import calibrate
+    from readdsp.training.reference_renders import source_soundfont
 
     config = {**model.config, "adapted": adapted}
     path = save_bundle(out, config, model.bundle_modules())
-    gains = calibrate(Renderer(model, path))["gains_db"]
+    gains = calibrate(Renderer(model, path), source_soundfont=source_soundfont(model.config))["gains_db"]
     write_sidecar(path, {"calibration": gains, "vibrato_scale": model.vibrato_scale})  # the same Expression Generator
     return path

@@ -42,7 +42,7 @@ def measure_audio(
         write_sidecar(bundle.path, {"vibrato_scale": model.vibrato_scale})
         metrics["vibrato_fit"] = {"dataset": str(Path(vibrato_from).resolve()), "instruments": fitted}
     if calibrate:
-        result = calibration.calibrate(Renderer(model, bundle.path), seed)
+        result = calibration.calibrate(Renderer(model, bundle.path), seed, source)
         gains = result["gains_db"]
         write_sidecar(bundle.path, {"calibration": gains})
         renderer = Renderer(model, bundle.path, gains)

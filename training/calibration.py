@@ -7,7 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
-from readdsp.core.levels import CALIBRATION_NOTE_S, CALIBRATION_VELOCITY, CALIBRATION_VOLUME, REFERENCE_LUFS
+from readdsp.core.levels import (
+    BALANCE_LIMIT_DB,
+    CALIBRATION_NOTE_S,
+    CALIBRATION_VELOCITY,
+    CALIBRATION_VOLUME,
+    REFERENCE_LUFS,
+)
 from readdsp.core.performance import CONTROL_NAMES, Note, Performance
 from readdsp.core.programs import INSTRUMENTS
 from readdsp.core.render import Renderer
@@ -31,15 +37,19 @@ def test_pitch(instrument: str) -> int:
     return spec.low + (spec.high - spec.low) // 3
 
 
-def calibration_note(renderer: Renderer, instrument: str) -> Performance:
-    """A sustained note (CALIBRATION_NOTE_S, velocity CALIBRATION_VELOCITY) whose volume control is
-    CALIBRATION_VOLUME; its other controls are generated."""
-    perf = one_part(
-        [Note(test_pitch(instrument), 0.1, 0.1 + CALIBRATION_NOTE_S, CALIBRATION_VELOCITY)],
+def sustained_note(instrument: str) -> Performance:
+    """The calibration's note: CALIBRATION_NOTE_S at the test pitch and CALIBRATION_VELOCITY, no controls yet."""
+    onset = 0.1
+    return one_part(
+        [Note(test_pitch(instrument), onset, onset + CALIBRATION_NOTE_S, CALIBRATION_VELOCITY)],
         program_of(instrument),
         instrument,
     )
-    perf = renderer.generate_expression(perf)
+
+
+def calibration_note(renderer: Renderer, instrument: str) -> Performance:
+    """The sustained note with its volume control at CALIBRATION_VOLUME and its other controls generated."""
+    perf = renderer.generate_expression(sustained_note(instrument))
     perf.parts[0].notes[0].set_controls(volume=CALIBRATION_VOLUME)
     return perf
 
@@ -49,20 +59,51 @@ def calibration_loudness(renderer: Renderer, instrument: str, seed: int = 0) -> 
     return lufs(renderer.render(calibration_note(renderer, instrument), RATE, seed=seed).mix, RATE)
 
 
-def calibrate(renderer: Renderer, seed: int = 0) -> dict:
+def calibrate(renderer: Renderer, seed: int = 0, source_soundfont: str | None = None) -> dict:
     """Per instrument: the calibration note's loudness uncalibrated, the gain (dB) that brings it to
-    REFERENCE_LUFS, and its loudness re-measured with that gain applied."""
+    REFERENCE_LUFS, and its loudness re-measured with that gain applied. With `source_soundfont`, each gain is then
+    lowered by the instrument's excess over the source's balance (`balance`, `balance_trims`)."""
     raw = Renderer(renderer.model, renderer.bundle_path)  # no levels: measure the model itself
     measured = {name: calibration_loudness(raw, name, seed) for name in renderer.instruments}
     gains = {name: round(REFERENCE_LUFS - lufs, 2) for name, lufs in measured.items() if np.isfinite(lufs)}
+    result: dict = {"reference_lufs": REFERENCE_LUFS}
+    if source_soundfont is not None and gains:
+        result["balance"] = balance(Renderer(renderer.model, renderer.bundle_path, gains), source_soundfont, seed)
+        gains = {name: round(gain + result["balance"]["trims_db"][name], 2) for name, gain in gains.items()}
     calibrated = Renderer(renderer.model, renderer.bundle_path, gains)
     after = {name: round(calibration_loudness(calibrated, name, seed), 2) for name in gains}
-    return {
-        "reference_lufs": REFERENCE_LUFS,
+    return result | {
         "gains_db": gains,
         "uncalibrated_lufs": {name: round(v, 2) for name, v in measured.items()},
         "calibrated_lufs": after,
         "calibrated_spread_db": round(max(after.values()) - min(after.values()), 2) if after else None,
+    }
+
+
+def balance_trims(ours: dict[str, float], source: dict[str, float]) -> dict[str, float]:
+    """Per instrument, the gain change (dB, 0 or negative) that takes back how much louder it plays against the
+    median of ours than the source's does against the source's median, at most BALANCE_LIMIT_DB. Instruments are
+    only ever lowered, so mixes keep their headroom."""
+    ours_median, source_median = float(np.median(list(ours.values()))), float(np.median(list(source.values())))
+    excess = {name: (ours[name] - ours_median) - (source[name] - source_median) for name in ours}
+    return {name: round(-min(max(value, 0.0), BALANCE_LIMIT_DB), 2) + 0.0 for name, value in excess.items()}  # no -0.0
+
+
+def balance(renderer: Renderer, source_soundfont: str, seed: int = 0) -> dict:
+    """Each instrument's sustained note, its expression generated, by the renderer (at its calibrated levels) and
+    by the source soundfont (LUFS), and the trims that bring ours to the source's balance (`balance_trims`)."""
+    ours, source = {}, {}
+    for name in renderer.instruments:
+        perf = sustained_note(name)
+        ours[name] = round(lufs(renderer.render(perf, RATE, seed=seed).mix, RATE), 2)
+        source[name] = round(lufs(soundfont_render(perf, source_soundfont, RATE), RATE), 2)
+    measured = {name: v for name, v in ours.items() if np.isfinite(v) and np.isfinite(source[name])}
+    trims = balance_trims(measured, {name: source[name] for name in measured}) if measured else {}
+    return {
+        "ours_lufs": ours,
+        "source_lufs": source,
+        "trims_db": {name: trims.get(name, 0.0) for name in ours},
+        "limit_db": BALANCE_LIMIT_DB,
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from readdsp.core.levels import REFERENCE_LUFS
+from readdsp.core.levels import BALANCE_LIMIT_DB, REFERENCE_LUFS
 from readdsp.training.real_recordings import METRICS, SYSTEMS
 
 
@@ -84,24 +84,30 @@ def imitation_lines(imitation: dict) -> list[str]:
 def calibration_lines(calibration: dict, checks: dict | None) -> list[str]:
     """Gains, loudness before and after, the phrases' loudness after calibration, dynamics and volume saturation."""
     phrase = {k: v["ours"]["lufs"] for k, v in (checks or {}).get("instruments", {}).items()}
+    trims = calibration.get("balance", {}).get("trims_db", {})
     lines = [
         f"## Levels: calibration (a 2-s note, velocity 100, volume 0.5, to {REFERENCE_LUFS:g} LUFS)",
         "",
-        "| instrument | gain (dB, in the sidecar) | uncalibrated LUFS | calibrated LUFS "
+        "Then the source's balance: an instrument that plays louder against the others, at velocity 100 with its"
+        " expression generated, than the source soundfont's does against its others is lowered by that excess, at"
+        f" most {BALANCE_LIMIT_DB:g} dB (the balance trim, included in the gain).",
+        "",
+        "| instrument | gain (dB, in the sidecar) | balance trim (dB) | uncalibrated LUFS | calibrated LUFS "
         "| test phrase LUFS, calibrated |",
-        "|---|---|---|---|---|",
+        "|---|---|---|---|---|---|",
     ]
     for name, gain in calibration["gains_db"].items():
         lines.append(
-            f"| {name} | {_v(gain)} | {_v(calibration['uncalibrated_lufs'].get(name))} "
+            f"| {name} | {_v(gain)} | {_v(trims.get(name))} | {_v(calibration['uncalibrated_lufs'].get(name))} "
             f"| {_v(calibration['calibrated_lufs'].get(name))} | {_v(phrase.get(name))} |"
         )
     finite = [v for v in phrase.values() if v is not None]
     spread = f"{max(finite) - min(finite):.2f} dB" if finite else "-"
+    fluidsynth = (checks or {}).get("overall", {}).get("fluidsynth", {}).get("lufs_spread_db")
     lines += [
         "",
-        f"Spread of the calibrated note: {_v(calibration['calibrated_spread_db'])} dB; of the test phrases: {spread} "
-        "(target: within +-3 dB of each other).",
+        f"Spread of the calibrated note: {_v(calibration['calibrated_spread_db'])} dB (target: every instrument within"
+        f" +-3 dB of {REFERENCE_LUFS:g} LUFS); of the test phrases: {spread} (FluidR3_GM's: {_v(fluidsynth)} dB).",
         "",
         f"Dynamics: one note at velocities 20..127 (expression generated), loudness range of ours against the source "
         f"soundfont ({calibration.get('source_soundfont', '-')}); target within 3 dB. The last column is ours over "
