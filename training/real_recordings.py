@@ -87,6 +87,13 @@ def phenicx(root: Path) -> Iterator[Recording]:
             yield Recording(path, f"phenicx/{path.stem}", instrument, instrument, notes, audio)
 
 
+def evenly_spaced(items: list, count: int) -> list:
+    """At most `count` of `items`, at evenly spaced positions from the first to the last (all of them if fewer)."""
+    if len(items) <= count:
+        return list(items)
+    return [items[i] for i in np.linspace(0, len(items) - 1, count).round().astype(int)]
+
+
 def philharmonia_files(root: Path, folder: str, lengths: tuple[str, ...]) -> Iterator[tuple[Path, str, str]]:
     """The Philharmonia notes of `folder` with a normal articulation and one of `lengths` (the name's length code):
     (path, pitch name, dynamic), from names like `oboe_A4_1_forte_normal.mp3`."""
@@ -106,10 +113,7 @@ def philharmonia(root: Path, per_instrument: int = PHILHARMONIA_PER_INSTRUMENT) 
         for path, name, dynamic in philharmonia_files(root, folder, PHILHARMONIA_LENGTHS):
             if dynamic in PHILHARMONIA_DYNAMICS and spec.covers(pitch := pitch_from_name(name)):
                 chosen.append((pitch, dynamic, path))
-        chosen.sort()
-        pick = np.unique(np.linspace(0, len(chosen) - 1, min(per_instrument, len(chosen))).round().astype(int))
-        for i in pick if chosen else []:
-            pitch, dynamic, path = chosen[i]
+        for pitch, dynamic, path in evenly_spaced(sorted(chosen), per_instrument):
             audio = load_mono(path)
             note = timed_note(audio, pitch, VELOCITY[dynamic])
             if note:
@@ -151,8 +155,7 @@ def phrase_recordings(folder: Path, per_instrument: int = PHRASES_PER_INSTRUMENT
         if sub.name not in INSTRUMENTS:
             raise ReaDDSPError(f"names no instrument (known: {', '.join(sorted(INSTRUMENTS))})", sub)
         files = sorted(p for p in sub.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
-        pick = np.unique(np.linspace(0, len(files) - 1, min(per_instrument, len(files))).round().astype(int))
-        for path in [files[i] for i in pick] if files else []:
+        for path in evenly_spaced(files, per_instrument):
             audio = load_mono(path)
             if notes := transcribe(audio, RATE):
                 chosen.append(Recording(path, f"{sub.name}/{path.stem}", sub.name, sub.name, notes, audio))

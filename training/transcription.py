@@ -50,8 +50,8 @@ def correct_tracking_errors(audio: np.ndarray, sample_rate: int, f0_hz: np.ndarr
       lacks stand within that of the f0 (an octave under it and a fifth over it; a twelfth under it and a sixth
       over it): lowered to that note. Under a true fundamental there is nothing (FluidR3_GM's violin C5 is tracked
       as C6 for 50 ms, its clarinet C5 as G6, the clarinet's strong third harmonic)."""
-    at = harmonic_levels(audio, sample_rate, f0_hz, frame_rate, (1.0, 2.0, 3.0))
-    beside = harmonic_levels(audio, sample_rate, f0_hz, frame_rate, (1 / 2, 3 / 2, 1 / 3, 5 / 3))
+    levels = harmonic_levels(audio, sample_rate, f0_hz, frame_rate, (1.0, 2.0, 3.0, 1 / 2, 3 / 2, 1 / 3, 5 / 3))
+    at, beside = levels[:, :3], levels[:, 3:]  # one spectrogram for both
     with np.errstate(invalid="ignore"):
         fundamental, second, third = at.T
         low = second - np.maximum(fundamental, third) > HARMONIC_ERROR_DB

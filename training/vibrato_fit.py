@@ -11,7 +11,7 @@ from readdsp.core.bundle import MAX_VIBRATO_SCALE
 from readdsp.core.programs import INSTRUMENTS
 from readdsp.core.render import Renderer
 from readdsp.training.audio_measures import within_note_pitch_deviation
-from readdsp.training.real_recordings import RATE, Recording, dataset_recordings
+from readdsp.training.real_recordings import RATE, Recording, dataset_recordings, evenly_spaced
 from readdsp.training.reference_renders import one_part, ours_render
 
 #: The fitted factor's resolution.
@@ -51,14 +51,6 @@ def median_spread(renderer: Renderer, recordings: list[Recording], scale: float,
     return float(np.median(spreads)) if spreads else float("nan")
 
 
-def evenly_spread(recordings: list[Recording], count: int) -> list[Recording]:
-    """At most `count` of the recordings, evenly spaced in pitch order."""
-    ordered = sorted(recordings, key=lambda r: r.notes[0].pitch)
-    if len(ordered) <= count:
-        return ordered
-    return [ordered[int(i)] for i in np.linspace(0, len(ordered) - 1, count).round()]
-
-
 def fit_vibrato_scales(renderer: Renderer, dataset_dir: Path, seed: int = 0, per_instrument: int = 16) -> dict:
     """Per instrument of the dataset that the bundle plays (up to `per_instrument` notes each, evenly spaced in
     pitch): the real notes' median within-note pitch spread, ours before (the Expression Generator's vibrato as it
@@ -68,7 +60,8 @@ def fit_vibrato_scales(renderer: Renderer, dataset_dir: Path, seed: int = 0, per
     everything = [r for split in ("train", "validation", "test") for r in dataset_recordings(dataset_dir, split)]
     fitted = {}
     for instrument in sorted({r.instrument for r in everything} & set(renderer.instruments)):
-        mine = evenly_spread([r for r in everything if r.instrument == instrument], per_instrument)
+        mine = sorted((r for r in everything if r.instrument == instrument), key=lambda r: r.notes[0].pitch)
+        mine = evenly_spaced(mine, per_instrument)
         real = [s for s in (within_note_pitch_deviation(r.audio, RATE, r.notes) for r in mine) if s is not None]
         if not real:  # no note held a steady enough pitch to measure: nothing to fit to
             continue
