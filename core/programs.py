@@ -42,6 +42,10 @@ class Instrument:
     def covers(self, pitch: int) -> bool:
         return self.low <= pitch <= self.high
 
+    @property
+    def pitch_range(self) -> tuple[int, int]:
+        return self.low, self.high
+
 
 #: The MIDI-DDSP instruments (ids 0-12) plus guitar, with their GM programs and practical sounding ranges.
 INSTRUMENTS: dict[str, Instrument] = {

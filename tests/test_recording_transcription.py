@@ -40,6 +40,16 @@ def test_an_f0_off_by_a_harmonic_is_moved_to_the_sounding_pitch_and_a_true_one_k
     assert np.allclose(correct_tracking_errors(strings, RATE, track, 250), track)
 
 
+def test_a_blip_outside_the_instruments_range_is_no_note() -> None:
+    """A flute's E6 after a 150-ms onset tracked as F2 (Philharmonia's E6 phrase): only the E6 is the flute's."""
+    blip = tone(float(midi_to_hz(41)), [0, -6, -12], seconds=0.15)
+    held = tone(float(midi_to_hz(88)), [0, -25, -30], seconds=1.0)
+    audio = np.concatenate([np.zeros(RATE // 10), blip, held, np.zeros(RATE // 10)])
+    assert [n.pitch for n in transcribe(audio, RATE)] == [41, 88]
+    notes = transcribe(audio, RATE, pitch_range=(60, 98))
+    assert [n.pitch for n in notes] == [88] and notes[0].offset - notes[0].onset > 0.9
+
+
 def test_phenicx_flute_holds_its_b5_where_the_tracker_hears_b4() -> None:
     """PHENICX's flute1: A5 then a held B5, which SwiftF0 tracks as B4 for 0.45 s (the B4 is 40 dB under)."""
     path = shared_data() / "real-excerpts/phenicx_anechoic/audio/beethoven/flute1.wav"

@@ -58,7 +58,7 @@ def compare_with_fluidsynth(renderer: Renderer, data_root: Path, soundfont: str 
             continue
         real, sr = sf.read(path, dtype="float32", always_2d=True)
         real = resample(real.mean(axis=1), sr, RATE)
-        notes = transcribe(real, RATE)
+        notes = transcribe(real, RATE, pitch_range=INSTRUMENTS[instrument].pitch_range)
         if not notes:
             continue
         perf = Performance([Part(instrument, INSTRUMENTS[instrument].program, instrument=instrument, notes=notes)])

@@ -81,9 +81,10 @@ def phenicx(root: Path) -> Iterator[Recording]:
     for path in sorted((root / "real-excerpts/phenicx_anechoic/audio/beethoven").glob("*.wav")):
         name = re.sub(r"\d+$", "", path.stem)
         instrument = INSTRUMENT_OF.get(name, name)
+        if instrument not in INSTRUMENTS:
+            continue
         audio = load_mono(path)
-        notes = transcribe(audio, RATE)
-        if notes and instrument in INSTRUMENTS:
+        if notes := transcribe(audio, RATE, pitch_range=INSTRUMENTS[instrument].pitch_range):
             yield Recording(path, f"phenicx/{path.stem}", instrument, instrument, notes, audio)
 
 
@@ -157,7 +158,7 @@ def phrase_recordings(folder: Path, per_instrument: int = PHRASES_PER_INSTRUMENT
         files = sorted(p for p in sub.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
         for path in evenly_spaced(files, per_instrument):
             audio = load_mono(path)
-            if notes := transcribe(audio, RATE):
+            if notes := transcribe(audio, RATE, pitch_range=INSTRUMENTS[sub.name].pitch_range):
                 chosen.append(Recording(path, f"{sub.name}/{path.stem}", sub.name, sub.name, notes, audio))
     if not chosen:
         raise ReaDDSPError(

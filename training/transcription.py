@@ -61,13 +61,19 @@ def correct_tracking_errors(audio: np.ndarray, sample_rate: int, f0_hz: np.ndarr
     return np.select([low, on_second, on_third], [2.0 * f0_hz, f0_hz / 2.0, f0_hz / 3.0], f0_hz)
 
 
-def transcribe(audio: np.ndarray, sample_rate: int, min_frames: int = 10) -> list[Note]:
+def transcribe(
+    audio: np.ndarray, sample_rate: int, min_frames: int = 10, pitch_range: tuple[int, int] | None = None
+) -> list[Note]:
     """Notes from voiced runs of the f0 track (harmonic errors corrected), split where the rounded pitch changes; runs
-    shorter than `min_frames` are dropped, and notes of one pitch that such a run or gap split are joined again."""
+    shorter than `min_frames` are dropped, and notes of one pitch that such a run or gap split are joined again.
+    With `pitch_range` (the recorded instrument's lowest and highest MIDI pitch), frames heard outside it count as
+    unvoiced: a flute recording's breath at an attack tracked as F2 is no note the flute played."""
     f0, confidence = track_f0(audio, sample_rate, FRAME_RATE)
     f0 = correct_tracking_errors(audio, sample_rate, f0, FRAME_RATE)
     voiced = (confidence > 0.5) & (f0 > 0)
     pitch = np.where(voiced, np.round(hz_to_midi(f0)), 0).astype(int)
+    if pitch_range is not None:
+        pitch[(pitch < pitch_range[0]) | (pitch > pitch_range[1])] = 0
     notes, start = [], None
     for i in range(len(pitch) + 1):
         current = pitch[i] if i < len(pitch) else 0
