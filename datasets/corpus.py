@@ -21,7 +21,14 @@ from readdsp.datasets.cache import DEFAULT_SPLIT_FRACTIONS, DatasetWriter, split
 from readdsp.datasets.example_features import compute_features
 from readdsp.datasets.expressive_midi import PerformedLine, perform_line
 from readdsp.datasets.fluidsynth import DEFAULT_SOUNDFONT, render_midi, resolve_soundfont
-from readdsp.datasets.note_sources import SOURCES, SourceLine, bach_pieces, folk_pieces, jazz_pieces
+from readdsp.datasets.note_sources import (
+    SOURCES,
+    SourceLine,
+    bach_pieces,
+    folk_pieces,
+    jazz_pieces,
+    long_tone_pieces,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +43,8 @@ SILENCE_RMS = 1e-4
 #: Sources that belong to some instruments' repertoire only: the Weimar Jazz DB solos are nearly all saxophone
 #: and trumpet solos. Sources not named here go to every instrument.
 SOURCE_INSTRUMENTS: dict[str, tuple[str, ...]] = {"jazz": ("trumpet", "saxophone")}
+#: A source's share of an instrument's minutes against a music source's 1: long tones are practice, not repertoire.
+SOURCE_WEIGHTS: dict[str, float] = {"longtones": 0.75}
 
 
 @dataclass
@@ -79,6 +88,8 @@ def _piece_streams(settings: CorpusSettings, instrument: str, seed: int) -> dict
                 log.warning("jazz source skipped: no Weimar Jazz DB zip (pass --jazz-zip)")
                 continue
             streams[source] = jazz_pieces(zip_path, seed)
+        elif source == "longtones":
+            streams[source] = long_tone_pieces(seed)
         else:
             raise ReaDDSPError(f"unknown source {source!r}; expected some of {', '.join(SOURCES)}")
     if not streams:
@@ -94,12 +105,12 @@ def _pick_voice(lines: list[SourceLine], instrument: Instrument, rng: np.random.
 
 
 def plan_instrument(settings: CorpusSettings, instrument: Instrument, index: int) -> list[PerformedLine]:
-    """Performed chunks for one instrument, its sources sharing each split's minutes equally.
+    """Performed chunks for one instrument, its sources sharing each split's minutes by their `SOURCE_WEIGHTS`.
 
     Each split gets its share of the minutes (80/10/10), and a piece's split is fixed by its id, so no piece spans
     two splits. Every source holds its next piece whose split still has room; of those, the piece whose source
-    has the fewest seconds in that split goes next. So a source of short, dense pieces (jazz solos) gets the same
-    audio time as one of long pieces, in every split.
+    has the fewest seconds in that split, over its weight, goes next. So a source of short, dense pieces (jazz
+    solos) gets the same audio time as one of long pieces, in every split.
     """
     seed = settings.seed * 1000 + index
     rng = np.random.default_rng(seed)
@@ -125,7 +136,7 @@ def plan_instrument(settings: CorpusSettings, instrument: Instrument, index: int
                 pending[source] = (piece, split_for_piece(piece[0].piece_id))
         if not pending:
             break
-        source = min(pending, key=lambda s: seconds[s, pending[s][1]])
+        source = min(pending, key=lambda s: seconds[s, pending[s][1]] / SOURCE_WEIGHTS.get(s, 1.0))
         piece, split = pending.pop(source)
         performed = perform_line(
             _pick_voice(piece, instrument, rng), instrument.program, instrument.low, instrument.high, rng

@@ -1,4 +1,4 @@
-"""Monophonic note lines from real corpora: music21 Bach chorales, Essen folk songs, Weimar Jazz DB solos."""
+"""Monophonic note lines: music21 Bach chorales, Essen folk songs, Weimar Jazz DB solos, and long-tone exercises."""
 
 from __future__ import annotations
 
@@ -18,7 +18,14 @@ from readdsp.core.output_path import safe_file_stem
 
 log = logging.getLogger(__name__)
 
-SOURCES = ("bach", "folk", "jazz")
+SOURCES = ("bach", "folk", "jazz", "longtones")
+#: A long-tone exercise: held notes (seconds, log-uniform) apart by rests, over a span that `fit_range` folds onto
+#: the instrument's whole range. The music sources hold few such notes (2% of corpus v12's notes last 1.5 s or
+#: more), and no lone ones, so a generator learned from them alone drew a lone long note as a short one.
+LONG_TONE_SECONDS = (1.0, 6.0)
+LONG_TONE_REST_SECONDS = (0.4, 1.5)
+LONG_TONE_SPAN = 48  # semitones drawn from; wider than any range, so every register is folded in
+LONG_TONE_NOTES = (8, 16)
 #: Shortest line worth rendering (notes) and the longest a single line may run (beats/seconds) before cutting.
 MIN_NOTES = 8
 
@@ -168,3 +175,19 @@ def jazz_pieces(zip_path: str | Path, seed: int = 0) -> Iterator[list[SourceLine
                     performed=True,
                 )
             ]
+
+
+def long_tone_pieces(seed: int = 0) -> Iterator[list[SourceLine]]:
+    """Endless long-tone exercises in seconds (`performed`), each its own piece: held notes apart by rests,
+    pitches uniform over LONG_TONE_SPAN semitones."""
+    rng = np.random.default_rng([seed, 0x10E5])
+    index = 0
+    while True:
+        n = int(rng.integers(LONG_TONE_NOTES[0], LONG_TONE_NOTES[1] + 1))
+        durations = np.exp(rng.uniform(*np.log(LONG_TONE_SECONDS), n))
+        rests = rng.uniform(*LONG_TONE_REST_SECONDS, n)
+        starts = np.concatenate([[0.0], np.cumsum(durations + rests)[:-1]])
+        pitches = 48 + rng.integers(0, LONG_TONE_SPAN, n)
+        name = f"longtones_{index}"
+        yield [SourceLine(f"longtones:{index}", "longtones", name, pitches, starts, durations, performed=True)]
+        index += 1

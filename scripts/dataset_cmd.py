@@ -26,7 +26,9 @@ def register(subparsers) -> None:
     corpus.add_argument("--sample-rate", type=int, default=24000, help="audio rate, a multiple of 250 (default 24000)")
     corpus.add_argument("--soundfont", default="fluidr3", help="fluidr3, musescore or a path to an .sf2/.sf3")
     corpus.add_argument("--minutes-per-instrument", type=float, default=7.0)
-    corpus.add_argument("--sources", default="bach,folk,jazz", help="comma list of bach, folk, jazz")
+    corpus.add_argument(
+        "--sources", default="bach,folk,jazz,longtones", help="comma list of bach, folk, jazz, longtones"
+    )
     corpus.add_argument("--jazz-zip", default=None, help="Weimar Jazz DB score_csv.zip (jazz is skipped without it)")
     corpus.add_argument("--seed", type=int, default=0)
     corpus.add_argument("--jobs", type=int, default=1, help="lines rendered in parallel")

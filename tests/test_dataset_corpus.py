@@ -19,10 +19,10 @@ from readdsp.core.midi_io import read_midi
 from readdsp.core.note_frames import notes_to_frames
 from readdsp.core.programs import INSTRUMENTS
 from readdsp.datasets.cache import open_dataset, split_for_piece
-from readdsp.datasets.corpus import CorpusSettings, plan_instrument, render_corpus, sources_for
+from readdsp.datasets.corpus import SOURCE_WEIGHTS, CorpusSettings, plan_instrument, render_corpus, sources_for
 from readdsp.datasets.expressive_midi import TICKS_PER_SECOND, build_midi, fit_range, perform_line
 from readdsp.datasets.fluidsynth import render_midi, resolve_soundfont
-from readdsp.datasets.note_sources import SourceLine, folk_pieces, jazz_pieces
+from readdsp.datasets.note_sources import LONG_TONE_SECONDS, SourceLine, folk_pieces, jazz_pieces
 from readdsp.scripts.cli import main
 
 pytestmark = pytest.mark.skipif(shutil.which("fluidsynth") is None, reason="needs the fluidsynth program")
@@ -193,6 +193,36 @@ def test_the_performer_follows_the_phrase() -> None:
     assert all(m.value == 0 for m in short[0].tracks[0] if m.type == "control_change" and m.control == 1)
 
 
+def sung_notes(midi: mido.MidiFile, notes: np.ndarray) -> list[bool]:
+    """Per note: whether a non-zero pitch bend falls within it."""
+    now, bends = 0, []
+    for message in midi.tracks[0]:
+        now += message.time
+        if message.type == "pitchwheel" and message.pitch != 0:
+            bends.append(now / TICKS_PER_SECOND)
+    bends = np.array(bends)
+    return [bool(((bends >= on) & (bends < off)).any()) for on, off in notes[:, 1:3]]
+
+
+def test_a_legato_phrase_carries_its_vibrato_through_short_notes() -> None:
+    """After a singing long note, a flautist's short legato notes keep the vibrato; a clarinettist's stay straight,
+    and a note after a rest starts afresh."""
+    pitches = np.array([72, 74, 76, 77, 79, 81])
+    onsets = np.array([0.0, 1.0, 1.25, 1.5, 1.75, 2.6])  # a long note, four 0.25-s notes, a rest, a short note
+    offsets = np.array([1.0, 1.25, 1.5, 1.75, 2.0, 2.85])
+    carried = []
+    for seed in range(12):
+        midi, notes, _ = build_midi(pitches, onsets, offsets, 73, np.random.default_rng(seed))
+        sung = sung_notes(midi, notes)
+        if sung[0]:
+            carried.append(sung[1:5])
+        assert not sung[5]  # after the rest a 0.25-s note starts straight, as before
+    assert carried and all(all(row) for row in carried)
+    for seed in range(12):
+        midi, notes, _ = build_midi(pitches, onsets, offsets, 71, np.random.default_rng(seed))
+        assert not any(sung_notes(midi, notes)[1:])
+
+
 def cc11_curve(midi: mido.MidiFile) -> tuple[np.ndarray, np.ndarray]:
     """The CC11 events of a one-track performance: times (s) and values."""
     times, values, now = [], [], 0
@@ -278,6 +308,26 @@ def test_jazz_goes_to_its_own_instruments_and_sources_share_the_minutes(tmp_path
     # each source gets about a third of the training minutes, although a jazz chunk holds several times the notes
     assert max(seconds.values()) - min(seconds.values()) <= max(c.midi_seconds for c in train), seconds
     assert min(seconds.values()) > 0
+
+
+def test_long_tones_are_lone_held_notes_over_the_whole_range_at_their_share() -> None:
+    settings = CorpusSettings(minutes_per_instrument=6.0, sources=("bach", "folk", "longtones"))
+    flute = INSTRUMENTS["flute"]
+    chunks = plan_instrument(settings, flute, 2)
+    tones = np.concatenate([c.notes for c in chunks if c.source == "longtones"])
+    pitch, onset, offset, velocity = tones.T
+    assert np.all((pitch >= flute.low) & (pitch <= flute.high))
+    assert pitch.min() <= flute.low + 6 and pitch.max() >= flute.high - 6  # low register to high
+    # held: no shorter than the shortest tone, stretched and articulated (x 0.85 x 0.8); lone: rests between
+    assert np.all(offset - onset >= LONG_TONE_SECONDS[0] * 0.85 * 0.8 - 0.01)
+    gaps = onset[1:] - offset[:-1]
+    assert np.median(gaps[gaps > -1]) >= 0.3
+    assert velocity.min() <= 50 and velocity.max() >= 100  # soft and loud
+    train = [c for c in chunks if split_for_piece(c.piece_id) == "train"]
+    seconds = {s: sum(c.midi_seconds for c in train if c.source == s) for s in settings.sources}
+    music = (seconds["bach"] + seconds["folk"]) / 2
+    longest = max(c.midi_seconds for c in train)
+    assert abs(seconds["longtones"] - SOURCE_WEIGHTS["longtones"] * music) <= longest, seconds
 
 
 def test_fit_range_moves_lines_by_octaves_into_range() -> None:
