@@ -38,6 +38,8 @@ def test_an_f0_off_by_a_harmonic_is_moved_to_the_sounding_pitch_and_a_true_one_k
     assert np.allclose(correct_tracking_errors(strings, RATE, 2 * track, 250)[inside], b4)
     assert np.allclose(correct_tracking_errors(clarinet, RATE, 3 * track, 250)[inside], b4)
     assert np.allclose(correct_tracking_errors(strings, RATE, track, 250), track)
+    # never moved out of the instrument's range (and its margin): such a move is the window's leakage misread
+    assert np.allclose(correct_tracking_errors(clarinet, RATE, 3 * track, 250, pitch_range=(77, 100)), 3 * track)
 
 
 def test_a_blip_outside_the_instruments_range_is_no_note() -> None:

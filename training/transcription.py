@@ -15,6 +15,9 @@ HARMONIC_ERROR_DB = 20.0
 #: How far from an exact multiple of f0 a harmonic's peak is looked for (a fraction of its frequency).
 HARMONIC_WIDTH = 0.03
 N_FFT_SECONDS = 0.09
+#: How far (semitones) past an instrument's practical range a recording's notes are still taken as played: players
+#: reach past it (Philharmonia's alto saxophonist plays to C6, three over), a tracker's errors land an octave away.
+RANGE_MARGIN = 5
 
 
 def harmonic_levels(
@@ -42,14 +45,23 @@ def harmonic_levels(
     return levels
 
 
-def correct_tracking_errors(audio: np.ndarray, sample_rate: int, f0_hz: np.ndarray, frame_rate: int) -> np.ndarray:
+def correct_tracking_errors(
+    audio: np.ndarray,
+    sample_rate: int,
+    f0_hz: np.ndarray,
+    frame_rate: int,
+    pitch_range: tuple[int, int] | None = None,
+) -> np.ndarray:
     """`f0_hz` with the tracker's harmonic errors undone, frame by frame (HARMONIC_ERROR_DB):
     - heard an octave low, where the f0 and its third harmonic both stand that far under its second: raised an
       octave (PHENICX's flute1 holds a B5 that SwiftF0 tracks as B4, its B4 40 dB under its B5);
     - heard on a note's second or third harmonic, where two harmonics of the note under it that the f0's own series
       lacks stand within that of the f0 (an octave under it and a fifth over it; a twelfth under it and a sixth
       over it): lowered to that note. Under a true fundamental there is nothing (FluidR3_GM's violin C5 is tracked
-      as C6 for 50 ms, its clarinet C5 as G6, the clarinet's strong third harmonic)."""
+      as C6 for 50 ms, its clarinet C5 as G6, the clarinet's strong third harmonic).
+    With `pitch_range` (the instrument's lowest and highest MIDI pitch), no frame is moved out of it (by more than
+    RANGE_MARGIN): under a cello's C2, whose fundamental stands far under its second harmonic, the window's leakage
+    alone can pass for the notes an octave down."""
     levels = harmonic_levels(audio, sample_rate, f0_hz, frame_rate, (1.0, 2.0, 3.0, 1 / 2, 3 / 2, 1 / 3, 5 / 3))
     at, beside = levels[:, :3], levels[:, 3:]  # one spectrogram for both
     with np.errstate(invalid="ignore"):
@@ -58,7 +70,18 @@ def correct_tracking_errors(audio: np.ndarray, sample_rate: int, f0_hz: np.ndarr
         floor = np.where(np.isfinite(fundamental), fundamental - HARMONIC_ERROR_DB, np.inf)  # unheard: kept
         on_second = ~low & (beside[:, 0] >= floor) & (beside[:, 1] >= floor)
         on_third = ~low & ~on_second & (beside[:, 2] >= floor) & (beside[:, 3] >= floor)
-    return np.select([low, on_second, on_third], [2.0 * f0_hz, f0_hz / 2.0, f0_hz / 3.0], f0_hz)
+    corrected = np.select([low, on_second, on_third], [2.0 * f0_hz, f0_hz / 2.0, f0_hz / 3.0], f0_hz)
+    if pitch_range is not None:
+        low_pitch, high_pitch = widened(pitch_range)
+        pitch = hz_to_midi(corrected)
+        outside = (pitch < low_pitch - 0.5) | (pitch > high_pitch + 0.5)
+        corrected = np.where(outside & (corrected != f0_hz), f0_hz, corrected)
+    return corrected
+
+
+def widened(pitch_range: tuple[int, int]) -> tuple[int, int]:
+    """An instrument's range with RANGE_MARGIN on each side."""
+    return pitch_range[0] - RANGE_MARGIN, pitch_range[1] + RANGE_MARGIN
 
 
 def transcribe(
@@ -66,14 +89,16 @@ def transcribe(
 ) -> list[Note]:
     """Notes from voiced runs of the f0 track (harmonic errors corrected), split where the rounded pitch changes; runs
     shorter than `min_frames` are dropped, and notes of one pitch that such a run or gap split are joined again.
-    With `pitch_range` (the recorded instrument's lowest and highest MIDI pitch), frames heard outside it count as
-    unvoiced: a flute recording's breath at an attack tracked as F2 is no note the flute played."""
+    With `pitch_range` (the recorded instrument's lowest and highest MIDI pitch), frames heard outside it (by more
+    than RANGE_MARGIN) count as unvoiced: a flute recording's breath at an attack tracked as F2 is no note the
+    flute played."""
     f0, confidence = track_f0(audio, sample_rate, FRAME_RATE)
-    f0 = correct_tracking_errors(audio, sample_rate, f0, FRAME_RATE)
+    f0 = correct_tracking_errors(audio, sample_rate, f0, FRAME_RATE, pitch_range)
     voiced = (confidence > 0.5) & (f0 > 0)
     pitch = np.where(voiced, np.round(hz_to_midi(f0)), 0).astype(int)
     if pitch_range is not None:
-        pitch[(pitch < pitch_range[0]) | (pitch > pitch_range[1])] = 0
+        low_pitch, high_pitch = widened(pitch_range)
+        pitch[(pitch < low_pitch) | (pitch > high_pitch)] = 0
     notes, start = [], None
     for i in range(len(pitch) + 1):
         current = pitch[i] if i < len(pitch) else 0
