@@ -50,6 +50,11 @@ def test_a_blip_outside_the_instruments_range_is_no_note() -> None:
     assert [n.pitch for n in transcribe(audio, RATE)] == [41, 88]
     notes = transcribe(audio, RATE, pitch_range=(60, 98))
     assert [n.pitch for n in notes] == [88] and notes[0].offset - notes[0].onset > 0.9
+    # two semitones under the range: a breath-long blip is dropped, a held note kept (players reach past it)
+    for seconds, kept in ((0.08, [88]), (0.3, [57, 88])):
+        reach = np.concatenate([np.zeros(RATE // 10), tone(float(midi_to_hz(57)), [0, -6, -12], seconds), held])
+        assert [n.pitch for n in transcribe(reach, RATE)] == [57, 88]
+        assert [n.pitch for n in transcribe(reach, RATE, pitch_range=(60, 98))] == kept
 
 
 def test_phenicx_flute_holds_its_b5_where_the_tracker_hears_b4() -> None:

@@ -15,9 +15,11 @@ HARMONIC_ERROR_DB = 20.0
 #: How far from an exact multiple of f0 a harmonic's peak is looked for (a fraction of its frequency).
 HARMONIC_WIDTH = 0.03
 N_FFT_SECONDS = 0.09
-#: How far (semitones) past an instrument's practical range a recording's notes are still taken as played: players
-#: reach past it (Philharmonia's alto saxophonist plays to C6, three over), a tracker's errors land an octave away.
+#: How far (semitones) past an instrument's practical range a recording's notes are still taken as played, and for
+#: how long such a note must last: players reach past it (Philharmonia's alto saxophonist holds C6, three over, for
+#: 0.2-0.4 s), a tracker's errors land an octave away or last a breath (40 ms of B3 inside a flute's D6 phrase).
 RANGE_MARGIN = 5
+OUT_OF_RANGE_MIN_S = 0.1
 
 
 def harmonic_levels(
@@ -89,9 +91,9 @@ def transcribe(
 ) -> list[Note]:
     """Notes from voiced runs of the f0 track (harmonic errors corrected), split where the rounded pitch changes; runs
     shorter than `min_frames` are dropped, and notes of one pitch that such a run or gap split are joined again.
-    With `pitch_range` (the recorded instrument's lowest and highest MIDI pitch), frames heard outside it (by more
-    than RANGE_MARGIN) count as unvoiced: a flute recording's breath at an attack tracked as F2 is no note the
-    flute played."""
+    With `pitch_range` (the recorded instrument's lowest and highest MIDI pitch), frames heard outside it by more
+    than RANGE_MARGIN count as unvoiced (a flute recording's breath at an attack tracked as F2 is no note the flute
+    played), and a note outside it by less is kept only from OUT_OF_RANGE_MIN_S."""
     f0, confidence = track_f0(audio, sample_rate, FRAME_RATE)
     f0 = correct_tracking_errors(audio, sample_rate, f0, FRAME_RATE, pitch_range)
     voiced = (confidence > 0.5) & (f0 > 0)
@@ -111,4 +113,8 @@ def transcribe(
             start = None
         if start is None and current > 0:
             start = i
+    if pitch_range is not None:
+        notes = [
+            n for n in notes if pitch_range[0] <= n.pitch <= pitch_range[1] or n.offset - n.onset >= OUT_OF_RANGE_MIN_S
+        ]
     return notes
