@@ -43,6 +43,8 @@ SILENCE_RMS = 1e-4
 #: Sources that belong to some instruments' repertoire only: the Weimar Jazz DB solos are nearly all saxophone
 #: and trumpet solos. Sources not named here go to every instrument.
 SOURCE_INSTRUMENTS: dict[str, tuple[str, ...]] = {"jazz": ("trumpet", "saxophone")}
+#: The sources a corpus draws on unless told: the bundled model's (long tones are a choice, docs/training.md).
+DEFAULT_SOURCES = ("bach", "folk", "jazz")
 #: A source's share of an instrument's minutes against a music source's 1: long tones are practice, not repertoire.
 SOURCE_WEIGHTS: dict[str, float] = {"longtones": 0.75}
 
@@ -55,7 +57,7 @@ class CorpusSettings:
     sample_rate: int = DEFAULT_SAMPLE_RATE
     soundfont: str = DEFAULT_SOUNDFONT
     minutes_per_instrument: float = 7.0
-    sources: tuple[str, ...] = SOURCES
+    sources: tuple[str, ...] = DEFAULT_SOURCES
     jazz_zip: str | None = None
     seed: int = 0
     jobs: int = 1

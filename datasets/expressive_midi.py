@@ -227,7 +227,6 @@ class VibratoHabit:
     probability: float
     rate_hz: tuple[float, float]
     depth_semitones: tuple[float, float]
-    carries: bool = False  # legato notes after a singing note keep singing, in phase (`build_midi`)
 
 
 # By GM program, after common practice. Depths are the sine's amplitude (half the peak-to-peak width). String
@@ -235,19 +234,14 @@ class VibratoHabit:
 # average), peak to peak, so +-0.10-0.25; a flute's vibrato is mostly in its level, with a small pitch excursion;
 # saxophones sing wider, brass lightly on long notes, and the classical clarinet hardly at all. Corpora v9 and before
 # took the strings' +-0.20-0.40 and the flutes' +-0.12-0.20 as the amplitude, twice the players' width.
-# String players, flautists, oboists and saxophonists keep their vibrato going through a legato phrase, so its short
-# notes move too (the Philharmonia flautist's 0.3-s phrase notes spread 2-5.5 cents); corpora v13 and before
-# restarted it on every note after a delay, which left every note under 0.3 s straight.
 _HABITS = {
-    range(40, 48): VibratoHabit(0.95, (5.5, 6.5), (0.10, 0.25), carries=True),  # strings
+    range(40, 48): VibratoHabit(0.95, (5.5, 6.5), (0.10, 0.25)),  # strings
     range(56, 64): VibratoHabit(0.6, (5.0, 6.0), (0.08, 0.15)),  # brass
-    range(64, 68): VibratoHabit(0.9, (5.0, 6.0), (0.18, 0.30), carries=True),  # saxophones
-    range(68, 71): VibratoHabit(0.85, (5.0, 6.0), (0.06, 0.12), carries=True),  # oboe, english horn, bassoon
+    range(64, 68): VibratoHabit(0.9, (5.0, 6.0), (0.18, 0.30)),  # saxophones
+    range(68, 71): VibratoHabit(0.85, (5.0, 6.0), (0.06, 0.12)),  # oboe, english horn, bassoon
     range(71, 72): VibratoHabit(0.1, (5.0, 6.0), (0.04, 0.08)),  # clarinet
-    range(72, 80): VibratoHabit(0.9, (4.5, 5.5), (0.05, 0.12), carries=True),  # flutes and pipes
+    range(72, 80): VibratoHabit(0.9, (4.5, 5.5), (0.05, 0.12)),  # flutes and pipes
 }
-#: The shortest note that carries a phrase's vibrato.
-CARRY_MIN_SECONDS = 0.12
 _DEFAULT_HABIT = VibratoHabit(0.7, (5.0, 6.0), (0.10, 0.25))
 
 
@@ -257,14 +251,10 @@ def vibrato_habit(program: int) -> VibratoHabit:
 
 
 def _vibrato_bend(
-    duration: float, rate: float, depth: float, delay: float, carried_s: float | None = None
+    duration: float, rate: float, depth: float, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Pitch-bend points (times from onset, semitones): a sine LFO starting `delay` after the onset and fading in
-    over 0.2 s, or, for a note carrying its phrase's vibrato (`carried_s`: how long it has sung at this onset), at
-    full depth from the onset and in phase."""
-    if carried_s is not None:
-        times = np.arange(0.0, duration - 0.01, BEND_STEP_SECONDS)
-        return times, depth * np.sin(2 * np.pi * rate * (times + carried_s))
+    """Pitch-bend points (times from onset, semitones): a delayed sine LFO fading in over 0.2 s."""
+    delay = rng.uniform(0.05, 0.2)
     times = np.arange(delay, duration - 0.01, BEND_STEP_SECONDS)
     fade = np.clip((times - delay) / 0.2, 0.0, 1.0)
     return times, depth * fade * np.sin(2 * np.pi * rate * (times - delay))
@@ -296,9 +286,6 @@ def build_midi(
     def tick(seconds: float) -> int:
         return int(round(seconds * TICKS_PER_SECOND))
 
-    sung_since: float | None = None  # when the vibrato the current phrase carries began (s)
-    previous_end = -np.inf
-
     for i, (pitch, on, off, velocity) in enumerate(zip(pitches, on_ticks, off_ticks, velocities, strict=True)):
         duration = (off - on) / TICKS_PER_SECOND
         start = on / TICKS_PER_SECOND
@@ -317,25 +304,10 @@ def build_midi(
                     )
                 )
                 last = v
-        carried = (
-            habit.carries
-            and sung_since is not None
-            and start - previous_end < PHRASE_GAP_SECONDS
-            and duration >= CARRY_MIN_SECONDS
-        )
-        vibrato = carried or rng.random() < habit.probability * (
-            1.0 if duration >= 0.45 else 0.3 if duration >= 0.3 else 0.0
-        )
+        vibrato = rng.random() < habit.probability * (1.0 if duration >= 0.45 else 0.3 if duration >= 0.3 else 0.0)
         events.append((int(on), _CONTROL, mido.Message("control_change", control=1, value=0)))  # no soundfont LFO
-        previous_end = off / TICKS_PER_SECOND
-        if not vibrato:
-            sung_since = None
-        else:
-            delay = rng.uniform(0.05, 0.2)
-            carried_s = start - sung_since if carried and sung_since is not None else None
-            sung_since = sung_since if carried_s is not None else start + delay
-            depth_now = vibrato_depth * rng.uniform(0.8, 1.2)
-            bend_times, semitones = _vibrato_bend(duration, vibrato_rate, depth_now, delay, carried_s)
+        if vibrato:
+            bend_times, semitones = _vibrato_bend(duration, vibrato_rate, vibrato_depth * rng.uniform(0.8, 1.2), rng)
             for t, s in zip(bend_times, semitones, strict=True):
                 value = int(np.clip(round(s / PITCH_BEND_RANGE * 8191), -8192, 8191))
                 events.append((tick(start + t), _CONTROL, mido.Message("pitchwheel", pitch=value)))

@@ -27,7 +27,7 @@ def register(subparsers) -> None:
     corpus.add_argument("--soundfont", default="fluidr3", help="fluidr3, musescore or a path to an .sf2/.sf3")
     corpus.add_argument("--minutes-per-instrument", type=float, default=7.0)
     corpus.add_argument(
-        "--sources", default="bach,folk,jazz,longtones", help="comma list of bach, folk, jazz, longtones"
+        "--sources", default="bach,folk,jazz", help="comma list of bach, folk, jazz, longtones (long-tone exercises)"
     )
     corpus.add_argument("--jazz-zip", default=None, help="Weimar Jazz DB score_csv.zip (jazz is skipped without it)")
     corpus.add_argument("--seed", type=int, default=0)

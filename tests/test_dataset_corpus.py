@@ -193,36 +193,6 @@ def test_the_performer_follows_the_phrase() -> None:
     assert all(m.value == 0 for m in short[0].tracks[0] if m.type == "control_change" and m.control == 1)
 
 
-def sung_notes(midi: mido.MidiFile, notes: np.ndarray) -> list[bool]:
-    """Per note: whether a non-zero pitch bend falls within it."""
-    now, bends = 0, []
-    for message in midi.tracks[0]:
-        now += message.time
-        if message.type == "pitchwheel" and message.pitch != 0:
-            bends.append(now / TICKS_PER_SECOND)
-    bends = np.array(bends)
-    return [bool(((bends >= on) & (bends < off)).any()) for on, off in notes[:, 1:3]]
-
-
-def test_a_legato_phrase_carries_its_vibrato_through_short_notes() -> None:
-    """After a singing long note, a flautist's short legato notes keep the vibrato; a clarinettist's stay straight,
-    and a note after a rest starts afresh."""
-    pitches = np.array([72, 74, 76, 77, 79, 81])
-    onsets = np.array([0.0, 1.0, 1.25, 1.5, 1.75, 2.6])  # a long note, four 0.25-s notes, a rest, a short note
-    offsets = np.array([1.0, 1.25, 1.5, 1.75, 2.0, 2.85])
-    carried = []
-    for seed in range(12):
-        midi, notes, _ = build_midi(pitches, onsets, offsets, 73, np.random.default_rng(seed))
-        sung = sung_notes(midi, notes)
-        if sung[0]:
-            carried.append(sung[1:5])
-        assert not sung[5]  # after the rest a 0.25-s note starts straight, as before
-    assert carried and all(all(row) for row in carried)
-    for seed in range(12):
-        midi, notes, _ = build_midi(pitches, onsets, offsets, 71, np.random.default_rng(seed))
-        assert not any(sung_notes(midi, notes)[1:])
-
-
 def cc11_curve(midi: mido.MidiFile) -> tuple[np.ndarray, np.ndarray]:
     """The CC11 events of a one-track performance: times (s) and values."""
     times, values, now = [], [], 0
