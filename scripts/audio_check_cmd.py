@@ -47,6 +47,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="a dataset of real players' notes (dataset from-notes): fit each of its instruments' factor on the "
         "generated vibrato to their within-note pitch movement, and write it to the sidecar (NAME.json)",
     )
+    parser.add_argument(
+        "--real-excerpts",
+        type=Path,
+        metavar="DIR",
+        help="shared/data/real-excerpts: the mel distance of ours and of FluidSynth to each clip (as `evaluate`)",
+    )
     parser.add_argument("-o", "--output", type=Path, required=True, help="metrics JSON")
     parser.add_argument(
         "--card", type=Path, help="also write the model card, with the metrics already in the bundle's sidecar"
@@ -63,6 +69,7 @@ def command_line(args: argparse.Namespace) -> str:
     text = f" --real-recordings {args.real_recordings}" if args.real_recordings else ""
     text += f" --real-phrases {args.real_phrases}" if args.real_phrases else ""
     text += f" --vibrato-from {args.vibrato_from}" if getattr(args, "vibrato_from", None) else ""
+    text += f" --real-excerpts {args.real_excerpts}" if getattr(args, "real_excerpts", None) else ""
     return text + (" --calibrate" if args.calibrate else "")
 
 
@@ -71,9 +78,12 @@ def run(args: argparse.Namespace) -> int:
 
     from readdsp.core.atomic import write_json
     from readdsp.core.bundle import load_bundle, write_sidecar
+    from readdsp.core.errors import ReaDDSPError
     from readdsp.training.audio_report import measure_audio
     from readdsp.training.model_card import write_model_card
 
+    if args.real_excerpts and not args.real_excerpts.is_dir():
+        raise ReaDDSPError("not a folder (shared/data/real-excerpts expected)", args.real_excerpts)
     torch.manual_seed(0)
     bundle = load_bundle(args.bundle)
     audio = measure_audio(
@@ -84,6 +94,11 @@ def run(args: argparse.Namespace) -> int:
         vibrato_from=args.vibrato_from,
         real_phrases_dir=args.real_phrases,
     )
+    if args.real_excerpts:
+        from readdsp.core.render import Renderer
+        from readdsp.training.real_excerpts import compare_with_fluidsynth
+
+        audio["real_excerpts"] = compare_with_fluidsynth(Renderer.load(args.bundle), args.real_excerpts)
     write_json(args.output, audio)
     metrics = {**bundle.sidecar.get("metrics", {}), **audio}
     if args.embed:

@@ -24,9 +24,11 @@ def register(sub: argparse._SubParsersAction) -> None:
             "export",
             "style-ddsp",
             "adapt",
+            "bands",
         ],
-        help="one module, 'annotate' (DDSP Inference -> expression targets), the whole 'pipeline', 'export', or "
-        "'adapt' (a bundle's instruments fitted to recordings of real players, after 'annotate')",
+        help="one module, 'annotate' (DDSP Inference -> expression targets), the whole 'pipeline', 'export', "
+        "'adapt' (a bundle's instruments fitted to recordings of real players, after 'annotate'), or 'bands' (each "
+        "instrument's brightness band from the run's annotations, into the -o bundle's sidecar; export does it too)",
     )
     parser.add_argument("dataset", type=Path, help="a dataset folder made by `readdsp dataset ...`")
     parser.add_argument("--run-dir", type=Path, required=True, help="checkpoints, metrics and annotations go here")
@@ -51,7 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--seed", type=int, help="the stage's random seed (weights' initialisation, batches; default 0)"
     )
     parser.add_argument("--bundle", help="adapt: the bundle (name or path) whose instruments are adapted")
-    parser.add_argument("-o", "--output", type=Path, help="bundle path (pipeline, export and adapt)")
+    parser.add_argument("-o", "--output", type=Path, help="bundle path (pipeline, export, adapt and bands)")
     parser.add_argument("--name", default="midi_ddsp", help="bundle name (pipeline and export)")
     parser.set_defaults(func=run)
 
@@ -71,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
         return _run_style_ddsp(args)
     if args.stage == "adapt":
         return _run_adapt(args)
+    if args.stage == "bands":
+        return _run_bands(args)
     ctx = setup_distributed()
     run = RunLayout(args.run_dir)
     budget = args.time_budget * 60 if args.time_budget else None
@@ -117,6 +121,25 @@ def _run_style_ddsp(args: argparse.Namespace) -> int:
             print(json.dumps({k: v for k, v in metrics.items() if k != "config"}, indent=1))
     finally:
         teardown(ctx)
+    return 0
+
+
+def _run_bands(args: argparse.Namespace) -> int:
+    """Fit each instrument's brightness band from the run's annotations into an existing bundle's sidecar."""
+    from readdsp.core.bundle import load_bundle
+    from readdsp.training.band_fit import write_brightness_bands
+    from readdsp.training.pipeline import RunLayout
+
+    if args.output is None:
+        raise ReaDDSPError("`readdsp train bands` needs -o BUNDLE.safetensors (the bundle whose sidecar gets them)")
+    bundle = load_bundle(args.output)
+    bands = write_brightness_bands(bundle, args.dataset, RunLayout(args.run_dir).annotations)
+    if not bands:
+        raise ReaDDSPError(
+            f"no band fits: the dataset's training notes of {', '.join(bundle.instruments)} are too few at every pitch",
+            args.dataset,
+        )
+    print(json.dumps({"bundle": str(args.output), "brightness_band": sorted(bands)}, indent=1))
     return 0
 
 

@@ -268,3 +268,26 @@ def test_a_clip_cut_from_the_middle_of_a_note_is_rendered_across_its_cut() -> No
     assert real_recordings.sounding_edges(attack) == (False, True)
     notes, lead = real_recordings.notes_across_edges([Note(62, 0.1, 0.97, 90)], attack)
     assert lead == 0.0 and notes[0].onset == 0.1
+
+
+def test_audio_check_measures_the_real_excerpts_as_evaluate_does(random_bundle, tmp_path) -> None:
+    import soundfile as sf
+
+    from readdsp.scripts.cli import main
+    from readdsp.training.real_excerpts import CLIPS
+    from readdsp.training.reference_renders import program_of
+
+    flute_clip = next(rel for rel, instrument in CLIPS.items() if instrument == "flute")
+    excerpts = tmp_path / "real-excerpts"
+    (excerpts / flute_clip).parent.mkdir(parents=True)
+    played = soundfont_render(one_part([Note(72, 0.2, 1.2, 90)], program_of("flute")), "musescore", 44100)
+    sf.write(excerpts / flute_clip, played, 44100)
+    copy = tmp_path / random_bundle.name
+    copy.write_bytes(random_bundle.read_bytes())
+    out = tmp_path / "audio.json"
+    assert main(["audio-check", str(copy), "--no-phrases", "--real-excerpts", str(excerpts), "-o", str(out)]) == 0
+    table = json.loads(out.read_text())["real_excerpts"]
+    assert set(table) == {flute_clip, "mean"} and table[flute_clip]["notes"] == 1
+    assert table["mean"]["ours_db"] == table[flute_clip]["ours_db"] > 0
+    missing = ["audio-check", str(copy), "--no-phrases", "--real-excerpts", str(tmp_path / "none")]
+    assert main([*missing, "-o", str(tmp_path / "x.json")]) == 2 and not (tmp_path / "x.json").exists()

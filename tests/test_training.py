@@ -18,6 +18,7 @@ from readdsp.core.bundle import read_bundle_config, write_sidecar
 from readdsp.core.features.expression import ExpressionScale
 from readdsp.core.performance import Note, Part, Performance
 from readdsp.core.render import Renderer
+from readdsp.training.band_fit import fit_brightness_bands
 
 CLI = [sys.executable, "-m", "readdsp.scripts.cli"]
 
@@ -82,7 +83,8 @@ def test_pipeline_trains_resumes_and_exports_a_renderable_bundle(corpus: Path, t
     # held-out evaluation: Table 1 and Table 2 analogues, and the model card written from them; embedded in the
     # sidecar beside what `readdsp audio-check --embed` put there, which stays
     metrics_path, card = tmp_path / "metrics.json", tmp_path / "card.md"
-    write_sidecar(bundle, {"metrics": {"measured_elsewhere": {"by": "audio-check"}}})
+    exported = json.loads(bundle.with_suffix(".json").read_text())["metrics"]  # export's: the brightness bands'
+    write_sidecar(bundle, {"metrics": {**exported, "measured_elsewhere": {"by": "audio-check"}}})
     run(*CLI, "evaluate", str(bundle), str(corpus), "--run-dir", str(run_dir), "--max-windows", "2",
         "-o", str(metrics_path), "--card", str(card), "--embed")  # fmt: skip
     metrics = json.loads(metrics_path.read_text())
@@ -102,6 +104,24 @@ def test_pipeline_trains_resumes_and_exports_a_renderable_bundle(corpus: Path, t
     assert set(vibrato["by_source"]) == {"bach"}  # the corpus above
     text = card.read_text()
     assert "teacher-forced" in text and "running free" in text and "mean extracted at input 0, 0.5, 1" in text
+
+    # export wrote each instrument's brightness band, fitted on the run's annotated training notes; `train bands`
+    # writes the same into a bundle that has none, and refuses a run without annotations, touching nothing
+    fitted = {name: band.to_dict() for name, band in fit_brightness_bands(corpus, run_dir / "annotations").items()}
+    sidecar = json.loads(bundle.with_suffix(".json").read_text())
+    assert fitted and sidecar["brightness_band"] == fitted
+    assert set(sidecar["metrics"]["brightness_band"]["instruments"]) == set(fitted)  # what the card reports
+    assert "## Brightness kept within the training data's band" in text
+    bare = tmp_path / "bare.safetensors"
+    bare.write_bytes(bundle.read_bytes())
+    run(*CLI, "train", "bands", str(corpus), "--run-dir", str(run_dir), "-o", str(bare))
+    assert json.loads(bare.with_suffix(".json").read_text())["brightness_band"] == fitted
+    other = tmp_path / "other.safetensors"
+    other.write_bytes(bundle.read_bytes())
+    refused = subprocess.run([*CLI, "train", "bands", str(corpus), "--run-dir", str(tmp_path / "none"), "-o",
+                              str(other)], capture_output=True, text=True)  # fmt: skip
+    assert refused.returncode == 2 and "no annotations here" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1 and not other.with_suffix(".json").exists()
 
     renderer = Renderer.load(bundle)
     assert renderer.instruments == ["flute", "violin"] or renderer.instruments == ["violin", "flute"]

@@ -218,6 +218,25 @@ def vibrato_fit_lines(fit: dict) -> list[str]:
     return [*lines, ""]
 
 
+def brightness_band_lines(summary: dict) -> list[str]:
+    """Per instrument: the pitches its brightness band covers and its median width."""
+    low, high = (round(100 * q) for q in summary["quantiles"])
+    lines = [
+        "## Brightness kept within the training data's band",
+        "",
+        f"Each instrument's generated brightness is kept within the {low}th to {high}th percentile of the brightness"
+        f" its training notes held within a semitone of the note's pitch (the sidecar's `brightness_band`, fitted on"
+        f" `{summary['dataset']}` by `readdsp train bands`). In lines the generator stays within it; a lone held note"
+        " can leave it, and is brought back.",
+        "",
+        "| instrument | pitches | median width |",
+        "|---|---|---|",
+    ]
+    for name, row in summary["instruments"].items():
+        lines.append(f"| {name} | {row['pitches'][0]}-{row['pitches'][1]} | {_v(row['median_width'])} |")
+    return [*lines, ""]
+
+
 def audio_sections(metrics: dict) -> list[str]:
     """Every audio-domain section the metrics hold, in the card's order."""
     lines: list[str] = []
@@ -229,6 +248,8 @@ def audio_sections(metrics: dict) -> list[str]:
         lines += imitation_lines(metrics["imitation"])
     if "vibrato_fit" in metrics:
         lines += vibrato_fit_lines(metrics["vibrato_fit"])
+    if "brightness_band" in metrics:
+        lines += brightness_band_lines(metrics["brightness_band"])
     if "calibration" in metrics:
         lines += calibration_lines(metrics["calibration"], metrics.get("audio_checks"))
     if "real_recordings" in metrics:

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from readdsp.core.atomic import write_json
-from readdsp.core.bundle import save_bundle
+from readdsp.core.bundle import load_bundle, save_bundle
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.features.expression import ExpressionScale
 from readdsp.core.models.ddsp_inference import DDSPInference, DDSPInferenceConfig
 from readdsp.datasets.cache import open_dataset
+from readdsp.training.band_fit import write_brightness_bands
 from readdsp.training.checkpoint import load_best, load_latest
 from readdsp.training.ddsp_inference import (
     DDSPInferenceTrainConfig,
@@ -149,4 +150,6 @@ def export_bundle(dataset_dir: Path, run: RunLayout, out: Path, name: str) -> Pa
         "training": {"steps": {"expression_generator": eg_step, "synthesis_generator": sg_step}, **training},
         "data": dataset.manifest.get("settings", {}),
     }
-    return save_bundle(out, config, {"expression_generator": eg, "synthesis_generator": sg})
+    path = save_bundle(out, config, {"expression_generator": eg, "synthesis_generator": sg})
+    write_brightness_bands(load_bundle(path), dataset_dir, run.annotations)
+    return path

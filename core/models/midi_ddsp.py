@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from readdsp.core.bundle import Bundle, vibrato_scales
+from readdsp.core.control_bands import PitchBand, brightness_bands
 from readdsp.core.control_lanes import ControlLanes
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.features.expression import ExpressionScale
@@ -25,6 +26,7 @@ from readdsp.core.synth import DDSPSynth, SynthControls
 from readdsp.core.synth.pitch_drift import DRIFT_CENTS, pitch_drift_cents
 
 VIBRATO = CONTROL_NAMES.index("vibrato")
+BRIGHTNESS = CONTROL_NAMES.index("brightness")
 
 
 class MidiDDSP(nn.Module):
@@ -67,6 +69,7 @@ class MidiDDSP(nn.Module):
         self.synth = DDSPSynth(self.sample_rate, FRAME_RATE, sg.n_harmonics, sg.n_noise_bands)
         self.pitch_drift_cents = DRIFT_CENTS  # a player's slow wander, added to the sampled f0 (0 turns it off)
         self.vibrato_scale: dict[str, float] = {}  # instrument -> factor on its generated vibrato (1 when absent)
+        self.brightness_band: dict[str, PitchBand] = {}  # instrument -> its training data's brightness per pitch
         self.eval()
 
     @classmethod
@@ -78,6 +81,7 @@ class MidiDDSP(nn.Module):
         except (KeyError, RuntimeError) as err:
             raise ReaDDSPError(f"bundle weights do not fit its config ({type(err).__name__})", bundle.path) from None
         model.vibrato_scale = vibrato_scales(bundle)
+        model.brightness_band = brightness_bands(bundle)
         return model.eval()
 
     def bundle_modules(self) -> dict[str, nn.Module]:
@@ -119,6 +123,9 @@ class MidiDDSP(nn.Module):
             out[i] = generated[row, : len(index)][index >= 0]
             vibrato = out[i][:, VIBRATO] * self.vibrato_scale.get(instruments[i], 1.0)
             out[i][:, VIBRATO] = np.clip(vibrato, 0.0, 1.0)
+            if band := self.brightness_band.get(instruments[i]):
+                pitches = np.array([note.pitch for note in voices[i]], float)
+                out[i][:, BRIGHTNESS] = band.clip(pitches, out[i][:, BRIGHTNESS])
         return out
 
     @torch.no_grad()

@@ -1,0 +1,64 @@
+"""Per-pitch bands a generated control is kept within: what the training data held at each pitch (bundle sidecar)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from readdsp.core.bundle import Bundle, sidecar_path
+from readdsp.core.errors import ReaDDSPError
+
+#: The sidecar key: instrument -> {"pitches": [...], "low": [...], "high": [...]} for the brightness control.
+SIDECAR_KEY = "brightness_band"
+
+
+@dataclass(frozen=True)
+class PitchBand:
+    """Bounds of one control at a rising run of MIDI pitches; between them linearly interpolated, beyond the ends
+    held at the end values."""
+
+    pitches: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+    def clip(self, pitches: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """`values` (one per note) kept within the band at each note's pitch."""
+        low = np.interp(pitches, self.pitches, self.low)
+        high = np.interp(pitches, self.pitches, self.high)
+        return np.clip(values, low, high).astype(values.dtype)
+
+    def to_dict(self) -> dict:
+        return {"pitches": self.pitches.tolist(), "low": self.low.tolist(), "high": self.high.tolist()}
+
+
+def brightness_bands(bundle: Bundle) -> dict[str, PitchBand]:
+    """Each instrument's brightness band from the sidecar, checked (instruments without one are not bounded)."""
+    raw = bundle.sidecar.get(SIDECAR_KEY, {})
+    where = sidecar_path(bundle.path)
+    if not isinstance(raw, dict):
+        raise ReaDDSPError(f"{SIDECAR_KEY} must be an object of instrument -> band", where)
+    return {
+        name: parse_band(raw[name], f"{SIDECAR_KEY} for {name!r}", where) for name in bundle.instruments if name in raw
+    }
+
+
+def parse_band(entry: object, label: str, where: Path) -> PitchBand:
+    """A band from its JSON form; a one-line error naming `label` unless the pitches are distinct rising MIDI
+    numbers and each bound is a finite number in 0..1 with low <= high."""
+    columns = entry if isinstance(entry, dict) else {}
+    pitches, low, high = (columns.get(key) for key in ("pitches", "low", "high"))
+    if not (isinstance(pitches, list) and isinstance(low, list) and isinstance(high, list)) or not (
+        0 < len(pitches) == len(low) == len(high)
+    ):
+        raise ReaDDSPError(f"{label} must hold equally long, non-empty lists 'pitches', 'low' and 'high'", where)
+    numbers = [*pitches, *low, *high]
+    if any(isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) for v in numbers):
+        raise ReaDDSPError(f"{label} must hold finite numbers only", where)
+    if any(not 0 <= p <= 127 for p in pitches) or bool(np.any(np.diff(pitches) <= 0)):
+        raise ReaDDSPError(f"{label}: pitches must rise within 0..127", where)
+    if any(not 0.0 <= lo <= hi <= 1.0 for lo, hi in zip(low, high, strict=True)):
+        raise ReaDDSPError(f"{label}: each bound must lie in 0..1 with low <= high", where)
+    return PitchBand(np.asarray(pitches, float), np.asarray(low, float), np.asarray(high, float))
