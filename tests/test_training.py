@@ -308,6 +308,8 @@ def test_adapt_fits_only_the_recorded_instruments_and_measures_both_bundles(corp
 
     torch.manual_seed(0)
     source = save_bundle(tmp_path / "source.safetensors", *_modules_of(MidiDDSP(random_bundle_config())))
+    band = {"pitches": [60, 80], "low": [0.2, 0.1], "high": [0.4, 0.3]}
+    write_sidecar(source, {"brightness_band": {"flute": band}})  # the source's, kept: its generator is unchanged
     run_dir, adapted = tmp_path / "run", tmp_path / "adapted.safetensors"
     common = ["--batch-size", "2", "--threads", "1", "--steps", "2", "--checkpoint-every", "2"]
     run(*CLI, "train", "ddsp-inference", str(corpus), "--run-dir", str(run_dir), *common)
@@ -335,6 +337,7 @@ def test_adapt_fits_only_the_recorded_instruments_and_measures_both_bundles(corp
     assert scale == ExpressionScale.from_dict(before.config.get("expression_scale")).to_dict()
     assert set(after.sidecar["calibration"]) == set(names)  # levels measured afresh for the adapted bundle
     assert after.sidecar["vibrato_scale"] == dict.fromkeys(names, 1.0)  # the source's (unfitted) factors
+    assert after.sidecar["brightness_band"] == {"flute": band}
 
     # both bundles measured on the held-out recordings, each beside the soundfonts
     metrics = json.loads((run_dir / "adapt" / "metrics.json").read_text())

@@ -185,7 +185,7 @@ def adapt_bundle(
 def export_adapted(model: MidiDDSP, out: Path, adapted: dict) -> Path:
     """The adapted model as a bundle: its config records what was adapted, and its sidecar holds the levels measured
     afresh (an adapted instrument's level moves with its timbre; the source's figures describe the source) and the
-    source's vibrato factors (its Expression Generator is unchanged)."""
+    source's vibrato factors and brightness bands (its Expression Generator is unchanged)."""
     from readdsp.core.render import Renderer
     from readdsp.training.calibration import calibrate
     from readdsp.training.reference_renders import source_soundfont
@@ -193,5 +193,9 @@ def export_adapted(model: MidiDDSP, out: Path, adapted: dict) -> Path:
     config = {**model.config, "adapted": adapted}
     path = save_bundle(out, config, model.bundle_modules())
     gains = calibrate(Renderer(model, path), source_soundfont=source_soundfont(model.config))["gains_db"]
-    write_sidecar(path, {"calibration": gains, "vibrato_scale": model.vibrato_scale})  # the same Expression Generator
+    generator = {  # the source's: its Expression Generator is unchanged
+        "vibrato_scale": model.vibrato_scale,
+        "brightness_band": {name: band.to_dict() for name, band in model.brightness_band.items()},
+    }
+    write_sidecar(path, {"calibration": gains, **generator})
     return path
