@@ -9,10 +9,11 @@ import numpy as np
 from readdsp.core.bundle import Bundle, require_family, write_sidecar
 from readdsp.core.control_bands import SIDECAR_KEY, PitchBand
 from readdsp.core.errors import ReaDDSPError
+from readdsp.core.performance import CONTROL_NAMES
 from readdsp.datasets.cache import open_dataset
 from readdsp.training.expression_generator import load_sequences
 
-BRIGHTNESS_COLUMN = 3  # CONTROL_NAMES order
+BRIGHTNESS_COLUMN = CONTROL_NAMES.index("brightness")
 #: The band at a pitch spans these quantiles of the notes within HALF_WIDTH semitones of it...
 QUANTILES = (0.05, 0.95)
 HALF_WIDTH = 1
