@@ -17,17 +17,18 @@ SIDECAR_KEY = "brightness_band"
 
 @dataclass(frozen=True)
 class PitchBand:
-    """Bounds of one control at a rising run of MIDI pitches; between them linearly interpolated, beyond the ends
-    held at the end values."""
+    """Bounds of one control at a rising run of MIDI pitches, linearly interpolated between them. Outside the run
+    the data said nothing, so nothing is bounded there."""
 
     pitches: np.ndarray
     low: np.ndarray
     high: np.ndarray
 
     def clip(self, pitches: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """`values` (one per note) kept within the band at each note's pitch."""
-        low = np.interp(pitches, self.pitches, self.low)
-        high = np.interp(pitches, self.pitches, self.high)
+        """`values` (one per note) kept within the band at each note's pitch inside the band's pitches."""
+        inside = (pitches >= self.pitches[0]) & (pitches <= self.pitches[-1])
+        low = np.where(inside, np.interp(pitches, self.pitches, self.low), -np.inf)
+        high = np.where(inside, np.interp(pitches, self.pitches, self.high), np.inf)
         return np.clip(values, low, high).astype(values.dtype)
 
     def to_dict(self) -> dict:

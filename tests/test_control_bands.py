@@ -21,7 +21,8 @@ def generated(renderer: Renderer) -> dict[str, np.ndarray]:
     """Each part's generated controls for a rising line and a lone held note."""
 
     def line() -> list[Note]:
-        return [Note(60 + 3 * i, 0.6 * i, 0.6 * i + 0.5, 80) for i in range(6)] + [Note(84, 3.6, 6.0, 90)]
+        held = [Note(84, 3.6, 6.0, 90), Note(96, 6.2, 8.0, 90)]
+        return [Note(60 + 3 * i, 0.6 * i, 0.6 * i + 0.5, 80) for i in range(6)] + held
 
     parts = [Part("v", 40, instrument="violin", notes=line()), Part("c", 42, instrument="cello", notes=line())]
     performance = Performance(parts)
@@ -39,7 +40,8 @@ def test_the_sidecar_band_bounds_one_instrument_s_generated_brightness(random_bu
     pitches = 60 + 3 * np.arange(6)
     low, high = np.interp(pitches, band["pitches"], band["low"]), np.interp(pitches, band["pitches"], band["high"])
     assert np.allclose(bounded["v"][:6, BRIGHTNESS], np.clip(plain["v"][:6, BRIGHTNESS], low, high), atol=1e-6)
-    assert bounded["v"][6, BRIGHTNESS] == pytest.approx(0.1)  # the lone C6, at the band's end
+    assert bounded["v"][6, BRIGHTNESS] == pytest.approx(0.1)  # the held C6, at the band's end
+    assert bounded["v"][7, BRIGHTNESS] == plain["v"][7, BRIGHTNESS]  # a C7 lies beyond it: no data, no bound
     assert not np.allclose(bounded["v"][:, BRIGHTNESS], plain["v"][:, BRIGHTNESS])  # the band did bound something
     others = [i for i in range(len(CONTROL_NAMES)) if i != BRIGHTNESS]
     assert np.array_equal(bounded["v"][:, others], plain["v"][:, others])  # the other five controls are the network's

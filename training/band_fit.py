@@ -17,7 +17,7 @@ BRIGHTNESS_COLUMN = CONTROL_NAMES.index("brightness")
 #: The band at a pitch spans these quantiles of the notes within HALF_WIDTH semitones of it...
 QUANTILES = (0.05, 0.95)
 HALF_WIDTH = 1
-#: ...where there are at least this many; the band is held at its ends beyond the pitches that have them.
+#: ...where there are at least this many; pitches beyond those that have them get no band.
 MIN_NOTES = 10
 
 
