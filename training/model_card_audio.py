@@ -226,8 +226,8 @@ def brightness_band_lines(summary: dict) -> list[str]:
         "",
         f"Each instrument's generated brightness is kept within the {low}th to {high}th percentile of the brightness"
         f" its training notes held within a semitone of the note's pitch (the sidecar's `brightness_band`, fitted on"
-        f" `{summary['dataset']}` by `readdsp train bands`). A generated note outside it is brought to its edge:"
-        " a lone held note can be far outside, by its length.",
+        f" `{summary['dataset']}` by `readdsp train bands`). A generated note outside it is brought to its edge"
+        " (a lone held note can be far outside, by its length); beyond the pitches below, no note is bounded.",
         "",
         "| instrument | pitches | median width |",
         "|---|---|---|",
