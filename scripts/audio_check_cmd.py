@@ -53,6 +53,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="shared/data/real-excerpts: the mel distance of ours and of FluidSynth to each clip (as `evaluate`)",
     )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="the renders' random seed (f0 sampling and pitch wander; default 0): another seed shows which figures "
+        "hold beyond one draw",
+    )
     parser.add_argument("-o", "--output", type=Path, required=True, help="metrics JSON")
     parser.add_argument(
         "--card", type=Path, help="also write the model card, with the metrics already in the bundle's sidecar"
@@ -70,6 +77,7 @@ def command_line(args: argparse.Namespace) -> str:
     text += f" --real-phrases {args.real_phrases}" if args.real_phrases else ""
     text += f" --vibrato-from {args.vibrato_from}" if getattr(args, "vibrato_from", None) else ""
     text += f" --real-excerpts {args.real_excerpts}" if getattr(args, "real_excerpts", None) else ""
+    text += f" --seed {args.seed}" if getattr(args, "seed", 0) else ""
     return text + (" --calibrate" if args.calibrate else "")
 
 
@@ -93,12 +101,13 @@ def run(args: argparse.Namespace) -> int:
         args.real_recordings,
         vibrato_from=args.vibrato_from,
         real_phrases_dir=args.real_phrases,
+        seed=args.seed,
     )
     if args.real_excerpts:
         from readdsp.core.render import Renderer
         from readdsp.training.real_excerpts import compare_with_fluidsynth
 
-        audio["real_excerpts"] = compare_with_fluidsynth(Renderer.load(args.bundle), args.real_excerpts)
+        audio["real_excerpts"] = compare_with_fluidsynth(Renderer.load(args.bundle), args.real_excerpts, seed=args.seed)
     write_json(args.output, audio)
     metrics = {**bundle.sidecar.get("metrics", {}), **audio}
     if args.embed:

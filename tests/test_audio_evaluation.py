@@ -291,3 +291,28 @@ def test_audio_check_measures_the_real_excerpts_as_evaluate_does(random_bundle, 
     assert table["mean"]["ours_db"] == table[flute_clip]["ours_db"] > 0
     missing = ["audio-check", str(copy), "--no-phrases", "--real-excerpts", str(tmp_path / "none")]
     assert main([*missing, "-o", str(tmp_path / "x.json")]) == 2 and not (tmp_path / "x.json").exists()
+
+
+def test_audio_check_renders_with_the_seed_it_is_given(random_bundle, tmp_path) -> None:
+    import soundfile as sf
+
+    from readdsp.scripts.cli import main
+    from readdsp.training.reference_renders import program_of
+
+    phrases = tmp_path / "phrases"
+    (phrases / "violin").mkdir(parents=True)
+    notes = [Note(69, 0.2, 0.9, 90), Note(76, 1.0, 1.8, 90)]
+    sf.write(
+        phrases / "violin" / "line.wav",
+        soundfont_render(one_part(notes, program_of("violin")), "musescore", 44100),
+        44100,
+    )
+    rows = {}
+    for seed in ("0", "1"):
+        out, card = tmp_path / f"audio{seed}.json", tmp_path / f"card{seed}.md"
+        args = ["audio-check", str(random_bundle), "--no-phrases", "--real-phrases", str(phrases), "--seed", seed]
+        assert main([*args, "-o", str(out), "--card", str(card)]) == 0
+        rows[seed] = json.loads(out.read_text())["real_phrases"]["recordings"]["violin/line"]
+        assert (f"--seed {seed}" in card.read_text()) == (seed != "0")  # the card's command says which draw
+    assert rows["0"]["MuseScore_General"] == rows["1"]["MuseScore_General"]  # FluidSynth draws nothing
+    assert rows["0"]["ours"]["log_mel_db"] != rows["1"]["ours"]["log_mel_db"]

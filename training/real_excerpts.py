@@ -46,7 +46,7 @@ def mel_distance(reference: np.ndarray, candidate: np.ndarray, sample_rate: int 
     return float(np.mean(np.abs(log_mel(reference, sample_rate) - log_mel(candidate, sample_rate))))
 
 
-def compare_with_fluidsynth(renderer: Renderer, data_root: Path, soundfont: str = "fluidr3") -> dict:
+def compare_with_fluidsynth(renderer: Renderer, data_root: Path, soundfont: str = "fluidr3", seed: int = 0) -> dict:
     """Per clip: mel distance of our render and of FluidSynth's render of the same transcribed notes."""
     from readdsp.datasets.fluidsynth import render_midi, resolve_soundfont
 
@@ -62,7 +62,7 @@ def compare_with_fluidsynth(renderer: Renderer, data_root: Path, soundfont: str 
         if not notes:
             continue
         perf = Performance([Part(instrument, INSTRUMENTS[instrument].program, instrument=instrument, notes=notes)])
-        ours = renderer.render(perf, sample_rate=RATE, seed=0).mix
+        ours = renderer.render(perf, sample_rate=RATE, seed=seed).mix
         with tempfile.TemporaryDirectory() as tmp:
             midi = Path(tmp) / "clip.mid"
             write_midi(perf, midi)
