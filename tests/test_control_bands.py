@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from readdsp.core.bundle import load_bundle, sidecar_path, write_sidecar
-from readdsp.core.control_bands import brightness_bands
+from readdsp.core.control_bands import PitchBand, brightness_bands, parse_band
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.performance import CONTROL_NAMES, Note, Part, Performance
 from readdsp.core.render import Renderer
@@ -47,6 +48,20 @@ def test_the_sidecar_band_bounds_one_instrument_s_generated_brightness(random_bu
     assert np.array_equal(bounded["v"][:, others], plain["v"][:, others])  # the other five controls are the network's
     assert np.array_equal(bounded["c"], plain["c"])  # an instrument without a band is not bounded
 
+    write_sidecar(copy, {"brightness_band": {"violin": band | {"hold_above": True}}})
+    held = generated(Renderer.load(copy))
+    assert held["v"][7, BRIGHTNESS] == pytest.approx(0.1)  # the C7, held at the band's top end
+    assert np.array_equal(held["v"][:7], bounded["v"][:7])
+
+
+def test_a_band_holds_each_end_only_where_it_says() -> None:
+    band = PitchBand(np.array([60.0, 72.0]), np.array([0.4, 0.2]), np.array([0.5, 0.3]))
+    pitches, values = np.array([48.0, 66.0, 84.0]), np.array([0.9, 0.9, 0.9])
+    assert band.clip(pitches, values).tolist() == pytest.approx([0.9, 0.4, 0.9])
+    assert band.holding(True, False).clip(pitches, values).tolist() == pytest.approx([0.5, 0.4, 0.9])
+    assert band.holding(False, True).clip(pitches, values).tolist() == pytest.approx([0.9, 0.4, 0.3])
+    assert parse_band(band.holding(True, False).to_dict(), "b", Path("x.json")).hold_below
+
 
 @pytest.mark.parametrize(
     ("entry", "problem"),
@@ -59,6 +74,7 @@ def test_the_sidecar_band_bounds_one_instrument_s_generated_brightness(random_bu
         ({"pitches": [60, 130], "low": [0.1, 0.1], "high": [0.2, 0.2]}, "pitches must rise within 0..127"),
         ({"pitches": [60], "low": [0.3], "high": [0.2]}, "each bound must lie in 0..1 with low <= high"),
         ({"pitches": [60], "low": [0.3], "high": [1.5]}, "each bound must lie in 0..1 with low <= high"),
+        ({"pitches": [60], "low": [0.1], "high": [0.2], "hold_above": 1}, "must be true or false"),
     ],
 )
 def test_a_bad_band_is_a_one_line_error_naming_the_sidecar(random_bundle, tmp_path, entry, problem) -> None:

@@ -19,6 +19,7 @@ from readdsp.core.features.expression import ExpressionScale
 from readdsp.core.performance import Note, Part, Performance
 from readdsp.core.render import Renderer
 from readdsp.training.band_fit import fit_brightness_bands
+from readdsp.training.band_reach import MIN_GAIN_DB
 
 CLI = [sys.executable, "-m", "readdsp.scripts.cli"]
 
@@ -107,11 +108,25 @@ def test_pipeline_trains_resumes_and_exports_a_renderable_bundle(corpus: Path, t
 
     # export wrote each instrument's brightness band, fitted on the run's annotated training notes; `train bands`
     # writes the same into a bundle that has none, and refuses a run without annotations, touching nothing
+    # (each side past the band's pitches held to its ends only where that comes closer to the source soundfont)
     fitted = {name: band.to_dict() for name, band in fit_brightness_bands(corpus, run_dir / "annotations").items()}
     sidecar = json.loads(bundle.with_suffix(".json").read_text())
-    assert fitted and sidecar["brightness_band"] == fitted
-    assert set(sidecar["metrics"]["brightness_band"]["instruments"]) == set(fitted)  # what the card reports
-    assert "## Brightness kept within the training data's band" in text
+    summary = sidecar["metrics"]["brightness_band"]
+    assert fitted and set(sidecar["brightness_band"]) == set(fitted) == set(summary["instruments"])  # card's too
+    for name, band in sidecar["brightness_band"].items():
+        assert all(band[key] == fitted[name][key] for key in ("pitches", "low", "high"))
+        for side in ("below", "above"):
+            tried = summary["reach"][name].get(side, {"holds": False})
+            assert band[f"hold_{side}"] == tried["holds"]
+            if tried["holds"]:  # closer on both distances (reported to 0.01 dB)
+                gains = np.subtract(tried["unbounded_db"], tried["held_db"])
+                assert np.all(gains >= MIN_GAIN_DB - 0.01)
+    assert any(summary["reach"][name] for name in fitted)  # the corpus's lines do not span the instruments' ranges
+    assert (
+        "## Brightness kept within the training data's band" in text
+        and "log-mel/envelope dB, unbounded to held" in text
+    )
+    fitted = sidecar["brightness_band"]
     bare = tmp_path / "bare.safetensors"
     bare.write_bytes(bundle.read_bytes())
     run(*CLI, "train", "bands", str(corpus), "--run-dir", str(run_dir), "-o", str(bare))
@@ -308,7 +323,7 @@ def test_adapt_fits_only_the_recorded_instruments_and_measures_both_bundles(corp
 
     torch.manual_seed(0)
     source = save_bundle(tmp_path / "source.safetensors", *_modules_of(MidiDDSP(random_bundle_config())))
-    band = {"pitches": [60, 80], "low": [0.2, 0.1], "high": [0.4, 0.3]}
+    band = {"pitches": [60, 80], "low": [0.2, 0.1], "high": [0.4, 0.3], "hold_below": False, "hold_above": True}
     write_sidecar(source, {"brightness_band": {"flute": band}})  # the source's, kept: its generator is unchanged
     run_dir, adapted = tmp_path / "run", tmp_path / "adapted.safetensors"
     common = ["--batch-size", "2", "--threads", "1", "--steps", "2", "--checkpoint-every", "2"]

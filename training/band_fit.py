@@ -6,12 +6,15 @@ from pathlib import Path
 
 import numpy as np
 
-from readdsp.core.bundle import Bundle, require_family, write_sidecar
+from readdsp.core.bundle import Bundle, calibration_gains_db, require_family, write_sidecar
 from readdsp.core.control_bands import SIDECAR_KEY, PitchBand
 from readdsp.core.errors import ReaDDSPError
 from readdsp.core.performance import CONTROL_NAMES
+from readdsp.core.render import Renderer, model_for
 from readdsp.datasets.cache import open_dataset
+from readdsp.training.band_reach import MIN_GAIN_DB, fit_band_reach
 from readdsp.training.expression_generator import load_sequences
+from readdsp.training.reference_renders import source_soundfont
 
 BRIGHTNESS_COLUMN = CONTROL_NAMES.index("brightness")
 #: The band at a pitch spans these quantiles of the notes within HALF_WIDTH semitones of it...
@@ -55,15 +58,20 @@ def pitch_band(pitches: np.ndarray, values: np.ndarray) -> PitchBand | None:
 
 
 def write_brightness_bands(bundle: Bundle, dataset_dir: Path, annotations_dir: Path) -> dict[str, PitchBand]:
-    """Fit the bands on the dataset's annotated training split and merge those of the bundle's instruments into its
-    sidecar (atomically); returns them (none, and nothing written, when no pitch of theirs has MIN_NOTES notes)."""
+    """Fit the bands on the dataset's annotated training split, each side's reach beyond its pitches against the
+    bundle's source soundfont (`band_reach`), and merge those of the bundle's instruments into its sidecar
+    (atomically); returns them (none, and nothing written, when no pitch of theirs has MIN_NOTES notes)."""
     require_family(bundle, "midi-ddsp", "brightness bands (an Expression Generator's controls)")
     if not annotations_dir.is_dir():
         raise ReaDDSPError("no annotations here; run `readdsp train annotate` on the dataset first", annotations_dir)
     fitted = fit_brightness_bands(dataset_dir, annotations_dir)
     bands = {name: band for name, band in fitted.items() if name in bundle.instruments}
     if bands:
-        summary = band_summary(bands, dataset_dir)
+        model = model_for(bundle)
+        model.brightness_band = bands
+        renderer = Renderer(model, bundle.path, calibration_gains_db(bundle))
+        bands, reach = fit_band_reach(renderer, source_soundfont(bundle.config))
+        summary = band_summary(bands, dataset_dir) | {"reach": reach, "reach_min_gain_db": MIN_GAIN_DB}
         metrics = {**bundle.sidecar.get("metrics", {}), SIDECAR_KEY: summary}
         write_sidecar(
             bundle.path, {SIDECAR_KEY: {name: band.to_dict() for name, band in bands.items()}, "metrics": metrics}

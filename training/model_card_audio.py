@@ -227,14 +227,32 @@ def brightness_band_lines(summary: dict) -> list[str]:
         f"Each instrument's generated brightness is kept within the {low}th to {high}th percentile of the brightness"
         f" its training notes held within a semitone of the note's pitch (the sidecar's `brightness_band`, fitted on"
         f" `{summary['dataset']}` by `readdsp train bands`). A generated note outside it is brought to its edge"
-        " (a lone held note can be far outside, by its length); beyond the pitches below, no note is bounded.",
+        " (a lone held note can be far outside, by its length). Past the pitches below, a side holds the band's"
+        f" end bounds only where that brings our notes there at least {_v(summary.get('reach_min_gain_db'))} dB"
+        " closer to the source soundfont in both mean log-mel and mean spectral-envelope distance; elsewhere no note"
+        " is bounded. The notes tried: lone notes at velocities 60 and 100 and a run of short notes, every second"
+        " semitone up to an octave past the band's end, within the instrument's range.",
         "",
-        "| instrument | pitches | median width |",
-        "|---|---|---|",
+        "| instrument | pitches | median width | below (log-mel/envelope dB, unbounded to held) | above |",
+        "|---|---|---|---|---|",
     ]
+    reach = summary.get("reach", {})
     for name, row in summary["instruments"].items():
-        lines.append(f"| {name} | {row['pitches'][0]}-{row['pitches'][1]} | {_v(row['median_width'])} |")
+        sides = [_reach_cell(reach.get(name, {}).get(side)) for side in ("below", "above")]
+        lines.append(
+            f"| {name} | {row['pitches'][0]}-{row['pitches'][1]} | {_v(row['median_width'])} | {' | '.join(sides)} |"
+        )
     return [*lines, ""]
+
+
+def _reach_cell(side: dict | None) -> str:
+    """One side's reach: its pitches, log-mel / envelope distance unbounded and held, and which holds."""
+    if side is None:
+        return "-"
+    pitches = side["pitches"]
+    span = f"{min(pitches)}-{max(pitches)}" if len(pitches) > 1 else f"{pitches[0]}"
+    unbounded, held = ("/".join(_v(d) for d in side[key]) for key in ("unbounded_db", "held_db"))
+    return f"{span}: {unbounded} to {held}, **{'held' if side['holds'] else 'unbounded'}**"
 
 
 def audio_sections(metrics: dict) -> list[str]:
