@@ -174,6 +174,20 @@ def test_the_per_instrument_table_decides_target_e_on_native_instruments(tmp_pat
     assert "Target E met on every native instrument: yes." in text
 
 
+def test_pitch_movement_is_folded_by_note_length_over_the_notes_every_system_could_be_measured_on() -> None:
+    def row(lengths: list[float], real: list, ours: list) -> dict:
+        spreads = {"length_s": lengths, "real": real, "ours": ours, "FluidR3_GM": real, "MuseScore_General": ours}
+        return {real_recordings.NOTE_SPREADS: spreads}
+
+    rows = [row([0.1, 0.25, 0.25], [1.0, 2.0, 4.0], [0.5, 1.0, None]), row([0.28, 2.0], [3.0, 8.0], [2.0, 5.0])]
+    table = real_recordings.movement_by_length(rows)
+    assert list(table) == ["0-0.2 s", "0.2-0.3 s", "0.3-0.5 s", "0.5-1 s", "1 s and over"]
+    assert table["0-0.2 s"] == {"notes": 1, "real": 1.0, "ours": 0.5, "FluidR3_GM": 1.0, "MuseScore_General": 0.5}
+    assert table["0.2-0.3 s"]["notes"] == 2 and table["0.2-0.3 s"]["real"] == 2.5  # the unmeasured render is out
+    assert table["0.3-0.5 s"] == {"notes": 0, "real": None, "ours": None, "FluidR3_GM": None, "MuseScore_General": None}
+    assert table["1 s and over"]["ours"] == 5.0
+
+
 def test_audio_check_command_writes_json_and_card(random_bundle, tmp_path) -> None:
     from readdsp.scripts.cli import main
 
@@ -206,7 +220,12 @@ def test_real_phrases_are_transcribed_and_compared_by_every_system(random_bundle
     assert row["notes"] == 3 and real["instruments"]["violin"]["recordings"] == 1  # heard, not told
     # the phrase is MuseScore_General's own: its re-render of the transcribed notes comes closest
     assert row["MuseScore_General"]["log_mel_db"] < min(row["FluidR3_GM"]["log_mel_db"], row["ours"]["log_mel_db"])
+    movement = real["instruments"]["violin"]["pitch_movement_by_length"]  # the notes' spreads, folded by length
+    assert movement["0.5-1 s"]["notes"] >= 2 and sum(b["notes"] for b in movement.values()) <= 3
+    assert all(movement["0.5-1 s"][k] >= 0.0 for k in ("real", "ours", "FluidR3_GM", "MuseScore_General"))
+    assert real_recordings.NOTE_SPREADS not in row  # per-note lists stay out of the results
     assert "## Real phrases (`phrases/`, transcribed), dry" in card.read_text()
+    assert "Within-note pitch movement by note length" in card.read_text()
     missing = ["audio-check", str(random_bundle), "--no-phrases", "--real-phrases", str(tmp_path / "none")]
     assert main([*missing, "-o", str(tmp_path / "x.json")]) == 2 and not (tmp_path / "x.json").exists()
     (phrases / "my flute").mkdir()  # a folder that names no instrument: one line, nothing written

@@ -194,9 +194,15 @@ def within_note_pitch_deviation(audio: np.ndarray, sample_rate: int, notes: Sequ
     """Mean over notes of the spread (cents) of the tracked pitch in each note's sustained middle: how much the pitch
     moves within a note (vibrato, drift). The spread is 1.4826 x the median absolute deviation (the standard
     deviation for Gaussian movement), so a tracker's octave slip on a few frames does not dominate it."""
-    track = PitchTrack.of(audio, sample_rate)
-    spreads = [robust_spread(100.0 * v) for v in (track.sustained(note) for note in notes) if len(v) >= 5]
+    spreads = [s for s in note_pitch_spreads(audio, sample_rate, notes) if s is not None]
     return float(np.mean(spreads)) if spreads else None
+
+
+def note_pitch_spreads(audio: np.ndarray, sample_rate: int, notes: Sequence[Note]) -> list[float | None]:
+    """Per note, the spread (cents) of the tracked pitch in its sustained middle (`within_note_pitch_deviation`);
+    None where fewer than 5 voiced frames sound."""
+    track = PitchTrack.of(audio, sample_rate)
+    return [robust_spread(100.0 * v) if len(v) >= 5 else None for v in (track.sustained(note) for note in notes)]
 
 
 def robust_spread(values: np.ndarray) -> float:

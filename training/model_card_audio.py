@@ -176,7 +176,31 @@ def real_recording_lines(
         f"Target E met on every native instrument: {_v(overall['target_e'])}.",
         "",
     ]
-    return lines
+    return lines + movement_lines(real["instruments"])
+
+
+def movement_lines(instruments: dict) -> list[str]:
+    """Per instrument and note length: the median within-note pitch spread of the recordings and of each render."""
+    tables = {
+        name: row["pitch_movement_by_length"] for name, row in instruments.items() if "pitch_movement_by_length" in row
+    }
+    if not tables:
+        return []
+    bins = list(next(iter(tables.values())))
+    lines = [
+        "Within-note pitch movement by note length: the median spread (cents) over the notes of that length, of the"
+        " recordings / ours / FluidR3_GM / MuseScore_General (notes measured in brackets).",
+        "",
+        f"| instrument | {' | '.join(bins)} |",
+        "|---|" + "---|" * len(bins),
+    ]
+    for name, table in tables.items():
+        cells = [
+            " / ".join(_v(row[k], 1) for k in ("real", *SYSTEMS)) + f" ({row['notes']})" if row["notes"] else "-"
+            for row in table.values()
+        ]
+        lines.append(f"| {name} | {' | '.join(cells)} |")
+    return [*lines, ""]
 
 
 def held_note_lines(held: dict) -> list[str]:

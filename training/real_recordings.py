@@ -24,8 +24,8 @@ from readdsp.datasets.pairs import AUDIO_SUFFIXES
 from readdsp.training.audio_measures import (
     contour_correlation,
     loudness_contour,
+    note_pitch_spreads,
     spectral_envelope_distance,
-    within_note_pitch_deviation,
 )
 from readdsp.training.real_excerpts import mel_distance
 from readdsp.training.reference_renders import one_part, ours_render, soundfont_render
@@ -172,11 +172,13 @@ def recordings(root: Path) -> list[Recording]:
     return [*phenicx(root), *philharmonia(root), *tinysol(root)]
 
 
-def distances(real: np.ndarray, render: np.ndarray, notes: list[Note], real_deviation: float | None) -> dict:
-    """Log-mel and spectral-envelope distance (dB), |within-note pitch deviation - the recording's| (cents) and
-    loudness-contour correlation over the notes' span."""
-    render = np.pad(render, (0, max(0, len(real) - len(render))))[: len(real)]
-    deviation = within_note_pitch_deviation(render, RATE, notes)
+def distances(
+    real: np.ndarray, render: np.ndarray, notes: list[Note], real_deviation: float | None, spreads: list
+) -> dict:
+    """Log-mel and spectral-envelope distance (dB), |within-note pitch deviation - the recording's| (cents; the
+    render's from its notes' `spreads`, `note_pitch_spreads`) and loudness-contour correlation over the notes'
+    span. `render` is as long as `real`."""
+    deviation = mean_spread(spreads)
     span = slice(int(notes[0].onset * 250), int(notes[-1].offset * 250) + 1)
     return {
         "log_mel_db": mel_distance(real, render, RATE),
@@ -222,18 +224,58 @@ def compare_recording(renderer: Renderer, recording: Recording, seed: int = 0) -
     rendered_as = plan.parts[0].instrument if plan.parts else None
     renders = {"ours": ours_render(renderer, perf, RATE, seed)}
     renders |= {label: soundfont_render(perf, name, RATE) for name, label in SOUNDFONTS.items()}
-    start = int(round(lead * RATE))
-    renders = {system: audio[start:] for system, audio in renders.items()}
-    real_deviation = within_note_pitch_deviation(recording.audio, RATE, recording.notes)
+    start, length = int(round(lead * RATE)), len(recording.audio)
+    renders = {system: np.pad(audio[start:], (0, max(0, length - len(audio) + start)))[:length]
+               for system, audio in renders.items()}  # fmt: skip
+    spreads = {"real": note_pitch_spreads(recording.audio, RATE, recording.notes)}
+    spreads |= {system: note_pitch_spreads(audio, RATE, recording.notes) for system, audio in renders.items()}
+    real_deviation = mean_spread(spreads["real"])
     return {
         "instrument": recording.instrument,
         "rendered_as": rendered_as,
         "notes": len(recording.notes),
         **{
-            system: distances(recording.audio, audio, recording.notes, real_deviation)
+            system: distances(recording.audio, audio, recording.notes, real_deviation, spreads[system])
             for system, audio in renders.items()
         },
+        NOTE_SPREADS: {"length_s": [n.offset - n.onset for n in recording.notes], **spreads},
     }
+
+
+def mean_spread(spreads: list[float | None]) -> float | None:
+    """The mean of the notes' within-note pitch spreads that could be measured (`within_note_pitch_deviation`)."""
+    measured = [s for s in spreads if s is not None]
+    return float(np.mean(measured)) if measured else None
+
+
+#: A compared recording's per-note lengths and pitch spreads (the recording's and each system's): folded into
+#: `movement_by_length` and not kept in the results.
+NOTE_SPREADS = "note_spreads"
+#: Note-length bins (s) of the pitch-movement table: a player's vibrato shows more of itself the longer the note.
+LENGTH_BINS = (0.0, 0.2, 0.3, 0.5, 1.0, float("inf"))
+
+
+def movement_by_length(rows: list[dict]) -> dict:
+    """Per note-length bin (LENGTH_BINS): the notes every system and the recording could be measured on, and the
+    median within-note pitch spread (cents) of the recordings and of each system's renders."""
+    notes = [
+        (length, *values)
+        for row in rows
+        for length, *values in zip(
+            row[NOTE_SPREADS]["length_s"], *(row[NOTE_SPREADS][k] for k in ("real", *SYSTEMS)), strict=True
+        )
+        if None not in values
+    ]
+    table = {}
+    for low, high in zip(LENGTH_BINS[:-1], LENGTH_BINS[1:], strict=True):
+        chosen = np.array([values for length, *values in notes if low <= length < high], float).reshape(-1, 4)
+        label = f"{low:g}-{high:g} s" if np.isfinite(high) else f"{low:g} s and over"
+        medians = np.median(chosen, axis=0) if len(chosen) else [None] * 4
+        table[label] = {"notes": len(chosen)} | {
+            key: None if value is None else round(float(value), 2)
+            for key, value in zip(("real", *SYSTEMS), medians, strict=True)
+        }
+    return table
 
 
 METRICS = ("log_mel_db", "spectral_envelope_db", "pitch_deviation_diff_cents", "loudness_contour_r")
@@ -289,7 +331,12 @@ def compare_recordings(renderer: Renderer, chosen: list[Recording], seed: int = 
     """Each recording compared with ours and both soundfonts: per-recording rows and the per-instrument table
     (`per_instrument_table`)."""
     rows = {rec.label: compare_recording(renderer, rec, seed) for rec in chosen}
-    return {"recordings": rows, **per_instrument_table(rows)}
+    table = per_instrument_table(rows)
+    for name, entry in table["instruments"].items():
+        entry["pitch_movement_by_length"] = movement_by_length([r for r in rows.values() if r["instrument"] == name])
+    for row in rows.values():
+        del row[NOTE_SPREADS]
+    return {"recordings": rows, **table}
 
 
 def compare_with_recordings(renderer: Renderer, root: Path, seed: int = 0) -> dict:
