@@ -28,7 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         ],
         help="one module, 'annotate' (DDSP Inference -> expression targets), the whole 'pipeline', 'export', "
         "'adapt' (a bundle's instruments fitted to recordings of real players, after 'annotate'), or 'bands' (each "
-        "instrument's brightness band from the run's annotations, into the -o bundle's sidecar; export does it too)",
+        "instrument's brightness band from the run's annotations, each end held past its pitches where that sounds "
+        "closer to the source soundfont, into the -o bundle's sidecar; export does it too)",
     )
     parser.add_argument("dataset", type=Path, help="a dataset folder made by `readdsp dataset ...`")
     parser.add_argument("--run-dir", type=Path, required=True, help="checkpoints, metrics and annotations go here")
