@@ -194,8 +194,13 @@ def within_note_pitch_deviation(audio: np.ndarray, sample_rate: int, notes: Sequ
     """Mean over notes of the spread (cents) of the tracked pitch in each note's sustained middle: how much the pitch
     moves within a note (vibrato, drift). The spread is 1.4826 x the median absolute deviation (the standard
     deviation for Gaussian movement), so a tracker's octave slip on a few frames does not dominate it."""
-    spreads = [s for s in note_pitch_spreads(audio, sample_rate, notes) if s is not None]
-    return float(np.mean(spreads)) if spreads else None
+    return mean_spread(note_pitch_spreads(audio, sample_rate, notes))
+
+
+def mean_spread(spreads: Sequence[float | None]) -> float | None:
+    """The mean of the notes' within-note pitch spreads that could be measured (None if none could)."""
+    measured = [s for s in spreads if s is not None]
+    return float(np.mean(measured)) if measured else None
 
 
 def note_pitch_spreads(audio: np.ndarray, sample_rate: int, notes: Sequence[Note]) -> list[float | None]:

@@ -24,6 +24,7 @@ from readdsp.datasets.pairs import AUDIO_SUFFIXES
 from readdsp.training.audio_measures import (
     contour_correlation,
     loudness_contour,
+    mean_spread,
     note_pitch_spreads,
     spectral_envelope_distance,
 )
@@ -242,12 +243,6 @@ def compare_recording(renderer: Renderer, recording: Recording, seed: int = 0) -
     }
 
 
-def mean_spread(spreads: list[float | None]) -> float | None:
-    """The mean of the notes' within-note pitch spreads that could be measured (`within_note_pitch_deviation`)."""
-    measured = [s for s in spreads if s is not None]
-    return float(np.mean(measured)) if measured else None
-
-
 #: A compared recording's per-note lengths and pitch spreads (the recording's and each system's): folded into
 #: `movement_by_length` and not kept in the results.
 NOTE_SPREADS = "note_spreads"
@@ -267,13 +262,13 @@ def movement_by_length(rows: list[dict]) -> dict:
         if None not in values
     ]
     table = {}
+    columns = ("real", *SYSTEMS)
     for low, high in zip(LENGTH_BINS[:-1], LENGTH_BINS[1:], strict=True):
-        chosen = np.array([values for length, *values in notes if low <= length < high], float).reshape(-1, 4)
+        chosen = np.array([values for length, *values in notes if low <= length < high], float)
         label = f"{low:g}-{high:g} s" if np.isfinite(high) else f"{low:g} s and over"
-        medians = np.median(chosen, axis=0) if len(chosen) else [None] * 4
+        medians = np.median(chosen, axis=0) if len(chosen) else [None] * len(columns)
         table[label] = {"notes": len(chosen)} | {
-            key: None if value is None else round(float(value), 2)
-            for key, value in zip(("real", *SYSTEMS), medians, strict=True)
+            key: None if value is None else round(float(value), 2) for key, value in zip(columns, medians, strict=True)
         }
     return table
 
