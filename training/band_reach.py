@@ -43,21 +43,24 @@ def probe_notes(pitch: int) -> list[list[Note]]:
 
 
 def source_distances(
-    renderer: Renderer, instrument: str, pitches: list[int], source: str, seed: int
-) -> tuple[float, float]:
-    """Mean log-mel and spectral-envelope distance (dB) of ours from the source soundfont over the probes at
-    `pitches`."""
+    renderer: Renderer, instrument: str, pitches: list[int], source: str, seed: int, bands: dict[bool, PitchBand]
+) -> dict[bool, tuple[float, float]]:
+    """For each of `bands` (keyed by whether it holds), the mean log-mel and spectral-envelope distance (dB) of ours,
+    rendered with that band, from the source soundfont over the probes at `pitches` (the source rendered once)."""
     program = INSTRUMENTS[instrument].program
-    distances = []
+    distances: dict[bool, list[tuple[float, float]]] = {hold: [] for hold in bands}
     for pitch in pitches:
         for notes in probe_notes(pitch):
             performance = one_part(notes, program, instrument=instrument)
             theirs = soundfont_render(performance, source, RATE)
-            ours = ours_render(renderer, performance, RATE, seed)
-            ours = np.pad(ours, (0, max(0, len(theirs) - len(ours))))[: len(theirs)]
-            distances.append((mel_distance(theirs, ours, RATE), spectral_envelope_distance(theirs, ours, RATE)))
-    log_mel, envelope = np.mean(distances, axis=0)
-    return float(log_mel), float(envelope)
+            for hold, band in bands.items():
+                renderer.model.brightness_band[instrument] = band
+                ours = ours_render(renderer, performance, RATE, seed)
+                ours = np.pad(ours, (0, max(0, len(theirs) - len(ours))))[: len(theirs)]
+                distances[hold].append(
+                    (mel_distance(theirs, ours, RATE), spectral_envelope_distance(theirs, ours, RATE))
+                )
+    return {hold: tuple(float(d) for d in np.mean(rows, axis=0)) for hold, rows in distances.items()}
 
 
 def fit_band_reach(renderer: Renderer, source: str, seed: int = 0) -> tuple[dict[str, PitchBand], dict]:
@@ -83,11 +86,9 @@ def fit_band_reach(renderer: Renderer, source: str, seed: int = 0) -> tuple[dict
                 pitches = reach_pitches(band, INSTRUMENTS[name].pitch_range, side)
                 if not pitches:
                     continue
-                distance = {}
-                for hold in (False, True):
-                    trial = holds | {side: hold}
-                    model.brightness_band[name] = band.holding(trial["below"], trial["above"])
-                    distance[hold] = source_distances(renderer, name, pitches, source, seed)
+                trials = {hold: holds | {side: hold} for hold in (False, True)}
+                variants = {hold: band.holding(t["below"], t["above"]) for hold, t in trials.items()}
+                distance = source_distances(renderer, name, pitches, source, seed, variants)
                 holds[side] = all(h <= u - MIN_GAIN_DB for h, u in zip(distance[True], distance[False], strict=True))
                 report[name][side] = {
                     "pitches": pitches,

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import librosa
 import numpy as np
 import soundfile as sf
 
-from readdsp.core.midi_io import write_midi
 from readdsp.core.performance import Part, Performance
 from readdsp.core.programs import INSTRUMENTS
 from readdsp.core.render import Renderer
@@ -48,9 +46,8 @@ def mel_distance(reference: np.ndarray, candidate: np.ndarray, sample_rate: int 
 
 def compare_with_fluidsynth(renderer: Renderer, data_root: Path, soundfont: str = "fluidr3", seed: int = 0) -> dict:
     """Per clip: mel distance of our render and of FluidSynth's render of the same transcribed notes."""
-    from readdsp.datasets.fluidsynth import render_midi, resolve_soundfont
+    from readdsp.training.reference_renders import ours_render, soundfont_render
 
-    sf2 = resolve_soundfont(soundfont)
     rows = {}
     for rel, instrument in CLIPS.items():
         path = data_root / rel
@@ -62,11 +59,7 @@ def compare_with_fluidsynth(renderer: Renderer, data_root: Path, soundfont: str 
         if not notes:
             continue
         perf = Performance([Part(instrument, INSTRUMENTS[instrument].program, instrument=instrument, notes=notes)])
-        ours = renderer.render(perf, sample_rate=RATE, seed=seed).mix
-        with tempfile.TemporaryDirectory() as tmp:
-            midi = Path(tmp) / "clip.mid"
-            write_midi(perf, midi)
-            theirs = render_midi(midi, sf2, RATE, perf.duration)
+        ours, theirs = ours_render(renderer, perf, RATE, seed), soundfont_render(perf, soundfont, RATE)
         rows[rel] = {
             "instrument": instrument,
             "notes": len(notes),
